@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Everything installs from here.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+VENV := .venv
+PY := $(VENV)/bin/python
+DTSEN := $(VENV)/bin/dtsen
+DEMO_PERSONS ?= 20000
+DEMO_SEED ?= 7
+DEMO_CUTOFF ?= 2026-11-17
+export DTSEN_HOME ?= $(CURDIR)/var
+
+.PHONY: env run test demo bench clean
+
+$(UV):
+	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+
+# The environment follows the committed lock file exactly.
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python 3.11
+	touch $@
+
+env: $(VENV)/.synced
+
+demo: env
+	$(DTSEN) synth --out $(DTSEN_HOME)/deliveries --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) \
+		--cutoff $(DEMO_CUTOFF) --overwrite
+
+run: demo
+	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_CUTOFF)
+
+test: env
+	$(PY) -m pytest -q
+
+bench: env
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(DTSEN_HOME) .pytest_cache

@@ -1,0 +1,34 @@
+"""Masking of personal data (NIK, KK, names, dates of birth) for anything an operator sees.
+
+The same masks exist as DuckDB macros (`transforms/standardize/sql/macros.sql`) for the
+quarantine; tests check that both give the same result.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DIGIT = re.compile(r"[0-9]")
+_WORD_TAIL = re.compile(r"(\w)\w*")
+
+
+def mask_nik(value: str | None) -> str | None:
+    """Keep the first 6 characters (the region of registration), star every later digit."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value[:6] + _DIGIT.sub("*", value[6:])
+
+
+def mask_name(value: str | None) -> str | None:
+    """Keep each word's initial: 'SITI AMINAH' -> 'S*** A***'."""
+    if value is None:
+        return None
+    return _WORD_TAIL.sub(r"\1***", value)
+
+
+def mask_date(value: str | None) -> str | None:
+    """Keep the shape of a date, not its digits: '31-02-1980' -> '##-##-####'."""
+    if value is None:
+        return None
+    return _DIGIT.sub("#", value)

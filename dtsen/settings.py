@@ -1,0 +1,57 @@
+"""One settings object for the whole pipeline (env vars `DTSEN_*`).
+
+Everything a run writes lives under `home` (default `./var`): Prefect's own state,
+landed deliveries, run folders, the DuckDB spill directory, the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DTSEN_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="project data folder")
+    duckdb_memory_limit: str = Field(default="16GB", description="DuckDB spills to disk above this")
+    duckdb_threads: int | None = Field(default=None, description="None: DuckDB's default (all cores)")
+    catalog_url: str | None = Field(default=None, description="SQLAlchemy URL of the Iceberg catalog")
+    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
+    partition_workers: int = Field(default=2, description="partitions standardized at once")
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.resolve()
+
+    @property
+    def prefect_home(self) -> Path:
+        return self.home_dir / "prefect"
+
+    @property
+    def landed_dir(self) -> Path:
+        return self.home_dir / "landed"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.home_dir / "runs"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.home_dir / "tmp"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def configure_prefect_home(settings: Settings | None = None) -> None:
+    """Point Prefect at the project data folder; must run before `import prefect`."""
+    settings = settings or get_settings()
+    settings.prefect_home.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))

@@ -1,0 +1,20 @@
+"""Errors an operator can act on: which file, which row, which column, what to do."""
+
+from __future__ import annotations
+
+
+class DeliveryError(Exception):
+    """A file of the delivery cannot be used at all. Nothing is published."""
+
+    def __init__(self, file: str, problem: str, *, row: int | None = None,
+                 column: str | None = None, hint: str = ""):
+        self.file, self.problem, self.row, self.column, self.hint = file, problem, row, column, hint
+        where = file
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column}"
+        message = f"{where}: {problem}"
+        if hint:
+            message += f". {hint}"
+        super().__init__(message)

@@ -1,0 +1,172 @@
+"""Readers: every extract becomes a raw relation with its source row number `baris`.
+
+CSV and JSONL extracts are converted once into a raw Parquet file of strings (DuckDB
+cannot read Windows-1252, and a CSV scan has no reliable row number); Parquet extracts
+are read where they landed. A file that cannot be read at all raises DeliveryError
+naming the file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from transforms.errors import DeliveryError
+from transforms.ingest.extracts import Extract
+
+_BLOCK = 16 << 20
+
+
+def check_columns(extract: Extract, file: Path, present: list[str]) -> None:
+    missing = [c for c in extract.columns if c not in present]
+    if missing:
+        raise DeliveryError(
+            str(file), f"missing column(s) {', '.join(missing)}", row=1 if extract.format == "csv" else None,
+            column=missing[0], hint=f"The {extract.name} extract must have the columns listed in SOURCES.md",
+        )
+
+
+def _first_bad_byte(file: Path, encoding: str) -> tuple[int, int] | None:
+    """(row, byte offset) of the first byte that does not decode, row 1 = header."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset, newlines = 0, 0
+    with file.open("rb") as f:
+        while chunk := f.read(_BLOCK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                newlines += chunk[: e.start].count(b"\n")
+                return newlines + 1, offset + e.start
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+    return None
+
+
+def _looks_utf8_not_cp1252(file: Path) -> bool:
+    """A Windows-1252 extract that decodes as UTF-8 with non-ASCII text was re-encoded."""
+    raw = file.read_bytes() if file.stat().st_size < _BLOCK else file.open("rb").read(_BLOCK)
+    if raw.isascii():
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return e.start >= len(raw) - 3  # only a multi-byte char cut by the block end
+    return True
+
+
+def check_encoding(extract: Extract, file: Path) -> None:
+    if extract.encoding == "cp1252" and _looks_utf8_not_cp1252(file):
+        raise DeliveryError(str(file), "file is UTF-8 encoded, not Windows-1252",
+                            hint="Ask for the original export (Windows-1252) or convert it back")
+    bad = _first_bad_byte(file, extract.encoding)
+    if bad:
+        row, offset = bad
+        raise DeliveryError(str(file), f"byte {offset} is not valid {extract.encoding}", row=row,
+                            hint=f"The {extract.name} extract must be {extract.encoding} encoded")
+
+
+def _header(extract: Extract, file: Path) -> list[str]:
+    with file.open(encoding=extract.encoding, newline="") as f:
+        return next(csv.reader(f, delimiter=extract.delimiter), [])
+
+
+def _locate_bad_row(extract: Extract, file: Path, width: int) -> int | None:
+    """Slow path, only on failure: the first row whose field count is wrong."""
+    with file.open(encoding=extract.encoding, newline="") as f:
+        for row, fields in enumerate(csv.reader(f, delimiter=extract.delimiter), start=1):
+            if len(fields) != width:
+                return row
+    return None
+
+
+def csv_to_raw(extract: Extract, file: Path, out: Path) -> int:
+    """Convert one CSV extract to a raw Parquet of strings with `baris` (1 = first data row)."""
+    check_encoding(extract, file)
+    header = _header(extract, file)
+    check_columns(extract, file, header)
+    read = pacsv.ReadOptions(encoding=extract.encoding, block_size=_BLOCK, column_names=header,
+                             skip_rows=1)
+    parse = pacsv.ParseOptions(delimiter=extract.delimiter)
+    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                   strings_can_be_null=False)
+    rows = 0
+    tmp = out.with_suffix(".tmp")
+    writer = None
+    try:
+        reader = pacsv.open_csv(file, read_options=read, parse_options=parse, convert_options=convert)
+        for batch in reader:
+            baris = pa.array(range(rows + 1, rows + batch.num_rows + 1), pa.int64())
+            table = pa.Table.from_batches([batch]).append_column("baris", baris)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            rows += batch.num_rows
+    except pa.ArrowInvalid:
+        # pyarrow's message quotes the row's content (personal data): say where instead.
+        bad = _locate_bad_row(extract, file, len(header))
+        raise DeliveryError(str(file), f"row does not have {len(header)} fields separated by "
+                            f"'{extract.delimiter}'", row=None if bad is None else bad - 1,
+                            hint="Fix the quoting or separator in the export") from None
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # header only
+        empty = pa.table({c: pa.array([], pa.string()) for c in header} | {"baris": pa.array([], pa.int64())})
+        pq.write_table(empty, tmp)
+    tmp.replace(out)
+    return rows
+
+
+def jsonl_to_raw(extract: Extract, file: Path, out: Path) -> int:
+    """Keep every line as JSON text with its line number; DuckDB parses it, and a line that
+    is not valid JSON is quarantined by rule rather than failing the whole feed."""
+    check_encoding(extract, file)
+    lines: list[str] = []
+    with file.open(encoding="utf-8") as f:
+        lines = [line.rstrip("\n") for line in f]
+    keep = [(i, s) for i, s in enumerate(lines, start=1) if s.strip()]
+    table = pa.table({"baris": pa.array([i for i, _ in keep], pa.int64()),
+                      "json": pa.array([s for _, s in keep], pa.string())})
+    tmp = out.with_suffix(".tmp")
+    pq.write_table(table, tmp)
+    tmp.replace(out)
+    return table.num_rows
+
+
+def parquet_columns(extract: Extract, file: Path) -> int:
+    """Parquet extracts are read in place; check they are readable and complete."""
+    try:
+        meta = pq.read_metadata(file)
+        names = pq.read_schema(file).names
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DeliveryError(str(file), f"not a readable Parquet file ({type(e).__name__})",
+                            hint="Ask for the extract to be re-sent") from None
+    check_columns(extract, file, names)
+    return meta.num_rows
+
+
+def register_raw(con: duckdb.DuckDBPyConnection, extract: Extract, file: Path, raw_dir: Path,
+                 view: str) -> int:
+    """Make `view` the raw rows of one extract file (every source column plus `baris`);
+    return the number of rows read."""
+    if file.suffix == ".parquet":
+        rows = parquet_columns(extract, file)
+        rel = con.read_parquet(str(file), file_row_number=True)
+        if "baris" in rel.columns:  # a raw file pulled from a SQL source already has it
+            rel = rel.project("* EXCLUDE (file_row_number)")
+        else:
+            rel = rel.project("* EXCLUDE (file_row_number), file_row_number + 1 AS baris")
+    else:
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        out = raw_dir / f"{file.stem}.parquet"
+        convert = jsonl_to_raw if extract.format == "jsonl" else csv_to_raw
+        rows = convert(extract, file, out)
+        rel = con.read_parquet(str(out))
+    rel.create_view(view, replace=True)
+    return rows

@@ -1,0 +1,131 @@
+-- Shared building blocks of standardization. Each macro is one rule or one cleaning step;
+-- the rule names they return are what the quarantine and the manifest show.
+-- Needs the reference tables ref_kecamatan(kode) from reference.sql.
+
+-- Blank, whitespace-only and dash placeholders are missing values.
+CREATE OR REPLACE MACRO kosong_ke_null(s) AS nullif(nullif(trim(s::VARCHAR), ''), '-');
+
+-- NIK and KK as typed: spaces, dots, dashes and quotes that typing and spreadsheets add
+-- are dropped; what is left must be 16 digits.
+CREATE OR REPLACE MACRO id_bersih(s) AS nullif(regexp_replace(trim(s::VARCHAR), '[\s.\-''`]', '', 'g'), '');
+
+-- A spreadsheet turned the number into scientific notation (3.27E+15): digits are lost.
+CREATE OR REPLACE MACRO id_notasi_ilmiah(s) AS
+    regexp_full_match(trim(s::VARCHAR), '[0-9]+([.,][0-9]+)?\s*[eE]\s*[+]?[0-9]+');
+
+-- First failing identifier rule (prefix NIK or KK), NULL when the identifier is well formed.
+CREATE OR REPLACE MACRO id_cacat(s, jenis) AS CASE
+    WHEN kosong_ke_null(s) IS NULL THEN jenis || '_KOSONG'
+    WHEN id_notasi_ilmiah(s) THEN jenis || '_NOTASI_ILMIAH'
+    WHEN NOT regexp_full_match(id_bersih(s), '[0-9]+') THEN jenis || '_BUKAN_ANGKA'
+    WHEN length(id_bersih(s)) <> 16 THEN jenis || '_PANJANG_SALAH'
+    WHEN substr(id_bersih(s), 1, 6) NOT IN (SELECT kode FROM ref_kecamatan) THEN jenis || '_WILAYAH_TIDAK_ADA'
+END;
+
+-- The digits worth keeping for repair and matching: NULL when there are none to trust.
+CREATE OR REPLACE MACRO id_angka(s) AS CASE
+    WHEN kosong_ke_null(s) IS NOT NULL AND NOT id_notasi_ilmiah(s)
+         AND regexp_full_match(id_bersih(s), '[0-9]+') THEN id_bersih(s)
+END;
+
+-- Date of birth coded in a 16-digit NIK (DDMMYY, day + 40 for women). Two-digit years
+-- are read in the century that does not put the birth after the cut-off.
+-- (TRY_CAST: the macro is also evaluated on rows an earlier rule already failed.)
+CREATE OR REPLACE MACRO nik_tanggal_lahir(n, cutoff) AS try(make_date(
+    CASE WHEN 2000 + TRY_CAST(substr(n, 11, 2) AS INT) > year(cutoff) THEN 1900 ELSE 2000 END
+        + TRY_CAST(substr(n, 11, 2) AS INT),
+    TRY_CAST(substr(n, 9, 2) AS INT),
+    CASE WHEN TRY_CAST(substr(n, 7, 2) AS INT) > 40 THEN TRY_CAST(substr(n, 7, 2) AS INT) - 40
+         ELSE TRY_CAST(substr(n, 7, 2) AS INT) END));
+
+-- 1 male, 2 female as the NIK encodes it.
+CREATE OR REPLACE MACRO nik_jenis_kelamin(n) AS CASE WHEN TRY_CAST(substr(n, 7, 2) AS INT) > 40 THEN 2 ELSE 1 END;
+
+-- First failing NIK rule. `jk` is the sex the record states (1/2) or NULL.
+CREATE OR REPLACE MACRO nik_cacat(s, jk, cutoff) AS coalesce(id_cacat(s, 'NIK'), CASE
+    WHEN nik_tanggal_lahir(id_bersih(s), cutoff) IS NULL THEN 'NIK_TANGGAL_TIDAK_VALID'
+    WHEN jk IS NOT NULL AND nik_jenis_kelamin(id_bersih(s)) <> jk THEN 'NIK_JENIS_KELAMIN_TIDAK_COCOK'
+END);
+
+-- Dates in every format the contract allows (DTKS DD-MM-YYYY and DD/MM/YYYY, ISO elsewhere).
+CREATE OR REPLACE MACRO tanggal_teks(s) AS coalesce(
+    try_strptime(trim(s::VARCHAR), '%d-%m-%Y'),
+    try_strptime(trim(s::VARCHAR), '%d/%m/%Y'),
+    try_strptime(trim(s::VARCHAR), '%Y-%m-%d'))::DATE;
+
+-- A birth date is plausible between 1900 and the cut-off.
+CREATE OR REPLACE MACRO tgl_lahir_wajar(d, cutoff) AS
+    CASE WHEN d BETWEEN DATE '1900-01-01' AND cutoff THEN d END;
+
+CREATE OR REPLACE MACRO tgl_lahir_cacat(teks, d, cutoff) AS CASE
+    WHEN kosong_ke_null(teks) IS NULL THEN 'TGL_LAHIR_KOSONG'
+    WHEN d IS NULL THEN 'TGL_LAHIR_TIDAK_TERBACA'
+    WHEN tgl_lahir_wajar(d, cutoff) IS NULL THEN 'TGL_LAHIR_TIDAK_WAJAR'
+END;
+
+-- Name normalisation for matching. The original is always kept beside it.
+-- Titles and honorifics (Haji, degrees) say nothing about who someone is.
+CREATE OR REPLACE MACRO nama_tanpa_gelar(s) AS regexp_replace(
+    upper(strip_accents(s::VARCHAR)),
+    '\b(HJ|H|DRS|DRA|DR|IR|PROF|S\.?\s?PD\.?\s?I|S\.?\s?PD|S\.?\s?KOM|S\.?\s?SOS|S\.?\s?AG|S\.?\s?KEP|S\.?\s?KM|S\.?\s?IP|S\.?\s?HUT|S\.?\s?E|S\.?\s?H|S\.?\s?T|A\.?\s?MD|M\.?\s?PD|M\.?\s?SI|M\.?\s?M)\b\.?',
+    ' ', 'g');
+
+-- One letter for a doubled one (NANNA/NANA, SITTI/SITI): RE2 has no backreferences.
+CREATE OR REPLACE MACRO huruf_tunggal(l) AS list_filter(l, lambda c, i: i = 1 OR c <> l[i - 1]);
+
+-- Old (pre-1972) spellings to the current ones: OE->U, DJ->J, TJ->C, SJ->SY, CH->KH.
+CREATE OR REPLACE MACRO ejaan_baru(s) AS
+    replace(replace(replace(replace(replace(s, 'OE', 'U'), 'DJ', 'J'), 'TJ', 'C'), 'SJ', 'SY'), 'CH', 'KH');
+
+-- Common spellings of one given name, to one form.
+CREATE OR REPLACE MACRO token_baku(t) AS coalesce(MAP {
+    'MOHAMAD': 'MUHAMAD', 'MOHAMED': 'MUHAMAD', 'MUHAMED': 'MUHAMAD', 'MOKHAMAD': 'MUHAMAD',
+    'MUKHAMAD': 'MUHAMAD', 'MOHD': 'MUHAMAD', 'MHD': 'MUHAMAD', 'MUH': 'MUHAMAD', 'M': 'MUHAMAD',
+    'MOH': 'MUHAMAD', 'MAMAD': 'MUHAMAD', 'AKHMAD': 'AHMAD', 'AHMED': 'AHMAD', 'ABD': 'ABDUL',
+    'NUR': 'NUR', 'NOER': 'NUR', 'NURUL': 'NURUL', 'SRI': 'SRI', 'SITTI': 'SITI'
+}[t], t);
+
+CREATE OR REPLACE MACRO nama_baku(s) AS nullif(array_to_string(list_transform(
+    string_split(trim(regexp_replace(
+        array_to_string(huruf_tunggal(string_split(ejaan_baru(regexp_replace(regexp_replace(
+            nama_tanpa_gelar(s), '[''`’]', '', 'g'), '[^A-Z]+', ' ', 'g')), '')), ''),
+        '\s+', ' ', 'g')), ' '),
+    lambda t: token_baku(t)), ' '), '');
+
+-- Masks for the quarantine: personal data never leaves the pipeline unmasked.
+CREATE OR REPLACE MACRO samar_nik(s) AS left(trim(s::VARCHAR), 6) || regexp_replace(substr(trim(s::VARCHAR), 7), '[0-9]', '*', 'g');
+CREATE OR REPLACE MACRO samar_nama(s) AS regexp_replace(s::VARCHAR, '(\w)\w*', '\1***', 'g');
+CREATE OR REPLACE MACRO samar_tanggal(s) AS regexp_replace(s::VARCHAR, '[0-9]', '#', 'g');
+
+-- Labels from free text (DTKS housing, P3KE relations): case and spacing do not matter.
+CREATE OR REPLACE MACRO label_baku(s) AS nullif(upper(trim(regexp_replace(s::VARCHAR, '\s+', ' ', 'g'))), '');
+
+-- Region code as 10 digits without dots, whatever the source wrote.
+CREATE OR REPLACE MACRO kode_tanpa_titik(s) AS nullif(regexp_replace(trim(s::VARCHAR), '[.\s]', '', 'g'), '');
+
+-- The identity block every person-level record gets, whatever its source.
+-- `tgl` is the parsed date; `tgl_teks` what the source wrote (for the rule and the mask).
+CREATE OR REPLACE MACRO identitas(nik_teks, kk_teks, nama_teks, tgl, tgl_teks, jk, cutoff) AS {
+    'nik': id_angka(nik_teks),
+    'nik_cacat': nik_cacat(nik_teks, jk, cutoff),
+    'no_kk': id_angka(kk_teks),
+    'kk_cacat': id_cacat(kk_teks, 'KK'),
+    'nama': kosong_ke_null(nama_teks),
+    'nama_baku': nama_baku(nama_teks),
+    'tgl_lahir': tgl_lahir_wajar(tgl, cutoff),
+    'tgl_lahir_cacat': tgl_lahir_cacat(tgl_teks, tgl, cutoff),
+    'jenis_kelamin': jk
+};
+
+-- Why a person-level record cannot go on at all (first rule that holds), or NULL.
+-- Everything else is a defect flag on a kept row: matching can still repair or link it.
+CREATE OR REPLACE MACRO tolak_orang(id, urutan_id, kode_desa_teks, kode_desa, nik, nik_teks, nama_baku, tgl_lahir) AS CASE
+    WHEN id IS NULL THEN {'aturan': 'ID_KOSONG', 'kolom': 'id', 'nilai': NULL}
+    WHEN urutan_id > 1 THEN {'aturan': 'ID_GANDA', 'kolom': 'id', 'nilai': id}
+    WHEN kode_desa IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'kode_wilayah', 'nilai': kode_desa_teks}
+    WHEN nik IS NULL AND (nama_baku IS NULL OR tgl_lahir IS NULL)
+        THEN {'aturan': 'IDENTITAS_TIDAK_CUKUP', 'kolom': 'nik', 'nilai': samar_nik(nik_teks)}
+END;
+
+-- P3KE yes/no.
+CREATE OR REPLACE MACRO ya_tidak(s) AS CASE label_baku(s) WHEN 'YA' THEN true WHEN 'TIDAK' THEN false END;

@@ -1,0 +1,61 @@
+-- Civil registry. Grain: one row per NIK. The registry is the authority on identity, so a
+-- row whose NIK is not a well-formed 16-digit number cannot be linked to and is quarantined.
+CREATE OR REPLACE TABLE dukcapil_hasil AS
+WITH source AS (
+    SELECT * FROM raw_dukcapil
+), renamed AS (
+    SELECT
+        baris,
+        "NIK"::VARCHAR AS nik_teks,
+        "NO_KK"::VARCHAR AS kk_teks,
+        "NAMA_LGKP" AS nama_teks,
+        TRY_CAST("TGL_LHR" AS DATE) AS tgl_lahir_asli,
+        "TGL_LHR"::VARCHAR AS tgl_lahir_teks,
+        CASE WHEN TRY_CAST("JENIS_KLMIN" AS INTEGER) IN (1, 2) THEN TRY_CAST("JENIS_KLMIN" AS INTEGER) END AS jenis_kelamin,
+        TRY_CAST("STAT_HBKEL" AS INTEGER) AS stat_hbkel,
+        TRY_CAST("STATUS_KAWIN" AS INTEGER) AS status_kawin,
+        kosong_ke_null("TMPT_LHR") AS tempat_lahir,
+        kosong_ke_null("NAMA_LGKP_IBU") AS nama_ibu,
+        printf('%02d%02d%02d%04d', TRY_CAST("NO_PROP" AS INTEGER), TRY_CAST("NO_KAB" AS INTEGER),
+               TRY_CAST("NO_KEC" AS INTEGER), TRY_CAST("NO_KEL" AS INTEGER)) AS kode_wilayah,
+        kosong_ke_null("ALAMAT") AS alamat,
+        kosong_ke_null("NO_RT") AS no_rt,
+        kosong_ke_null("NO_RW") AS no_rw,
+        TRY_CAST("TGL_MATI" AS DATE) AS tgl_mati
+    FROM source
+), coded AS (
+    SELECT r.*,
+        identitas(nik_teks, kk_teks, nama_teks, tgl_lahir_asli, tgl_lahir_teks, jenis_kelamin, $cutoff) AS idn,
+        w.kode AS kode_desa,
+        row_number() OVER (PARTITION BY id_angka(nik_teks) ORDER BY baris) AS urutan_nik
+    FROM renamed r
+    LEFT JOIN ref_wilayah w ON w.kode = r.kode_wilayah AND w.tingkat = 'DESA'
+), final AS (
+    SELECT
+        baris,
+        'DUKCAPIL' AS sumber,
+        idn.nik AS id_sumber,
+        idn.*,
+        CASE WHEN jenis_kelamin IS NULL THEN 'JENIS_KELAMIN_TIDAK_VALID' END AS jenis_kelamin_cacat,
+        stat_hbkel,
+        -- Registry relations (1-11) on the 1-8 scale the surveys use.
+        CASE stat_hbkel WHEN 1 THEN 1 WHEN 2 THEN 2 WHEN 3 THEN 2 WHEN 4 THEN 3 WHEN 5 THEN 4
+            WHEN 6 THEN 5 WHEN 7 THEN 6 WHEN 8 THEN 6 WHEN 9 THEN 7 WHEN 10 THEN 8 WHEN 11 THEN 8 END AS hubungan,
+        CASE WHEN stat_hbkel IS NULL OR stat_hbkel NOT BETWEEN 1 AND 11 THEN 'HUBUNGAN_TIDAK_VALID' END AS hubungan_cacat,
+        CASE WHEN status_kawin BETWEEN 1 AND 4 THEN status_kawin END AS status_kawin,
+        tempat_lahir,
+        nama_ibu,
+        nama_baku(nama_ibu) AS nama_ibu_baku,
+        kode_desa,
+        left(kode_desa, 2) AS kode_prov,
+        alamat, no_rt, no_rw,
+        tgl_mati,
+        CASE
+            WHEN idn.nik_cacat IN ('NIK_KOSONG', 'NIK_NOTASI_ILMIAH', 'NIK_BUKAN_ANGKA', 'NIK_PANJANG_SALAH')
+                THEN {'aturan': idn.nik_cacat, 'kolom': 'NIK', 'nilai': samar_nik(nik_teks)}
+            WHEN urutan_nik > 1 THEN {'aturan': 'ID_GANDA', 'kolom': 'NIK', 'nilai': samar_nik(nik_teks)}
+            WHEN kode_desa IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'NO_PROP..NO_KEL', 'nilai': kode_wilayah}
+        END AS tolak
+    FROM coded
+)
+SELECT * FROM final;
