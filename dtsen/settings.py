@@ -55,3 +55,6 @@ def configure_prefect_home(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     settings.prefect_home.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(settings.prefect_home))
+    # The temporary server's telemetry heartbeat races its own SQLite writes ("database is
+    # locked" tracebacks in every run) and phones home; neither helps an operator.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

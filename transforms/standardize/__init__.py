@@ -64,7 +64,7 @@ def _relative(file: Path, landed_dir: Path) -> str:
 
 def standardize_reference(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths) -> list[Counts]:
     """Kemendagri region list and BPS crosswalk: the lookups every other step needs."""
-    files = {name: landed_dir / BY_NAME[name].pattern for name in ("wilayah", "bps_kemendagri")}
+    files = {name: extract_file(landed_dir, name) for name in ("wilayah", "bps_kemendagri")}
     rows = {name: register_raw(con, BY_NAME[name], f, paths.raw(name), f"raw_{'bps' if name != 'wilayah' else name}")
             for name, f in files.items()}
     run_sql_file(con, SQL / "reference.sql")
@@ -81,7 +81,7 @@ def standardize_reference(con: duckdb.DuckDBPyConnection, landed_dir: Path, path
 def standardize_dukcapil(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
                          cutoff: dt.date) -> list[Counts]:
     """Civil registry: one row per NIK, address as a Kemendagri village code."""
-    file = landed_dir / BY_NAME["dukcapil_penduduk"].pattern
+    file = extract_file(landed_dir, "dukcapil_penduduk")
     rows = register_raw(con, BY_NAME["dukcapil_penduduk"], file, paths.raw("dukcapil_penduduk"), "raw_dukcapil")
     run_sql_file(con, SQL / "stg_dukcapil.sql", {"cutoff": cutoff})
     return [split(con, "dukcapil_hasil", sumber="dukcapil_penduduk", berkas=_relative(file, landed_dir),
@@ -89,33 +89,47 @@ def standardize_dukcapil(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths
                   order_by="kode_prov, no_kk, nik", expected_rows=rows)]
 
 
-def dtks_province(file: Path) -> str:
-    """`dtks_32.csv` -> '32' (one file per province, SOURCES.md)."""
-    return file.stem.rsplit("_", 1)[-1]
+def dtks_province(file: Path) -> str | None:
+    """`dtks_32.csv` -> '32' (one file per province, SOURCES.md); None for a national pull."""
+    code = file.stem.rsplit("_", 1)[-1]
+    return code if code.isdigit() and len(code) == 2 else None
+
+
+def dtks_files(landed_dir: Path) -> list[Path]:
+    """DTKS partitions: one CSV per province, or one Parquet pulled from the ministry's database."""
+    return sorted(landed_dir.glob(BY_NAME["dtks"].pattern)) + sorted((landed_dir / "dtks").glob("*.parquet"))
+
+
+def extract_file(landed_dir: Path, name: str) -> Path:
+    """The landed file of a single-file extract: as delivered, or pulled from SQL (.parquet)."""
+    pattern = BY_NAME[name].pattern
+    pulled = landed_dir / Path(pattern).with_suffix(".parquet")
+    return pulled if pulled.exists() and not (landed_dir / pattern).exists() else landed_dir / pattern
 
 
 def standardize_dtks(con: duckdb.DuckDBPyConnection, file: Path, landed_dir: Path, paths: RunPaths,
                      cutoff: dt.date) -> list[Counts]:
     """One DTKS province file: persons, and the households derived from the kept persons."""
     prov = dtks_province(file)
+    part = prov or file.stem
     rows = register_raw(con, BY_NAME["dtks"], file, paths.raw("dtks"), "raw_dtks")
     run_sql_file(con, SQL / "stg_dtks.sql", {"cutoff": cutoff, "prov_berkas": prov})
     counts = split(con, "dtks_hasil", sumber="dtks", berkas=_relative(file, landed_dir),
-                   out=paths.standardized("dtks_individu", prov), karantina=paths.karantina("dtks", prov),
+                   out=paths.standardized("dtks_individu", part), karantina=paths.karantina("dtks", part),
                    order_by="kode_prov, id_keluarga_sumber, baris", expected_rows=rows,
                    drop=tuple(f"r{c}" for c in ("303", "304", "305", "306a", "307a", "307b", "309a"))
                    + ("pkh", "bpnt", "pbi", "tanggal_data"))
     # Households need the housing columns the person table leaves out: read them from the
     # kept rows of the full result, not from the person file.
     con.execute("CREATE OR REPLACE TEMP VIEW dtks_diterima AS SELECT * FROM dtks_hasil WHERE tolak IS NULL")
-    copy_atomic(con, (SQL / "stg_dtks_keluarga.sql").read_text(), paths.standardized("dtks_keluarga", prov))
+    copy_atomic(con, (SQL / "stg_dtks_keluarga.sql").read_text(), paths.standardized("dtks_keluarga", part))
     return [counts]
 
 
 def standardize_regsosek(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
                          cutoff: dt.date) -> list[Counts]:
     """Regsosek families (BPS codes mapped to Kemendagri) and their members."""
-    files = {n: landed_dir / BY_NAME[n].pattern for n in ("regsosek_keluarga", "regsosek_anggota")}
+    files = {n: extract_file(landed_dir, n) for n in ("regsosek_keluarga", "regsosek_anggota")}
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
     sql = (SQL / "stg_regsosek.sql").read_text() \
         .replace("/*KODE_KELUARGA*/", kode.kode_sql(kode.KELUARGA)) \
@@ -136,7 +150,7 @@ def standardize_regsosek(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths
 def standardize_p3ke(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
                      cutoff: dt.date) -> list[Counts]:
     """P3KE families and members, text codes mapped to the Regsosek code book."""
-    files = {n: landed_dir / BY_NAME[n].pattern for n in ("p3ke_keluarga", "p3ke_anggota")}
+    files = {n: extract_file(landed_dir, n) for n in ("p3ke_keluarga", "p3ke_anggota")}
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
     run_sql_file(con, SQL / "stg_p3ke.sql", {"cutoff": cutoff})
     return [
@@ -152,7 +166,7 @@ def standardize_p3ke(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: Ru
 def standardize_usulan(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
                        cutoff: dt.date) -> list[Counts]:
     """Proposals (one row per line) and the members proposed by USUL_BARU."""
-    file = landed_dir / BY_NAME["usulan"].pattern
+    file = extract_file(landed_dir, "usulan")
     rows = register_raw(con, BY_NAME["usulan"], file, paths.raw("usulan"), "raw_usulan")
     run_sql_file(con, SQL / "stg_usulan.sql", {"cutoff": cutoff})
     berkas = _relative(file, landed_dir)
@@ -168,7 +182,7 @@ def standardize_usulan(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: 
 
 def standardize_susenas(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths) -> list[Counts]:
     """Survey sample for the welfare model: region checked, codes in range."""
-    file = landed_dir / BY_NAME["susenas"].pattern
+    file = extract_file(landed_dir, "susenas")
     rows = register_raw(con, BY_NAME["susenas"], file, paths.raw("susenas"), "raw_susenas")
     sql = (SQL / "stg_susenas.sql").read_text() \
         .replace("/*KODE_COLUMNS*/", ", ".join(kode.KELUARGA)) \

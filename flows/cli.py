@@ -1,0 +1,79 @@
+"""The `dtsen` command line. Heavy imports (Prefect, the generator) happen inside commands,
+so `dtsen --help` is instant."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import flows  # noqa: F401  (PREFECT_HOME before Prefect)
+
+app = typer.Typer(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="root folder; the delivery goes to OUT/<cutoff>/")],
+    persons: Annotated[int, typer.Option(min=100, help="registry persons")] = 100_000,
+    seed: Annotated[int, typer.Option()] = 1,
+    cutoff: Annotated[str, typer.Option(help="cut-off date YYYY-MM-DD")] = "2026-11-17",
+    regions: Annotated[Optional[Path], typer.Option(help="region list in the Kemendagri kode,nama format")] = None,
+    error_scale: Annotated[float, typer.Option(help="multiply every error rate (2 = the hard setting)")] = 1.0,
+    welfare_r2: Annotated[float, typer.Option(help="R² of the ideal welfare model")] = 0.5,
+    overwrite: Annotated[bool, typer.Option(help="replace an existing delivery of that cut-off")] = False,
+) -> None:
+    """Generate a synthetic delivery with ground truth (SOURCES.md)."""
+    from synthetic import generate_delivery
+
+    with console.status("generating") as status:
+        path = generate_delivery(out, persons, seed, dt.date.fromisoformat(cutoff), regions=regions,
+                                 error_scale=error_scale, welfare_r2=welfare_r2, overwrite=overwrite,
+                                 progress=lambda step: status.update(f"generating: {step}"))
+    console.print(f"delivery written to [bold]{path}[/]")
+
+
+@app.command()
+def refresh(
+    delivery: Annotated[Path, typer.Option(help="delivery folder <root>/<YYYY-MM-DD>")],
+    sql: Annotated[Optional[list[str]], typer.Option(help="pull an extract from SQL: EXTRACT=URL::TABLE")] = None,
+) -> None:
+    """Land and standardize one delivery as a Prefect flow; print the row accounting."""
+    from flows.refresh import refresh as refresh_flow
+    from transforms.errors import DeliveryError
+
+    try:
+        manifest_path = Path(refresh_flow(str(delivery), sql_sources=sql or []))
+    except DeliveryError as e:
+        err.print(f"[bold red]refresh failed:[/] {e}")
+        err.print("Nothing was published.")
+        raise typer.Exit(2) from None
+    print_summary(json.loads(manifest_path.read_text()), manifest_path)
+
+
+def print_summary(manifest: dict, path: Path) -> None:
+    table = Table(title=f"run {manifest['run_id']}")
+    for col in ("extract", "files", "read", "kept", "quarantined", "balanced", "top quarantine rule"):
+        table.add_column(col, justify="right" if col in {"files", "read", "kept", "quarantined"} else "left")
+    for name, r in sorted(manifest["rekonsiliasi"].items()):
+        top = max(r["karantina_per_aturan"].items(), key=lambda kv: kv[1], default=("", 0))
+        table.add_row(name, str(r["berkas"]), f"{r['dibaca']:,}", f"{r['diterima']:,}", f"{r['dikarantina']:,}",
+                      "yes" if r["seimbang"] else "[red]NO[/]", f"{top[0]} ({top[1]:,})" if top[1] else "")
+    console.print(table)
+    landed = manifest["landed"]
+    console.print(f"delivery {'recognised (already landed)' if landed['reused'] else 'landed'}: {landed['path']}")
+    console.print(f"standardized tables: {path.parent / 'standardized'}")
+    console.print(f"quarantine: {path.parent / 'karantina'}")
+    console.print(f"manifest: [bold]{path}[/]")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,61 @@
+"""The run manifest: what went in (checksums), what code and configuration ran, and how
+every row was accounted for. Counts and checksums only: never personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILES = sorted(
+    p for p in (ROOT / "transforms").rglob("*") if p.suffix in {".sql", ".csv"}
+)
+
+
+def code_version() -> str:
+    try:
+        rev = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        rev = ""
+    return rev or "unknown"
+
+
+def config_versions() -> dict[str, str]:
+    """SHA-256 (12 hex) of every rule, mapping and SQL file that shapes the output."""
+    return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in CONFIG_FILES}
+
+
+def reconcile(counts: list[dict]) -> dict:
+    """Per extract: read = kept + quarantined, summed over its files and partitions."""
+    per: dict[str, dict] = {}
+    for c in counts:
+        r = per.setdefault(c["sumber"], {"berkas": 0, "dibaca": 0, "diterima": 0, "dikarantina": 0,
+                                         "karantina_per_aturan": {}, "cacat_per_aturan": {}})
+        r["berkas"] += 1
+        for k in ("dibaca", "diterima", "dikarantina"):
+            r[k] += c[k]
+        for field in ("karantina_per_aturan", "cacat_per_aturan"):
+            for rule, n in c[field].items():
+                r[field][rule] = r[field].get(rule, 0) + n
+    for r in per.values():
+        r["seimbang"] = r["dibaca"] == r["diterima"] + r["dikarantina"]
+    return per
+
+
+def write_manifest(run_dir: Path, manifest: dict) -> Path:
+    path = run_dir / "manifest.json"
+    tmp = path.with_name(f".manifest.json.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=False, default=_json_default))
+    os.replace(tmp, path)
+    return path
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, (dt.date, dt.datetime, Path)):
+        return str(value)
+    raise TypeError(type(value).__name__)

@@ -1,0 +1,151 @@
+"""The `refresh` flow: one delivery, landed and standardized, with every row accounted for.
+
+One task per source and stage, one per province where the source comes per province.
+Tasks pass paths, never data. Runnable on its own: `python -m flows.refresh DELIVERY`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import flows  # noqa: F401  (PREFECT_HOME before Prefect)
+from prefect import flow, get_run_logger, task
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from dtsen.settings import Settings, get_settings
+from flows.manifest import code_version, config_versions, reconcile, write_manifest
+from transforms import standardize as std
+from transforms.engine import connect
+from transforms.ingest.extracts import BY_NAME
+from transforms.ingest.land import land_delivery
+from transforms.ingest.sql_source import SqlSource, pull_sql_table
+
+SINGLE_STEPS = {
+    "dukcapil": std.standardize_dukcapil,
+    "regsosek": std.standardize_regsosek,
+    "p3ke": std.standardize_p3ke,
+    "usulan": std.standardize_usulan,
+}
+
+
+def _connection(settings: Settings, run_dir: Path):
+    return connect(settings.duckdb_memory_limit, settings.duckdb_threads, settings.tmp_dir / run_dir.name)
+
+
+@task(name="pull-sql", retries=3, retry_delay_seconds=[2, 10, 30])
+def pull_sql_task(source: SqlSource, out: str) -> str:
+    """Retries with back-off: a database that is briefly away should not fail the month."""
+    pull_sql_table(source, BY_NAME[source.extract], Path(out))
+    return out
+
+
+@task(name="land")
+def land_task(delivery: str, pulled: dict[str, str], skip: list[str]) -> dict:
+    settings = get_settings()
+    landed = land_delivery(Path(delivery), settings.landed_dir,
+                           extra={rel: Path(p) for rel, p in pulled.items()}, skip=frozenset(skip))
+    logger = get_run_logger()
+    logger.info("%s delivery %s (%d files) at %s", "Recognised" if landed.reused else "Landed",
+                landed.fingerprint[:12], len(landed.files), landed.path)
+    return landed.to_json()
+
+
+@task(name="standardize-reference")
+def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
+    paths = std.RunPaths(Path(run_dir))
+    con = _connection(get_settings(), paths.run_dir)
+    std.prepare(con, paths)
+    return [vars(c) for c in std.standardize_reference(con, Path(landed_dir), paths)]
+
+
+@task(name="standardize", task_run_name="standardize-{step}-{part}")
+def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff: dt.date) -> list[dict]:
+    paths = std.RunPaths(Path(run_dir))
+    con = _connection(get_settings(), paths.run_dir)
+    std.prepare(con, paths)
+    landed = Path(landed_dir)
+    if step == "dtks":
+        counts = std.standardize_dtks(con, landed / part, landed, paths, cutoff)
+    elif step == "susenas":
+        counts = std.standardize_susenas(con, landed, paths)
+    else:
+        counts = SINGLE_STEPS[step](con, landed, paths, cutoff)
+    con.close()
+    return [vars(c) for c in counts]
+
+
+def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str, str], list[str]]:
+    """Pull each SQL source; return {landed relative path: pulled file} and the extracts replaced."""
+    pulled, futures = {}, []
+    for s in sources:
+        extract = BY_NAME[s.extract]
+        rel = f"dtks/{s.table}.parquet" if extract.per_province else str(Path(extract.pattern).with_suffix(".parquet"))
+        futures.append((rel, pull_sql_task.submit(s, str(staging / rel))))
+    for rel, fut in futures:
+        pulled[rel] = fut.result()
+    return pulled, sorted({s.extract for s in sources})
+
+
+@flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
+def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
+    """Land and standardize one delivery; return the path of the run manifest."""
+    logger = get_run_logger()
+    settings = get_settings()
+    started, seconds = dt.datetime.now(dt.timezone.utc), {}
+
+    t = time.perf_counter()
+    sources = [SqlSource.parse(s) for s in (sql_sources or [])]
+    staging = settings.tmp_dir / f"pull-{os.getpid()}"
+    pulled, skip = _pull_sql_sources(sources, staging)
+    landed = land_task(delivery, pulled, skip)
+    shutil.rmtree(staging, ignore_errors=True)
+    seconds["land"] = round(time.perf_counter() - t, 2)
+
+    run_id = f"{landed['cutoff']}_{landed['fingerprint'][:12]}"
+    run_dir = settings.runs_dir / run_id
+    cutoff = dt.date.fromisoformat(landed["cutoff"])
+
+    t = time.perf_counter()
+    counts = reference_task(landed["path"], str(run_dir))
+    seconds["standardize_reference"] = round(time.perf_counter() - t, 2)
+
+    t = time.perf_counter()
+    partitions = [("dtks", f.relative_to(landed["path"]).as_posix()) for f in std.dtks_files(Path(landed["path"]))]
+    partitions += [(step, std.NASIONAL) for step in (*SINGLE_STEPS, "susenas")]
+    futures = [standardize_task.submit(step, part, landed["path"], str(run_dir), cutoff) for step, part in partitions]
+    for done, future in enumerate(as_completed(futures), start=1):
+        counts.extend(future.result())
+        logger.info("standardized %d/%d partitions", done, len(futures))
+    seconds["standardize"] = round(time.perf_counter() - t, 2)
+
+    rekonsiliasi = reconcile(counts)
+    manifest = {
+        "run_id": run_id,
+        "cutoff": landed["cutoff"],
+        "delivery": str(Path(delivery).resolve()),
+        "sql_sources": [{"extract": s.extract, "url": s.display_url(), "table": s.table} for s in sources],
+        "landed": {k: landed[k] for k in ("path", "fingerprint", "reused", "files")},
+        "code_version": code_version(),
+        "config_versions": config_versions(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "seconds": seconds,
+        "rekonsiliasi": rekonsiliasi,
+        "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()),
+        "counts": sorted(counts, key=lambda c: (c["sumber"], c["berkas"])),
+    }
+    path = write_manifest(run_dir, manifest)
+    if not manifest["seimbang"]:
+        raise RuntimeError(f"row counts do not reconcile, see {path}")
+    logger.info("run %s: manifest at %s", run_id, path)
+    return str(path)
+
+
+if __name__ == "__main__":
+    print(refresh(sys.argv[1]))
