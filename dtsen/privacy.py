@@ -16,7 +16,7 @@ def mask_nik(value: str | None) -> str | None:
     """Keep the first 6 characters (the region of registration), star every later digit."""
     if value is None:
         return None
-    value = value.strip()
+    value = value.strip(" ")  # as DuckDB trim(): spaces only
     return value[:6] + _DIGIT.sub("*", value[6:])
 
 

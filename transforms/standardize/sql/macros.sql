@@ -67,7 +67,7 @@ END;
 -- Titles and honorifics (Haji, degrees) say nothing about who someone is.
 CREATE OR REPLACE MACRO nama_tanpa_gelar(s) AS regexp_replace(
     upper(strip_accents(s::VARCHAR)),
-    '\b(HJ|H|DRS|DRA|DR|IR|PROF|S\.?\s?PD\.?\s?I|S\.?\s?PD|S\.?\s?KOM|S\.?\s?SOS|S\.?\s?AG|S\.?\s?KEP|S\.?\s?KM|S\.?\s?IP|S\.?\s?HUT|S\.?\s?E|S\.?\s?H|S\.?\s?T|A\.?\s?MD|M\.?\s?PD|M\.?\s?SI|M\.?\s?M)\b\.?',
+    '\b(HJ|H|DRS|DRA|DR|IR|PROF|S\.?\s?PD\.I|S\.?\s?PD|S\.?\s?KOM|S\.?\s?SOS|S\.?\s?AG|S\.?\s?KEP|S\.?\s?KM|S\.?\s?IP|S\.?\s?HUT|S\.?\s?E|S\.?\s?H|S\.?\s?T|A\.?\s?MD|M\.?\s?PD|M\.?\s?SI|M\.?\s?M)\b\.?',
     ' ', 'g');
 
 -- One letter for a doubled one (NANNA/NANA, SITTI/SITI): RE2 has no backreferences.
@@ -93,7 +93,7 @@ CREATE OR REPLACE MACRO nama_baku(s) AS nullif(array_to_string(list_transform(
     lambda t: token_baku(t)), ' '), '');
 
 -- Masks for the quarantine: personal data never leaves the pipeline unmasked.
-CREATE OR REPLACE MACRO samar_nik(s) AS left(trim(s::VARCHAR), 6) || regexp_replace(substr(trim(s::VARCHAR), 7), '[0-9]', '*', 'g');
+CREATE OR REPLACE MACRO samar_nik(s) AS left(trim(s::VARCHAR, ' '), 6) || regexp_replace(substr(trim(s::VARCHAR, ' '), 7), '[0-9]', '*', 'g');
 CREATE OR REPLACE MACRO samar_nama(s) AS regexp_replace(s::VARCHAR, '(\w)\w*', '\1***', 'g');
 CREATE OR REPLACE MACRO samar_tanggal(s) AS regexp_replace(s::VARCHAR, '[0-9]', '#', 'g');
 

@@ -1,0 +1,73 @@
+"""One session-wide harness: a private project folder, one Prefect test server, and the
+local database servers (which must be there in CI)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Before anything imports Prefect or reads the settings.
+_HOME = Path(tempfile.mkdtemp(prefix="dtsen-test-"))
+os.environ["DTSEN_HOME"] = str(_HOME)
+os.environ.setdefault("DTSEN_DUCKDB_MEMORY_LIMIT", "2GB")
+
+REFERENCE = ROOT.parent / "shared" / "reference" / "wilayah_kemendagri_2025.csv"
+MARIADB_URL = os.environ.get("DTSEN_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+POSTGRES_URL = os.environ.get("DTSEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def dtsen_home() -> Path:
+    return _HOME
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _server(url: str, what: str):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as e:  # noqa: BLE001  any failure to connect means: no server
+        engine.dispose()
+        message = f"{what} not reachable at {sa.make_url(url).render_as_string()}: {type(e).__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI has the servers: their absence is a failure, not a skip
+        pytest.skip(message)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def mariadb():
+    engine = _server(MARIADB_URL, "MariaDB")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    engine = _server(POSTGRES_URL, "PostgreSQL")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def delivery(tmp_path: Path) -> Path:
+    from tests.delivery_kecil import write_delivery
+
+    return write_delivery(tmp_path / "deliveries")
