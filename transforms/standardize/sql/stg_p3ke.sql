@@ -6,7 +6,7 @@ WITH source AS (
 ), renamed AS (
     SELECT s.*,
         kosong_ke_null("ID_KELUARGA_P3KE") AS id_sumber,
-        w.kode AS kode_desa,
+        w.kode AS kode_desa_baku,  -- not kode_desa: identifiers ignore case, KODE_DESA is the raw one
         row_number() OVER (PARTITION BY kosong_ke_null("ID_KELUARGA_P3KE") ORDER BY s.baris) AS urutan_id
     FROM source s
     LEFT JOIN ref_wilayah w ON w.kode = kode_tanpa_titik(s."KODE_DESA") AND w.tingkat = 'DESA'
@@ -20,8 +20,8 @@ WITH source AS (
         id_cacat("NO_KK", 'KK') AS kk_cacat,
         id_angka("NIK_KEPALA_KELUARGA") AS nik_kepala_keluarga,
         nik_cacat("NIK_KEPALA_KELUARGA", NULL, $cutoff) AS nik_kepala_cacat,
-        kode_desa,
-        left(kode_desa, 2) AS kode_prov,
+        kode_desa_baku AS kode_desa,
+        left(kode_desa_baku, 2) AS kode_prov,
         CASE WHEN TRY_CAST("DESIL_KESEJAHTERAAN" AS INTEGER) BETWEEN 1 AND 4
              THEN TRY_CAST("DESIL_KESEJAHTERAAN" AS INTEGER) END AS desil_p3ke,
         ya_tidak("PENERIMA_BPNT") AS bpnt,
@@ -40,7 +40,7 @@ WITH source AS (
         CASE
             WHEN id_sumber IS NULL THEN {'aturan': 'ID_KOSONG', 'kolom': 'ID_KELUARGA_P3KE', 'nilai': NULL}
             WHEN urutan_id > 1 THEN {'aturan': 'ID_GANDA', 'kolom': 'ID_KELUARGA_P3KE', 'nilai': id_sumber}
-            WHEN kode_desa IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'KODE_DESA', 'nilai': "KODE_DESA"}
+            WHEN kode_desa_baku IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'KODE_DESA', 'nilai': "KODE_DESA"}
         END AS tolak
     FROM renamed
 )

@@ -1,0 +1,59 @@
+"""Landing: checksummed, immutable, recognised when the same delivery comes again."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from transforms.errors import DeliveryError
+from transforms.ingest.land import CHECKSUMS, land_delivery, verify_landed
+
+
+def test_land_copies_with_checksums(delivery, tmp_path):
+    landed = land_delivery(delivery, tmp_path / "landed")
+    assert not landed.reused and landed.cutoff.isoformat() == delivery.name
+    assert len(landed.files) == 10 and (landed.path / CHECKSUMS).exists()
+    for rel, meta in landed.files.items():
+        data = (delivery / rel).read_bytes()
+        assert meta == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        assert (landed.path / rel).read_bytes() == data
+        assert (landed.path / rel).stat().st_mode & 0o222 == 0  # read-only
+    assert verify_landed(landed) == []
+
+
+def test_same_delivery_is_recognised(delivery, tmp_path):
+    first = land_delivery(delivery, tmp_path / "landed")
+    again = land_delivery(delivery, tmp_path / "landed")
+    assert again.reused and again.path == first.path and again.fingerprint == first.fingerprint
+    assert len(list((tmp_path / "landed" / delivery.name).iterdir())) == 1
+
+
+def test_changed_delivery_lands_anew(delivery, tmp_path):
+    first = land_delivery(delivery, tmp_path / "landed")
+    with (delivery / "usulan/usulan.jsonl").open("a") as f:
+        f.write('{"id_usulan": "USL9"}\n')
+    second = land_delivery(delivery, tmp_path / "landed")
+    assert not second.reused and second.fingerprint != first.fingerprint
+    assert (first.path / CHECKSUMS).exists()  # the earlier landing is untouched
+
+
+def test_tampering_is_detected(delivery, tmp_path):
+    landed = land_delivery(delivery, tmp_path / "landed")
+    target = landed.path / "usulan/usulan.jsonl"
+    target.chmod(0o644)
+    target.write_text("{}\n")
+    assert verify_landed(landed) == ["usulan/usulan.jsonl"]
+
+
+def test_missing_file_is_a_clear_error(delivery, tmp_path):
+    (delivery / "p3ke/p3ke_anggota.csv").unlink()
+    with pytest.raises(DeliveryError, match="p3ke_anggota.csv: file is missing"):
+        land_delivery(delivery, tmp_path / "landed")
+    assert not any((tmp_path / "landed").rglob("checksums.json"))
+
+
+def test_folder_must_be_named_by_cutoff(delivery, tmp_path):
+    renamed = delivery.rename(delivery.parent / "latest")
+    with pytest.raises(DeliveryError, match="cut-off date"):
+        land_delivery(renamed, tmp_path / "landed")
