@@ -1,0 +1,67 @@
+"""End to end: the refresh flow on a small delivery, under one session-wide Prefect server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.delivery_kecil import PENDUDUK
+from transforms.errors import DeliveryError
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def personal_values() -> list[str]:
+    return [p[0] for p in PENDUDUK] + [p[2] for p in PENDUDUK] + [w for p in PENDUDUK for w in p[2].split() if len(w) > 4]
+
+
+def test_refresh_accounts_for_every_row(delivery, dtsen_home):
+    from flows.refresh import refresh
+
+    manifest_path = Path(refresh(str(delivery)))
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["seimbang"] is True
+    r = manifest["rekonsiliasi"]
+    assert r["dtks"] == {"berkas": 1, "dibaca": 6, "diterima": 3, "dikarantina": 3, "seimbang": True,
+                         "karantina_per_aturan": {"ID_GANDA": 1, "IDENTITAS_TIDAK_CUKUP": 1, "WILAYAH_TIDAK_DIKENAL": 1},
+                         "cacat_per_aturan": {"NIK_JENIS_KELAMIN_TIDAK_COCOK": 1, "NIK_NOTASI_ILMIAH": 1}}
+    assert set(r) >= {"dukcapil_penduduk", "regsosek_keluarga", "regsosek_anggota", "p3ke_keluarga", "p3ke_anggota",
+                      "usulan", "usulan_anggota", "wilayah", "bps_kemendagri", "susenas"}
+    assert len(manifest["landed"]["files"]) == 10
+    assert all(len(m["sha256"]) == 64 for m in manifest["landed"]["files"].values())
+    assert "transforms/standardize/sql/macros.sql" in manifest["config_versions"]
+    run_dir = manifest_path.parent
+    assert (run_dir / "standardized/dtks_individu/32.parquet").exists()
+    # Counts and checksums only: no NIK or name anywhere in the manifest.
+    text = manifest_path.read_text()
+    assert not [v for v in personal_values() if v in text]
+
+    # The same delivery again: recognised, same run folder, same counts.
+    again = json.loads(Path(refresh(str(delivery))).read_text())
+    assert again["landed"]["reused"] is True and again["run_id"] == manifest["run_id"]
+    assert again["rekonsiliasi"] == manifest["rekonsiliasi"]
+
+
+def test_unreadable_file_fails_the_run_and_writes_nothing(delivery, dtsen_home):
+    from flows.refresh import refresh
+
+    before = set((dtsen_home / "runs").glob("*/manifest.json"))
+    f = delivery / "p3ke/p3ke_keluarga.csv"
+    f.write_text(f.read_text().replace("NO_KK", "NOMOR_KK", 1))
+    with pytest.raises(DeliveryError) as e:
+        refresh(str(delivery))
+    assert e.value.column == "NO_KK" and "p3ke_keluarga.csv" in e.value.file and e.value.row == 1
+    assert set((dtsen_home / "runs").glob("*/manifest.json")) == before  # no run was recorded as done
+
+
+def test_cli_prints_a_clear_error(delivery):
+    from flows.cli import app
+
+    (delivery / "dtks/dtks_32.csv").write_bytes("ID_DTKS;NAMA\nD1;é\n".encode("utf-8"))
+    result = CliRunner().invoke(app, ["refresh", "--delivery", str(delivery)])
+    assert result.exit_code == 2
+    assert "dtks_32.csv" in result.output and "Nothing was published" in result.output
+    assert "Traceback" not in result.output
