@@ -1,0 +1,1 @@
+"""Publishing and reading snapshots (Iceberg through pyiceberg): issue 5."""
