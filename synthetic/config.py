@@ -1,0 +1,97 @@
+"""Settings of one generated delivery: error rates, sizes, seed. Configuration as data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+GENERATOR_VERSION = "1.0.0"
+
+# How much of each error a source gets, relative to DTKS (the messiest list).
+SOURCE_FACTOR: dict[str, float] = {"DTKS": 1.0, "P3KE": 0.6, "USULAN": 0.6, "REGSOSEK": 0.3}
+
+# Error kinds that only a spreadsheet-era list (DTKS) shows.
+DTKS_ONLY = frozenset({"nik_spoiled", "nik_formatting", "dtks_duplicate"})
+
+# NIK error kinds are exclusive: a record gets at most one of them.
+NIK_KINDS = ("nik_missing", "nik_wrong_length", "nik_spoiled", "nik_typo", "nik_transposition",
+             "nik_women_day_missing", "nik_formatting")
+
+
+def _rate(default: float, doc: str):
+    return Field(default, ge=0.0, le=1.0, description=doc)
+
+
+class ErrorRates(BaseModel):
+    """Rates per person-level DTKS record (other sources get SOURCE_FACTOR times these)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    nik_missing: float = _rate(0.03, "NIK empty")
+    nik_wrong_length: float = _rate(0.01, "15 or 17 digits")
+    nik_spoiled: float = _rate(0.01, "spreadsheet notation 3.27123E+15 (DTKS only)")
+    nik_typo: float = _rate(0.015, "one digit substituted")
+    nik_transposition: float = _rate(0.01, "two adjacent digits swapped")
+    nik_women_day_missing: float = _rate(0.01, "of women: day of birth without the +40")
+    nik_formatting: float = _rate(0.02, "spaces, dots, surrounding blanks (DTKS only, recoverable)")
+    kk_error: float = _rate(0.02, "KK number typo, missing or spoiled")
+    name_variant: float = _rate(0.10, "spelling variant, title or nickname")
+    date_swap: float = _rate(0.01, "of dates whose day and month are both <= 12: swapped")
+    date_typo: float = _rate(0.01, "birth year off by one")
+    stale_kk: float = _rate(0.05, "of families with a split: old KK still used after the split")
+    dead_still_listed: float = _rate(0.8, "of dead people whose family is listed: still listed")
+    dtks_duplicate: float = _rate(0.01, "the same person twice in DTKS (DTKS only)")
+    ghost: float = _rate(0.01, "records of nobody in the registry")
+    stale_address: float = _rate(0.03, "family listed at a village it left")
+
+    def scaled(self, factor: float) -> "ErrorRates":
+        """Every rate times `factor`, capped at 1 (a share cannot exceed all records)."""
+        return ErrorRates(**{k: min(1.0, v * factor) for k, v in self.model_dump().items()})
+
+    def for_source(self, sumber: str) -> dict[str, float]:
+        """The rates one source gets; kinds a source cannot show are 0."""
+        f = SOURCE_FACTOR[sumber]
+        return {k: (0.0 if sumber != "DTKS" and k in DTKS_ONLY else min(1.0, v * f))
+                for k, v in self.model_dump().items()}
+
+
+class GeneratorConfig(BaseModel):
+    """Everything that determines a delivery: the same config gives the same bytes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    persons: int = Field(ge=100, le=400_000_000, description="registry persons")
+    seed: int = Field(ge=0)
+    cutoff: dt.date
+    regions: Path | None = None
+    rates: ErrorRates = ErrorRates()
+    error_scale: float = Field(1.0, ge=0.0)
+    welfare_r2: float = Field(0.5, gt=0.02, lt=0.98)
+
+    @model_validator(mode="after")
+    def _check(self) -> "GeneratorConfig":
+        # Regsosek 2022 and DTKS updates since 2019 must lie before the cut-off.
+        if not dt.date(2023, 1, 1) <= self.cutoff <= dt.date(2099, 12, 31):
+            raise ValueError(f"cutoff {self.cutoff} must lie between 2023-01-01 and 2099-12-31 "
+                             "(Regsosek 2022 must precede it)")
+        nik_sum = sum(getattr(self.effective_rates, k) for k in NIK_KINDS)
+        if nik_sum > 1.0:
+            raise ValueError(f"error_scale {self.error_scale} makes the exclusive NIK error rates "
+                             f"sum to {nik_sum:.2f} > 1; lower error_scale")
+        if self.regions is not None and not Path(self.regions).is_file():
+            raise ValueError(f"region list {self.regions} does not exist; pass a kode,nama CSV "
+                             "in the Kemendagri format")
+        return self
+
+    @property
+    def effective_rates(self) -> ErrorRates:
+        return self.rates.scaled(self.error_scale)
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """An independent random stream per step, so changing one step leaves the others' data alone."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
