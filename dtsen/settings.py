@@ -7,6 +7,7 @@ landed deliveries, run folders, the DuckDB spill directory, the warehouse.
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,14 @@ class Settings(BaseSettings):
     catalog_url: str | None = Field(default=None, description="SQLAlchemy URL of the Iceberg catalog")
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
+
+    def memory_per_partition(self) -> str:
+        """DuckDB's limit for one task, so that all partitions running at once fit the total."""
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*", self.duckdb_memory_limit, re.IGNORECASE)
+        if not match:
+            raise ValueError(f"DTSEN_DUCKDB_MEMORY_LIMIT={self.duckdb_memory_limit!r}: write it like 16GB or 512MB")
+        mib = float(match.group(1)) * {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1 << 20}[match.group(2)[0].upper()]
+        return f"{max(256, int(mib / max(1, self.partition_workers)))}MB"
 
     @property
     def home_dir(self) -> Path:

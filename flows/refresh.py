@@ -35,7 +35,7 @@ SINGLE_STEPS = {
 
 
 def _connection(settings: Settings, run_dir: Path):
-    return connect(settings.duckdb_memory_limit, settings.duckdb_threads, settings.tmp_dir / run_dir.name)
+    return connect(settings.memory_per_partition(), settings.duckdb_threads, settings.tmp_dir / run_dir.name)
 
 
 @task(name="pull-sql", retries=3, retry_delay_seconds=[2, 10, 30])
