@@ -67,3 +67,6 @@ def configure_prefect_home(settings: Settings | None = None) -> None:
     # The temporary server's telemetry heartbeat races its own SQLite writes ("database is
     # locked" tracebacks in every run) and phones home; neither helps an operator.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # A first start on a fresh PREFECT_HOME runs the database migrations: on a busy 2-core
+    # machine that takes longer than Prefect's default wait.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

@@ -38,18 +38,30 @@ def serials(group: np.ndarray, rng: np.random.Generator, spread: int = 20) -> np
     return out
 
 
-def nik(kec_kode: np.ndarray, lahir: np.ndarray, female: np.ndarray, rng: np.random.Generator,
-        taken: np.ndarray | None = None) -> np.ndarray:
-    """NIKs for persons first registered in district `kec_kode` (PPKKCC, int64).
-    `taken`: sorted NIKs that already exist (the registry), which the new ones must avoid."""
-    prefix = kec_kode.astype(np.int64) * E10 + ddmmyy(lahir, female) * E4
+def numbers(prefix: np.ndarray, rng: np.random.Generator, taken: np.ndarray | None = None) -> np.ndarray:
+    """prefix (a multiple of 10**4) + a serial unique within the prefix. `taken`: sorted
+    numbers that already exist (the registry), which fabricated ones must avoid."""
     out = prefix + serials(prefix, rng)
     if taken is not None and len(taken):
-        clash = np.isin(out, taken)
+        clash = in_sorted(out, taken)
         while clash.any():  # fabricated numbers only: move them to a free serial
             out[clash] = prefix[clash] + rng.integers(1, 10_000, int(clash.sum()))
-            clash = np.isin(out, taken) | _duplicated(out)
+            clash = in_sorted(out, taken) | _duplicated(out)
     return out
+
+
+def in_sorted(a: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """np.isin against an already sorted array, without re-sorting it."""
+    if len(sorted_values) == 0:
+        return np.zeros(len(a), bool)
+    i = np.minimum(np.searchsorted(sorted_values, a), len(sorted_values) - 1)
+    return sorted_values[i] == a
+
+
+def nik(kec_kode: np.ndarray, lahir: np.ndarray, female: np.ndarray, rng: np.random.Generator,
+        taken: np.ndarray | None = None) -> np.ndarray:
+    """NIKs for persons first registered in district `kec_kode` (PPKKCC, int64)."""
+    return numbers(kec_kode.astype(np.int64) * E10 + ddmmyy(lahir, female) * E4, rng, taken)
 
 
 def _duplicated(a: np.ndarray) -> np.ndarray:
@@ -61,10 +73,10 @@ def _duplicated(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def kk(kec_kode: np.ndarray, terbit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def kk(kec_kode: np.ndarray, terbit: np.ndarray, rng: np.random.Generator,
+       taken: np.ndarray | None = None) -> np.ndarray:
     """Family card numbers issued in district `kec_kode` on date `terbit`."""
-    prefix = kec_kode.astype(np.int64) * E10 + ddmmyy(terbit) * E4
-    return prefix + serials(prefix, rng)
+    return numbers(kec_kode.astype(np.int64) * E10 + ddmmyy(terbit) * E4, rng, taken)
 
 
 def digits(x: np.ndarray, width: int = 16) -> np.ndarray:

@@ -20,7 +20,7 @@ from synthetic import identifiers, names, tanggal
 from synthetic.regions import Regions
 
 SIZE_PMF = np.array([0.12, 0.18, 0.22, 0.21, 0.13, 0.07, 0.04, 0.02, 0.006, 0.004])  # 1..10, mean 3.58
-MOVED_SHARE = 0.10
+MOVED_SHARE = 0.12  # of families: with split-off spouses about 10% of persons
 DEAD_SHARE = 0.015
 SPLIT_CANDIDATES = 0.30  # of young couples: a child of an older family in the district
 FIRST_DEATH = dt.date(2015, 1, 1)
@@ -129,11 +129,11 @@ def _members(size: np.ndarray, h: _Heads, rng: np.random.Generator):
     stat = np.where(pos == 0, KEPALA, stat).astype(np.int8)
 
     spouse_age = np.clip(hage + np.where(head_f, 1, -1) * rng.normal(4, 4, n), 17, 98)
-    mother_age_f = np.where(h.spouse & ~h.female, np.clip(h.age - 4, 17, 98), h.age)
+    mother_age_f = h.age.copy()  # the wife's age where the head is a husband
     mother_age_f[h.spouse & ~h.female] = spouse_age[start[h.spouse & ~h.female] + 1]
     m = mother_age_f[fam]
     lo = np.maximum(0.0, m - 45)
-    hi = np.maximum(lo + 0.1, m - 17)
+    hi = np.maximum(lo + 0.1, np.minimum(m, hage) - 17)  # younger than mother and father by 17+
     v = rng.random(n)
     age = np.select(
         [stat == KEPALA, is_spouse, stat == ANAK, stat == CUCU, stat == MENANTU,
@@ -147,7 +147,7 @@ def _members(size: np.ndarray, h: _Heads, rng: np.random.Generator):
     return fam, start, stat, female, age
 
 
-def _marital(stat, age, size_of, spouse_of, rng: np.random.Generator) -> np.ndarray:
+def _marital(stat, age, spouse_of, rng: np.random.Generator) -> np.ndarray:
     n = len(stat)
     u = rng.random(n)
     alone = np.select([u < 0.6, u < 0.9], [4, 3], 1)
@@ -155,7 +155,7 @@ def _marital(stat, age, size_of, spouse_of, rng: np.random.Generator) -> np.ndar
     adult_child = np.select([u < 0.8, u < 0.95], [1, 3], 2)
     other = np.select([u < 0.4, u < 0.7, u < 0.8], [1, 2, 3], 4)
     kawin = np.select(
-        [stat == KEPALA & spouse_of, stat == KEPALA & (age < 35), stat == KEPALA,
+        [(stat == KEPALA) & spouse_of, (stat == KEPALA) & (age < 35), stat == KEPALA,
          (stat == SUAMI) | (stat == ISTRI) | (stat == MENANTU),
          (stat == ORANG_TUA) | (stat == MERTUA), age < 19, (stat == ANAK) | (stat == CUCU)],
         [2, young_alone, alone, 2, np.where(u < 0.75, 4, 2), 1, adult_child],
@@ -187,8 +187,8 @@ def _link_splits(h: _Heads, desa: np.ndarray, regions: Regions, rng: np.random.G
     return induk
 
 
-def _first_districts(fam, stat, lahir, desa, induk, h: _Heads, regions: Regions, cutoff: int,
-                     rng: np.random.Generator) -> np.ndarray:
+def _first_districts(fam, start, lahir, desa, induk, regions: Regions, cutoff: int,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """District of first registration per person: today's, or the one a family came from."""
     f = len(desa)
     here = regions.kec_id[desa].astype(np.int64)
@@ -197,19 +197,17 @@ def _first_districts(fam, stat, lahir, desa, induk, h: _Heads, regions: Regions,
     k = int(moved.sum())
     drawn = rng.choice(len(regions.kec_kode), k, p=regions.kec_bobot / regions.kec_bobot.sum())
     origin[moved] = np.where(drawn == here[moved], (drawn + 1) % len(regions.kec_kode), drawn)
-    head_lahir = lahir[np.r_[0, np.flatnonzero(np.diff(fam)) + 1]]
-    adult = tanggal.add_years(head_lahir, 18)
+    adult = tanggal.add_years(lahir[start], 18)
     move_date = np.where(moved, tanggal.uniform(rng, np.maximum(adult, tanggal.days(dt.date(1995, 1, 1))),
                                                 cutoff - 30, f), np.iinfo(np.int32).min)
-    kec = np.where(lahir[:] < move_date[fam], origin[fam], here[fam])
+    kec = np.where(lahir < move_date[fam], origin[fam], here[fam])
     # A split-off head was born into the parent family: registered where it lived then.
     split = induk >= 0
-    heads = np.r_[0, np.flatnonzero(np.diff(fam)) + 1]
-    sh = heads[split]
+    sh = start[split]
     par = induk[split]
     kec[sh] = np.where(lahir[sh] < move_date[par], origin[par], here[par])
     # Half of the spouses who married into a split-off family came from another district.
-    spouse = heads[split] + 1
+    spouse = start[split] + 1
     other = rng.random(len(spouse)) < 0.5
     kec[spouse[other]] = rng.choice(len(regions.kec_kode), int(other.sum()),
                                     p=regions.kec_bobot / regions.kec_bobot.sum())
@@ -247,9 +245,9 @@ def build(regions: Regions, persons: int, cutoff_date: dt.date, rng: np.random.G
     pisah = np.full(f, tanggal.NEVER, np.int32)
     pisah[split] = tanggal.uniform(rng, tanggal.days(FIRST_SPLIT), cutoff - 60, int(split.sum()))
 
-    nik_kec, move_date = _first_districts(fam, stat, lahir, desa, induk, h, regions, cutoff, rng)
+    nik_kec, move_date = _first_districts(fam, start, lahir, desa, induk, regions, cutoff, rng)
     mati = _deaths(age, lahir, cutoff, rng)
-    kawin = _marital(stat, age, size[fam], h.spouse[fam], rng)
+    kawin = _marital(stat, age, h.spouse[fam], rng)
 
     nik = identifiers.nik(regions.kec_kode[nik_kec], lahir, female, rng)
     adult = tanggal.add_years(lahir[start], 17)

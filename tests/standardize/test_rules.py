@@ -53,14 +53,14 @@ def make_nik(kec: str, born: dt.date, female: bool, serial: int) -> str:
     ("3201054507900001", None, None),             # no stated sex: nothing to disagree with
 ])
 def test_nik_rules(con, raw, sex, rule):
-    assert one(con, "nik_cacat(?, ?, ?)", raw, sex, CUTOFF) == rule
+    assert one(con, "nik_cacat(?, id_bersih(?), ?, ?)", raw, raw, sex, CUTOFF) == rule
 
 
 def test_kk_rules(con):
-    assert one(con, "id_cacat(?, 'KK')", "3201050202100001") is None
-    assert one(con, "id_cacat(?, 'KK')", "320105020210001") == "KK_PANJANG_SALAH"
-    assert one(con, "id_cacat(?, 'KK')", "3.2E+15") == "KK_NOTASI_ILMIAH"
-    assert one(con, "id_cacat(?, 'KK')", "1234560202100001") == "KK_WILAYAH_TIDAK_ADA"
+    assert one(con, "id_cacat(?, id_bersih(?), \'KK\')", "3201050202100001", "3201050202100001") is None
+    assert one(con, "id_cacat(?, id_bersih(?), \'KK\')", "320105020210001", "320105020210001") == "KK_PANJANG_SALAH"
+    assert one(con, "id_cacat(?, id_bersih(?), \'KK\')", "3.2E+15", "3.2E+15") == "KK_NOTASI_ILMIAH"
+    assert one(con, "id_cacat(?, id_bersih(?), \'KK\')", "1234560202100001", "1234560202100001") == "KK_WILAYAH_TIDAK_ADA"
 
 
 @given(kec=st.sampled_from(KECAMATAN), born=st.dates(dt.date(1927, 1, 1), CUTOFF),
@@ -73,8 +73,8 @@ def test_valid_nik_parses_back_to_its_date_and_sex(con, kec, born, female, seria
     for i, ch in enumerate(noise):  # typing noise inside the number is cleaned away
         pos = 4 * (i + 1)
         typed = typed[:pos] + ch + typed[pos:]
-    assert one(con, "nik_cacat(?, ?, ?)", typed, 2 if female else 1, CUTOFF) is None
-    assert one(con, "id_angka(?)", typed) == nik
+    assert one(con, "nik_cacat(?, id_bersih(?), ?, ?)", typed, typed, 2 if female else 1, CUTOFF) is None
+    assert one(con, "id_angka(?, id_bersih(?))", typed, typed) == nik
     born_back = one(con, "nik_tanggal_lahir(?, ?)", nik, CUTOFF)
     # Two-digit years: the century is the one that does not put the birth after the cut-off.
     assert (born_back.day, born_back.month, born_back.year % 100) == (born.day, born.month, born.year % 100)
@@ -84,7 +84,7 @@ def test_valid_nik_parses_back_to_its_date_and_sex(con, kec, born, female, seria
 @given(digits=st.text("0123456789", min_size=1, max_size=24))
 @settings(max_examples=300, deadline=None)
 def test_any_digit_string_of_wrong_length_is_rejected_by_length(con, digits):
-    rule = one(con, "nik_cacat(?, NULL, ?)", digits, CUTOFF)
+    rule = one(con, "nik_cacat(?, id_bersih(?), NULL, ?)", digits, digits, CUTOFF)
     if len(digits) != 16:
         assert rule == "NIK_PANJANG_SALAH"
     else:

@@ -95,7 +95,7 @@ def test_dukcapil(run):
     assert str(djoko["tgl_mati"]) == "2025-01-02" and djoko["kode_desa"] == "3201052003"
     assert djoko["nama_baku"] == "JOKO CAHJONO" and djoko["hubungan"] == 1
     siti = one_row(paths.standardized("dukcapil_penduduk"), "nik = '3201054502850002'")
-    assert (siti["stat_hbkel"], siti["hubungan"], siti["nama_ibu_baku"]) == (3, 2, "ENDAH")
+    assert (siti["stat_hbkel"], siti["hubungan"], siti["nama_ibu"]) == (3, 2, "ENDAH")
 
 
 def test_regsosek_maps_bps_codes_through_the_crosswalk(run):

@@ -6,9 +6,13 @@ WITH source AS (
 ), renamed AS (
     SELECT s.*,
         kosong_ke_null("ID_KELUARGA_P3KE") AS id_sumber,
+        id_bersih(s."NO_KK") AS kk_b,
+        id_bersih(s."NIK_KEPALA_KELUARGA") AS nik_kepala_b,
         w.kode AS kode_desa_baku,  -- not kode_desa: identifiers ignore case, KODE_DESA is the raw one
-        row_number() OVER (PARTITION BY kosong_ke_null("ID_KELUARGA_P3KE") ORDER BY s.baris) AS urutan_id
+        CASE WHEN s.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_id
     FROM source s
+    LEFT JOIN (SELECT "ID_KELUARGA_P3KE" AS id, min(baris) AS baris_pertama FROM source GROUP BY 1 HAVING count(*) > 1) g
+        ON g.id = s."ID_KELUARGA_P3KE"
     LEFT JOIN ref_wilayah w ON w.kode = kode_tanpa_titik(s."KODE_DESA") AND w.tingkat = 'DESA'
 ), final AS (
     SELECT
@@ -16,10 +20,10 @@ WITH source AS (
         'P3KE' AS sumber,
         id_sumber,
         id_sumber AS id_keluarga_sumber,
-        id_angka("NO_KK") AS no_kk,
-        id_cacat("NO_KK", 'KK') AS kk_cacat,
-        id_angka("NIK_KEPALA_KELUARGA") AS nik_kepala_keluarga,
-        nik_cacat("NIK_KEPALA_KELUARGA", NULL, $cutoff) AS nik_kepala_cacat,
+        id_angka("NO_KK", kk_b) AS no_kk,
+        id_cacat("NO_KK", kk_b, 'KK') AS kk_cacat,
+        id_angka("NIK_KEPALA_KELUARGA", nik_kepala_b) AS nik_kepala_keluarga,
+        nik_cacat("NIK_KEPALA_KELUARGA", nik_kepala_b, NULL, $cutoff) AS nik_kepala_cacat,
         kode_desa_baku AS kode_desa,
         left(kode_desa_baku, 2) AS kode_prov,
         CASE WHEN TRY_CAST("DESIL_KESEJAHTERAAN" AS INTEGER) BETWEEN 1 AND 4
@@ -54,10 +58,13 @@ WITH source AS (
 ), renamed AS (
     SELECT a.*,
         kosong_ke_null(a."ID_ANGGOTA_P3KE") AS id_sumber,
+        id_bersih(a."NIK") AS nik_b,
         k.no_kk AS kk_keluarga, k.kode_desa, k.kode_prov,
         jk.kode AS jk, hub.kode AS hub, sek.kode AS r413, kerja.kode AS r416, sektor.kode AS r417,
-        row_number() OVER (PARTITION BY kosong_ke_null(a."ID_ANGGOTA_P3KE") ORDER BY a.baris) AS urutan_id
+        CASE WHEN a.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_id
     FROM source a
+    LEFT JOIN (SELECT "ID_ANGGOTA_P3KE" AS id, min(baris) AS baris_pertama FROM source GROUP BY 1 HAVING count(*) > 1) g
+        ON g.id = a."ID_ANGGOTA_P3KE"
     LEFT JOIN keluarga k ON k.id_keluarga = kosong_ke_null(a."ID_KELUARGA_P3KE")
     LEFT JOIN label_p3ke jk ON jk.kolom = 'JENIS_KELAMIN' AND jk.label = label_baku(a."JENIS_KELAMIN")
     LEFT JOIN label_p3ke hub ON hub.kolom = 'HUBUNGAN' AND hub.label = label_baku(a."HUBUNGAN")
@@ -65,7 +72,7 @@ WITH source AS (
     LEFT JOIN label_p3ke kerja ON kerja.kolom = 'PEKERJAAN' AND kerja.variabel = 'r416' AND kerja.label = label_baku(a."PEKERJAAN")
     LEFT JOIN label_p3ke sektor ON sektor.kolom = 'PEKERJAAN' AND sektor.variabel = 'r417' AND sektor.label = label_baku(a."PEKERJAAN")
 ), coded AS (
-    SELECT *, identitas("NIK", kk_keluarga, "NAMA", tanggal_teks("TANGGAL_LAHIR"), "TANGGAL_LAHIR", jk, $cutoff) AS idn
+    SELECT *, identitas("NIK", nik_b, kk_keluarga, kk_keluarga, "NAMA", tanggal_teks("TANGGAL_LAHIR"), "TANGGAL_LAHIR", jk, $cutoff) AS idn
     FROM renamed
 ), final AS (
     SELECT

@@ -7,9 +7,12 @@ WITH source AS (
     SELECT s.*,
         kosong_ke_null(s.id_keluarga::VARCHAR) AS id_sumber,
         kode_tanpa_titik(s.kode_wilayah_bps) AS kode_bps,
+        id_bersih(s.no_kk) AS kk_b,
         b.kode_desa,
-        row_number() OVER (PARTITION BY s.id_keluarga ORDER BY s.baris) AS urutan_id
+        CASE WHEN s.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_id
     FROM source s
+    LEFT JOIN (SELECT id_keluarga AS id, min(baris) AS baris_pertama FROM source GROUP BY 1 HAVING count(*) > 1) g
+        ON g.id = s.id_keluarga
     LEFT JOIN ref_bps b ON b.kode_bps = kode_tanpa_titik(s.kode_wilayah_bps)
 ), final AS (
     SELECT
@@ -17,8 +20,8 @@ WITH source AS (
         'REGSOSEK' AS sumber,
         id_sumber,
         id_sumber AS id_keluarga_sumber,
-        id_angka(no_kk) AS no_kk,
-        id_cacat(no_kk, 'KK') AS kk_cacat,
+        id_angka(no_kk, kk_b) AS no_kk,
+        id_cacat(no_kk, kk_b, 'KK') AS kk_cacat,
         kode_bps,
         kode_desa,
         left(kode_desa, 2) AS kode_prov,
@@ -41,15 +44,18 @@ WITH source AS (
 ), renamed AS (
     SELECT a.*,
         kosong_ke_null(a.id_art::VARCHAR) AS id_sumber,
+        id_bersih(a.r403) AS nik_b,
         k.no_kk AS kk_keluarga,
         k.kode_desa,
         k.kode_prov,
         CASE WHEN TRY_CAST(a.r406 AS INTEGER) IN (1, 2) THEN TRY_CAST(a.r406 AS INTEGER) END AS jk,
-        row_number() OVER (PARTITION BY a.id_art ORDER BY a.baris) AS urutan_id
+        CASE WHEN a.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_id
     FROM source a
+    LEFT JOIN (SELECT id_art AS id, min(baris) AS baris_pertama FROM source GROUP BY 1 HAVING count(*) > 1) g
+        ON g.id = a.id_art
     LEFT JOIN keluarga k ON k.id_keluarga = a.id_keluarga::VARCHAR
 ), coded AS (
-    SELECT *, identitas(r403, kk_keluarga, r402, tanggal_teks(r407::VARCHAR), r407::VARCHAR, jk, $cutoff) AS idn
+    SELECT *, identitas(r403, nik_b, kk_keluarga, kk_keluarga, r402, tanggal_teks(r407::VARCHAR), r407::VARCHAR, jk, $cutoff) AS idn
     FROM renamed
 ), final AS (
     SELECT

@@ -14,8 +14,8 @@ WITH source AS (
         label_baku(j ->> 'jenis') AS jenis,
         tanggal_teks(j ->> 'tanggal') AS tanggal,
         label_baku(j ->> 'status') AS status,
-        id_angka(j ->> 'no_kk') AS no_kk,
-        id_cacat(j ->> 'no_kk', 'KK') AS kk_cacat,
+        j ->> 'no_kk' AS kk_teks,
+        id_bersih(j ->> 'no_kk') AS kk_b,
         j ->> 'kode_desa' AS kode_desa_teks,
         label_baku(j ->> 'alasan') AS alasan,
         j -> 'perubahan' AS perubahan,
@@ -23,7 +23,7 @@ WITH source AS (
     FROM parsed
 ), final AS (
     SELECT r.baris, 'USULAN' AS sumber, r.id_sumber, r.kanal, r.jenis, r.tanggal, r.status,
-        r.no_kk, r.kk_cacat, w.kode AS kode_desa, left(w.kode, 2) AS kode_prov, r.alasan,
+        id_angka(r.kk_teks, r.kk_b) AS no_kk, id_cacat(r.kk_teks, r.kk_b, 'KK') AS kk_cacat, w.kode AS kode_desa, left(w.kode, 2) AS kode_prov, r.alasan,
         r.perubahan::VARCHAR AS perubahan, r.keluarga::VARCHAR AS keluarga,
         CASE WHEN r.kanal NOT IN ('APLIKASI', 'MUSDES', 'MUSKEL', 'SPTJM') OR r.kanal IS NULL
              THEN 'KANAL_TIDAK_DIKENAL' END AS kanal_cacat,
@@ -56,10 +56,11 @@ WITH source AS (
 ), renamed AS (
     SELECT *,
         TRY_CAST(a ->> 'jenis_kelamin' AS INTEGER) AS jk_angka,
-        TRY_CAST(a ->> 'hubungan' AS INTEGER) AS hub
+        TRY_CAST(a ->> 'hubungan' AS INTEGER) AS hub,
+        id_bersih(a ->> 'nik') AS nik_b
     FROM source
 ), coded AS (
-    SELECT *, identitas(a ->> 'nik', no_kk, a ->> 'nama', tanggal_teks(a ->> 'tgl_lahir'), a ->> 'tgl_lahir',
+    SELECT *, identitas(a ->> 'nik', nik_b, no_kk, no_kk, a ->> 'nama', tanggal_teks(a ->> 'tgl_lahir'), a ->> 'tgl_lahir',
                         CASE WHEN jk_angka IN (1, 2) THEN jk_angka END, $cutoff) AS idn
     FROM renamed
 ), final AS (

@@ -1,0 +1,235 @@
+"""The error model: how a person's identity gets typed into a source.
+
+Every function takes the true values and a rate and returns what the source holds.
+NIK errors are exclusive (one per record at most) and drawn in the order of NIK_KINDS;
+names, dates and KK numbers get their errors independently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from synthetic import identifiers, names, tanggal
+from synthetic.config import NIK_KINDS
+from synthetic.population import Penduduk
+from synthetic.regions import Regions
+
+E = 10 ** np.arange(18, dtype=np.int64)  # E[k] = 10**k
+_NULL = pa.scalar(None, pa.string())
+TANPA = len(NIK_KINDS)  # the "no NIK error" kind
+
+
+@dataclass
+class Identitas:
+    """Who each record describes: true values, before any typing."""
+
+    nik: np.ndarray  # int64; a fabricated number for ghosts
+    benar: np.ndarray  # int64 registry NIK, -1 for records of nobody in the registry
+    nama: pa.Array  # upper case
+    lahir: np.ndarray  # days
+    female: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.nik)
+
+    @staticmethod
+    def of(pop: Penduduk, orang: np.ndarray) -> "Identitas":
+        return Identitas(nik=pop.nik[orang], benar=pop.nik[orang], nama=pop.nama.take(pa.array(orang)),
+                         lahir=pop.lahir[orang], female=pop.female[orang])
+
+    @staticmethod
+    def concat(parts: list["Identitas"]) -> "Identitas":
+        return Identitas(nik=np.concatenate([p.nik for p in parts]),
+                         benar=np.concatenate([p.benar for p in parts]),
+                         nama=pa.concat_arrays([p.nama for p in parts]),
+                         lahir=np.concatenate([p.lahir for p in parts]),
+                         female=np.concatenate([p.female for p in parts]))
+
+    def take(self, idx: np.ndarray) -> "Identitas":
+        return Identitas(nik=self.nik[idx], benar=self.benar[idx], nama=self.nama.take(pa.array(idx)),
+                         lahir=self.lahir[idx], female=self.female[idx])
+
+
+def ghosts(n: int, pop: Penduduk, regions: Regions, cutoff: int, rng: np.random.Generator,
+           registry_sorted: np.ndarray) -> Identitas:
+    """Fabricated people: a plausible name, date of birth and a well-formed NIK of nobody."""
+    female = rng.random(n) < 0.5
+    age = np.where(rng.random(n) < 0.75, rng.uniform(18, 75, n), rng.uniform(0, 18, n))
+    lahir = (cutoff - np.floor(age * 365.25)).astype(np.int32)
+    kec = rng.choice(len(regions.kec_kode), n, p=regions.kec_bobot / regions.kec_bobot.sum())
+    nik = identifiers.nik(regions.kec_kode[kec], lahir, female, rng, taken=registry_sorted)
+    return Identitas(nik=nik, benar=np.full(n, -1, np.int64), nama=names.person_names(female, rng),
+                     lahir=lahir, female=female)
+
+
+# ---------------------------------------------------------------------------- digits
+
+def _typo(v: np.ndarray, rng: np.random.Generator, width: int = 16) -> np.ndarray:
+    """One digit replaced by another."""
+    pos = rng.integers(0, width, len(v))  # from the right
+    old = (v // E[pos]) % 10
+    new = (old + rng.integers(1, 10, len(v))) % 10
+    # The leading digit never becomes 0: the number would silently lose a digit.
+    lead = pos == width - 1
+    new[lead] = 1 + (old[lead] - 1 + rng.integers(1, 9, int(lead.sum()))) % 9
+    return v + (new - old) * E[pos]
+
+
+def _transpose(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Two adjacent, different digits swapped."""
+    if len(v) == 0:
+        return v
+    d = identifiers.digits(v)
+    differ = d[:, :-1] != d[:, 1:]
+    keys = np.where(differ, rng.random(differ.shape), -1.0)
+    k = np.argmax(keys, axis=1)  # left digit of the pair, from the left
+    rows = np.arange(len(v))
+    a, b = d[rows, k].copy(), d[rows, k + 1].copy()
+    d[rows, k], d[rows, k + 1] = b, a
+    return identifiers.from_digits(d)
+
+
+def _wrong_length(v: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A digit dropped (15 digits) or one added (17)."""
+    n = len(v)
+    pos = rng.integers(0, 16, n)  # digits to the right of the change
+    shorter = rng.random(n) < 0.5
+    high, low = v // E[pos + 1], v % E[pos]
+    dropped = high * E[pos] + low
+    inserted = (v // E[pos]) * E[pos + 1] + rng.integers(0, 10, n) * E[pos] + low
+    return np.where(shorter, dropped, inserted)
+
+
+def _spoiled(v: np.ndarray, rng: np.random.Generator) -> pa.Array:
+    """What a spreadsheet shows for a 16-digit number: 3.27123E+15 or 3.27E+15."""
+    keep = np.where(rng.random(len(v)) < 0.6, 6, 3)
+    mant = (v + E[16 - keep] // 2) // E[16 - keep]
+    s = pc.cast(pa.array(mant), pa.string())
+    rest = pc.replace_substring_regex(pc.utf8_slice_codeunits(s, 1), "0+$", "")
+    dotted = pc.if_else(pc.equal(rest, ""), pc.utf8_slice_codeunits(s, 0, 1),
+                        pc.binary_join_element_wise(pc.utf8_slice_codeunits(s, 0, 1), rest, "."))
+    return pc.binary_join_element_wise(dotted, pa.scalar("E+15"), "")
+
+
+_LAYOUTS = (
+    (r"^(\d{4})(\d{4})(\d{4})(\d{4})$", r"\1 \2 \3 \4"),
+    (r"^(\d{2})(\d{2})(\d{2})(\d{6})(\d{4})$", r"\1.\2.\3.\4.\5"),
+    (r"^(.*)$", r" \1 "),
+    (r"^(.*)$", r"'\1"),
+)
+
+
+def _formatted(s: pa.Array, rng: np.random.Generator) -> pa.Array:
+    """Typed with spaces or dots, blanks around, or the spreadsheet's text apostrophe."""
+    funcs = [lambda a, p=p, r=r: pc.replace_substring_regex(a, p, r) for p, r in _LAYOUTS]
+    return names.by_choice(s, rng.integers(0, len(_LAYOUTS), len(s)), funcs)
+
+
+# ---------------------------------------------------------------------------- NIK and KK
+
+def nik_kinds(female: np.ndarray, rates: dict[str, float], rng: np.random.Generator) -> np.ndarray:
+    """Which NIK error each record gets: an index into NIK_KINDS, or TANPA."""
+    edges = np.cumsum([rates[k] for k in NIK_KINDS])
+    kind = np.searchsorted(edges, rng.random(len(female)), side="right")
+    women_day = NIK_KINDS.index("nik_women_day_missing")
+    return np.where((kind == women_day) & ~female, TANPA, kind).astype(np.int8)
+
+
+def ketik_nik(nik: np.ndarray, kind: np.ndarray, rng: np.random.Generator) -> pa.Array:
+    """NIK text as the source holds it, given the error kind of each record."""
+    v = nik.copy()
+    k = {name: kind == i for i, name in enumerate(NIK_KINDS)}
+    v[k["nik_typo"]] = _typo(v[k["nik_typo"]], rng)
+    v[k["nik_transposition"]] = _transpose(v[k["nik_transposition"]], rng)
+    v[k["nik_women_day_missing"]] -= 40 * E[8]
+    v[k["nik_wrong_length"]] = _wrong_length(v[k["nik_wrong_length"]], rng)
+    text = pc.cast(pa.array(v), pa.string())
+    choice = np.select([k["nik_missing"], k["nik_spoiled"], k["nik_formatting"]], [1, 2, 3], 0)
+    return names.by_choice(text, choice, [
+        lambda a: a,
+        lambda a: pa.nulls(len(a), pa.string()),
+        lambda a: _spoiled(v[k["nik_spoiled"]], rng),
+        lambda a: _formatted(a, rng),
+    ])
+
+
+KK_KINDS = ("missing", "typo", "wrong_length", "spoiled")
+
+
+def ketik_kk(kk: np.ndarray, rate: float, spreadsheet: bool, rng: np.random.Generator) -> tuple[pa.Array, np.ndarray]:
+    """KK text with typos, gaps, wrong lengths and (DTKS) spreadsheet notation.
+    Returns the text and whether each value is wrong."""
+    n = len(kk)
+    wrong = rng.random(n) < rate
+    shares = [0.35, 0.35, 0.15, 0.15] if spreadsheet else [0.4, 0.45, 0.15, 0.0]
+    kind = np.where(wrong, rng.choice(4, n, p=np.array(shares) / sum(shares)), -1)
+    v = kk.copy()
+    v[kind == 1] = _typo(v[kind == 1], rng)
+    v[kind == 2] = _wrong_length(v[kind == 2], rng)
+    text = pc.cast(pa.array(v), pa.string())
+    text = names.by_choice(text, np.where(kind == 0, 1, np.where(kind == 3, 2, 0)), [
+        lambda a: a,
+        lambda a: pa.nulls(len(a), pa.string()),
+        lambda a: _spoiled(v[kind == 3], rng),
+    ])
+    return text, wrong
+
+
+# ---------------------------------------------------------------------------- names and dates
+
+def ketik_nama(nama: pa.Array, female: np.ndarray, rate: float,
+               rng: np.random.Generator) -> tuple[pa.Array, np.ndarray]:
+    varied = rng.random(len(nama)) < rate
+    out = names.by_choice(nama, varied.astype(np.int8), [
+        lambda a: a, lambda a: names.variants(a, female[varied], rng)])
+    return out, varied
+
+
+def ketik_tanggal(lahir: np.ndarray, swap: float, typo: float,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Dates of birth with day and month swapped (where both are <= 12) or the year off by one."""
+    y, m, d = tanggal.ymd(lahir)
+    n = len(lahir)
+    swapped = (d <= 12) & (m <= 12) & (d != m) & (rng.random(n) < swap)
+    off = ~swapped & (rng.random(n) < typo)
+    out = lahir.copy()
+    out[swapped] = tanggal.from_ymd(y[swapped], d[swapped], m[swapped])
+    out[off] = tanggal.add_years(lahir[off], np.where(rng.random(int(off.sum())) < 0.5, -1, 1))
+    return out, swapped | off
+
+
+@dataclass
+class Ketikan:
+    """A person's identity as one source typed it."""
+
+    nik: pa.Array
+    nama: pa.Array
+    lahir: np.ndarray
+    nik_kind: np.ndarray  # index into NIK_KINDS, TANPA when typed right
+    nama_beda: np.ndarray
+    lahir_beda: np.ndarray
+
+    @property
+    def nik_benar_diketik(self) -> np.ndarray:
+        """The NIK reads as the 16 right digits (possibly after removing blanks and dots)."""
+        return (self.nik_kind == TANPA) | (self.nik_kind == NIK_KINDS.index("nik_formatting"))
+
+
+def ketik(ident: Identitas, rates: dict[str, float], rng: np.random.Generator) -> Ketikan:
+    kind = nik_kinds(ident.female, rates, rng)
+    nama, nama_beda = ketik_nama(ident.nama, ident.female, rates["name_variant"], rng)
+    lahir, lahir_beda = ketik_tanggal(ident.lahir, rates["date_swap"], rates["date_typo"], rng)
+    return Ketikan(nik=ketik_nik(ident.nik, kind, rng), nama=nama, lahir=lahir, nik_kind=kind,
+                   nama_beda=nama_beda, lahir_beda=lahir_beda)
+
+
+def counts(k: Ketikan) -> dict[str, int]:
+    """How many records got each error (for the metadata)."""
+    out = {name: int(np.sum(k.nik_kind == i)) for i, name in enumerate(NIK_KINDS)}
+    out["name_variant"] = int(k.nama_beda.sum())
+    out["date_error"] = int(k.lahir_beda.sum())
+    return out

@@ -1,0 +1,113 @@
+"""Generate one synthetic delivery: every extract of SOURCES.md plus the truth behind them.
+
+The delivery is built in a hidden folder beside the target and moved into place at the
+end, so a half-written delivery is never visible under its cut-off date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from synthetic import population, tanggal, welfare
+from synthetic.config import GENERATOR_VERSION, SOURCE_FACTOR, ErrorRates, GeneratorConfig, stream
+from synthetic.context import Konteks
+from synthetic.regions import make_regions
+from synthetic.sources import dtks, dukcapil, p3ke, referensi, regsosek, susenas, truth, usulan
+
+__all__ = ["ErrorRates", "GeneratorConfig", "generate_delivery", "build_delivery"]
+
+Progress = Callable[[str], None]
+
+
+def generate_delivery(out_root: Path, persons: int, seed: int, cutoff: dt.date,
+                      regions: Path | None = None, rates: ErrorRates | None = None,
+                      error_scale: float = 1.0, welfare_r2: float = 0.5,
+                      progress: Progress | None = None, *, overwrite: bool = False) -> Path:
+    """Write one delivery to out_root/<cutoff ISO>/ and return that folder.
+
+    Refuses (ValueError) when that folder exists, unless overwrite=True."""
+    config = GeneratorConfig(persons=persons, seed=seed, cutoff=cutoff, regions=regions,
+                             rates=rates or ErrorRates(), error_scale=error_scale, welfare_r2=welfare_r2)
+    return build_delivery(config, Path(out_root), progress=progress, overwrite=overwrite)
+
+
+def build_delivery(config: GeneratorConfig, out_root: Path, progress: Progress | None = None,
+                   overwrite: bool = False) -> Path:
+    target = out_root / config.cutoff.isoformat()
+    if target.exists() and not overwrite:
+        raise ValueError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it, "
+                         "or choose another cut-off date")
+    out_root.mkdir(parents=True, exist_ok=True)
+    tmp = out_root / f".{config.cutoff.isoformat()}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        _write(config, tmp, progress or (lambda step: None))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        old = out_root / f".{config.cutoff.isoformat()}.old-{os.getpid()}"
+        os.replace(target, old)
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
+    return target
+
+
+def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
+    progress("regions")
+    regions = make_regions(config.persons, config.regions, stream(config.seed, "regions"))
+    progress("population")
+    pop = population.build(regions, config.persons, config.cutoff, stream(config.seed, "population"))
+    progress("welfare")
+    wel = welfare.build(pop, regions, config.cutoff, config.welfare_r2, stream(config.seed, "welfare"))
+    ctx = Konteks(config, regions, pop, wel, tanggal.days(config.cutoff))
+
+    results = {}
+    progress("dukcapil")
+    results["DUKCAPIL"] = dukcapil.generate(ctx, out)
+    progress("dtks")
+    results["DTKS"] = dtks.generate(ctx, out)
+    progress("regsosek")
+    results["REGSOSEK"] = regsosek.generate(ctx, out)
+    progress("p3ke")
+    results["P3KE"] = p3ke.generate(ctx, out)
+    progress("usulan")
+    results["USULAN"] = usulan.generate(ctx, out, results["DTKS"].keluarga, results["P3KE"].keluarga,
+                                        results["REGSOSEK"].keluarga, results["DTKS"].ganda)
+    progress("susenas")
+    results["SUSENAS"] = susenas.generate(ctx, out)
+    progress("referensi")
+    results["REFERENSI"] = referensi.generate(ctx, out)
+
+    progress("truth")
+    rows = {name: n for r in results.values() for name, n in r.rows.items()}
+    rows[truth.TAUTAN] = truth.write_tautan(
+        [results[s].tautan for s in ("DTKS", "REGSOSEK", "P3KE", "USULAN")], out)
+    rows[truth.KELUARGA] = truth.write_keluarga(ctx, out)
+    truth.write_metadata(_metadata(config, ctx, rows, results), out)
+    progress("done")
+
+
+def _metadata(config: GeneratorConfig, ctx: Konteks, rows: dict[str, int], results: dict) -> dict:
+    rates = config.effective_rates
+    return {
+        "generator": "dtsen synthetic", "version": GENERATOR_VERSION,
+        "seed": config.seed, "persons": config.persons, "cutoff": config.cutoff.isoformat(),
+        "regions": ctx.regions.sumber, "villages": ctx.regions.n, "families": ctx.pop.n_keluarga,
+        "error_scale": config.error_scale,
+        "error_rates": rates.model_dump(),
+        "source_factor": SOURCE_FACTOR,
+        "error_rates_per_source": {s: rates.for_source(s) for s in SOURCE_FACTOR},
+        "errors_applied": {s: results[s].info for s in ("DTKS", "REGSOSEK", "P3KE", "USULAN")},
+        "welfare_r2_requested": config.welfare_r2,
+        "welfare_r2_achieved": round(ctx.wel.r2, 6),
+        "welfare_model": ctx.wel.model,
+        "rows": dict(sorted(rows.items())),
+    }

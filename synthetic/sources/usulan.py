@@ -1,0 +1,284 @@
+"""usulan/usulan.jsonl: proposals (USUL_BARU), corrections (PERBAIKAN) and objections
+(SANGGAHAN) from the Cek Bansos app and village meetings, in the three months before the
+cut-off. About 1% of families. Proposed members carry the error model at 0.6 times the DTKS
+rates; a few proposals describe nobody (ghosts); a few corrections contradict each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from synthetic import errors, tanggal, vocab, writers
+from synthetic.context import Konteks
+from synthetic.errors import Identitas
+from synthetic.sources import Hasil, tautan
+from synthetic.sources.daftar import fake_kk
+from synthetic.sources.regsosek import rumah_columns
+
+FILE = "usulan/usulan.jsonl"
+SHARE = 0.01
+JENIS_SHARES = (0.40, 0.35, 0.25)
+STATUS_SHARES = (0.30, 0.20, 0.40, 0.10)
+KANAL_SHARES = (0.50, 0.25, 0.15, 0.10)
+ALASAN_SHARES = (0.40, 0.30, 0.20, 0.10)
+CONTRADICTING = 0.05  # of corrections: a second, different correction of the same family
+# Fields a correction may change, with the codes they take (r302 and livestock apart).
+_CODES = {"r301a": range(1, 6), "r303": range(1, 10), "r304": range(1, 8), "r305": range(1, 9),
+          "r306a": range(1, 12), "r308": range(0, 12), "r309a": range(1, 5),
+          **{f: range(1, 3) for f in vocab.ASET}}
+_CHANGEABLE = ("r302", *_CODES, *vocab.TERNAK)
+
+
+def _pick(candidates: np.ndarray, n: int, rng: np.random.Generator, weight: np.ndarray | None = None) -> np.ndarray:
+    """n distinct families from the candidates (fewer if there are not enough)."""
+    n = min(n, len(candidates))
+    if n == 0:
+        return np.zeros(0, np.int64)
+    p = None if weight is None else weight / weight.sum()
+    return rng.choice(candidates, n, replace=False, p=p)
+
+
+def _new_values(field: str, old: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A value other than `old` for each family (floats for r302, whole numbers otherwise)."""
+    n = len(old)
+    if field == "r302":
+        new = np.maximum(6.0, np.round(old * rng.uniform(0.5, 1.6, n)))
+        return np.where(new == old, new + 4, new)
+    if field in vocab.TERNAK:
+        return ((old + rng.integers(1, 6, n)) % 11).astype(np.float64)
+    codes = np.array(_CODES[field])
+    pos = np.searchsorted(codes, old)
+    return codes[(pos + rng.integers(1, len(codes), n)) % len(codes)].astype(np.float64)
+
+
+def _json_number(field: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Regsosek typing in JSON: floor area as a float, codes and counts as integers."""
+    as_int = value.astype(np.int64).astype(str)
+    return np.where(field == "r302", np.char.add(as_int, ".0"), as_int)
+
+
+def _perubahan(ctx: Konteks, idx: np.ndarray, fam: np.ndarray, twin: np.ndarray,
+               rng: np.random.Generator) -> pa.Table:
+    """Long table (usulan row, field, value as JSON text) for the corrections `idx` of the
+    families `fam` (indexed by usulan row): 1-3 fields each, values other than the true ones.
+    A twin (contradicting) correction changes the same fields to values other than its
+    original's: sometimes back to the truth."""
+    own = idx[twin[idx] < 0]
+    k = rng.integers(1, 4, len(own))
+    start = np.cumsum(k) - k
+    rows = np.repeat(np.arange(len(own)), k)
+    chosen = np.argsort(rng.random((len(own), len(_CHANGEABLE))), axis=1)
+    field_idx = chosen[rows, np.arange(len(rows)) - start[rows]]
+    values = _values(field_idx, ctx, fam[own][rows], None, rng)
+    tw = idx[twin[idx] >= 0]
+    position = np.full(len(twin), -1)
+    position[own] = np.arange(len(own))
+    j = position[twin[tw]]
+    rep = np.repeat(np.arange(len(tw)), k[j])
+    src = start[j][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(k[j]) - k[j], k[j])
+    t_values = _values(field_idx[src], ctx, None, values[src], rng)
+    fields = np.array(_CHANGEABLE)[np.r_[field_idx, field_idx[src]]]
+    return pa.table({"idx": pa.array(np.r_[own[rows], tw[rep]].astype(np.int64)),
+                     "field": pa.array(fields),
+                     "value": pa.array(_json_number(fields, np.r_[values, t_values]))})
+
+
+def _values(field_idx: np.ndarray, ctx: Konteks, fam: np.ndarray | None, old: np.ndarray | None,
+            rng: np.random.Generator) -> np.ndarray:
+    """Per (field, family) a value other than the true one, or other than `old` when given."""
+    values = np.empty(len(field_idx))
+    for j, field in enumerate(_CHANGEABLE):  # one vectorised draw per field
+        m = np.flatnonzero(field_idx == j)
+        base = ctx.wel.rumah[field][fam[m]] if old is None else old[m]
+        values[m] = _new_values(field, base.astype(np.float64), rng)
+    return values
+
+
+def _members(ctx: Konteks, fam: np.ndarray):
+    """Living members of these families today: (proposal row, registry person)."""
+    pop = ctx.pop
+    alive = pop.hidup(ctx.cutoff)
+    row_of_fam = np.full(pop.n_keluarga, -1)
+    row_of_fam[fam] = np.arange(len(fam))
+    person = np.flatnonzero(alive & (row_of_fam[pop.fam] >= 0))
+    return row_of_fam[pop.fam[person]], person
+
+
+@dataclass
+class Pilihan:
+    """Which family each proposal is about (one entry per proposal, before sorting)."""
+
+    fam: np.ndarray  # registry family, -1 for a made-up one
+    jenis: np.ndarray  # index into vocab.JENIS_USULAN
+    alasan: np.ndarray  # index into vocab.ALASAN_SANGGAHAN, -1 when not an objection
+    twin: np.ndarray  # for a contradicting correction: the entry it contradicts, else -1
+
+
+def choose(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], listed_dtks: np.ndarray,
+           listed_p3ke: np.ndarray, listed_regsosek: np.ndarray, ganda: np.ndarray) -> Pilihan:
+    pop = ctx.pop
+    f = pop.n_keluarga
+    living = ctx.wel.komposisi["jumlah_art"] > 0
+    pct = ctx.peringkat(0.3, rng)
+    n = max(10, round(SHARE * f))
+    n_baru, n_perb = round(n * JENIS_SHARES[0]), round(n * JENIS_SHARES[1])
+    n_sang = n - n_baru - n_perb
+    n_ghost = min(n_baru, int(rng.binomial(n_baru, min(1.0, 8 * rates["ghost"]))))
+
+    # USUL_BARU: families on no list, mostly poor.
+    outside = np.flatnonzero(living & ~listed_dtks & ~listed_p3ke)
+    baru = _pick(outside, n_baru - n_ghost, rng, (1.02 - pct[outside]) ** 4)
+    # PERBAIKAN: listed families.
+    listed = listed_dtks | listed_regsosek | listed_p3ke
+    perb = _pick(np.flatnonzero(living & listed), n_perb, rng)
+    # SANGGAHAN: by reason.
+    alasan = rng.choice(4, n_sang, p=ALASAN_SHARES)
+    on_list = listed_dtks | listed_p3ke
+    dead_fam = np.zeros(f, bool)
+    dead_fam[pop.fam[pop.mati < ctx.cutoff]] = True
+    pools = [np.flatnonzero(on_list & (pct > 0.5)), np.flatnonzero(on_list & dead_fam),
+             np.flatnonzero(on_list), np.flatnonzero(on_list & ganda)]
+    sang = np.full(n_sang, -1)
+    for j, pool in enumerate(pools):
+        m = np.flatnonzero(alasan == j)
+        if j == 1:  # some death reports are false: a family with nobody dead
+            false = rng.random(len(m)) < 0.2
+            got = _pick(np.flatnonzero(on_list & ~dead_fam), int(false.sum()), rng)
+            sang[m[false][: len(got)]] = got
+            m = m[~false]
+        pool = pool if len(pool) else np.flatnonzero(on_list)
+        got = _pick(pool, len(m), rng)
+        sang[m[: len(got)]] = got
+    keep = sang >= 0  # a reason without any family to object to is dropped
+    sang, alasan = sang[keep], alasan[keep]
+
+    # Contradicting corrections: the same family again, other values, another day.
+    again = np.flatnonzero(rng.random(len(perb)) < CONTRADICTING)
+    fam = np.r_[baru, np.full(n_ghost, -1), perb, perb[again], sang].astype(np.int64)
+    jenis = np.r_[np.zeros(len(baru) + n_ghost), np.ones(len(perb) + len(again)), np.full(len(sang), 2)].astype(int)
+    reason = np.r_[np.full(len(baru) + n_ghost + len(perb) + len(again), -1), alasan]
+    twin = np.full(len(fam), -1)
+    twin[len(baru) + n_ghost + len(perb) + np.arange(len(again))] = len(baru) + n_ghost + again
+    return Pilihan(fam=fam, jenis=jenis, alasan=reason, twin=twin)
+
+
+def generate(ctx: Konteks, out: Path, listed_dtks: np.ndarray, listed_p3ke: np.ndarray,
+             listed_regsosek: np.ndarray, ganda: np.ndarray) -> Hasil:
+    rng = ctx.rng("usulan")
+    rates = ctx.rates("USULAN")
+    p = choose(ctx, rng, rates, listed_dtks, listed_p3ke, listed_regsosek, ganda)
+    fam, jenis, reason, twin = p.fam, p.jenis, p.alasan, p.twin
+    pop, reg = ctx.pop, ctx.regions
+    m = len(fam)
+    ghost = fam < 0
+    # Ghost proposals: made-up families at a real village, housing of a poor family.
+    poor = np.flatnonzero(ctx.wel.log_pengeluaran < np.quantile(ctx.wel.log_pengeluaran, 0.4))
+    template = np.where(ghost, rng.choice(poor, m), fam)
+    kk = np.where(ghost, 0, pop.kk[np.maximum(fam, 0)])
+    kk[ghost] = fake_kk(int(ghost.sum()), ctx, rng)
+    desa = pop.desa[template]
+
+    tgl = ctx.cutoff - rng.integers(1, 93, m)
+    has_twin = twin >= 0  # a contradicting correction comes on another day
+    same_day = has_twin & (tgl == tgl[np.maximum(twin, 0)])
+    tgl[same_day] = np.where(tgl[same_day] < ctx.cutoff - 1, tgl[same_day] + 1, tgl[same_day] - 1)
+    order = np.lexsort((rng.random(m), tgl))
+    rank = np.empty(m, np.int64)
+    rank[order] = np.arange(m)
+    twin = np.where(twin >= 0, rank[np.maximum(twin, 0)], -1)[order]
+    fam, jenis, reason, template, kk, desa, tgl, ghost = (
+        a[order] for a in (fam, jenis, reason, template, kk, desa, tgl, ghost))
+    width = max(6, len(str(m)))
+    id_usulan = pc.binary_join_element_wise(
+        pa.scalar("USL"), pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), width, "0"), "")
+    base = pa.table({
+        "idx": pa.array(np.arange(m)),
+        "id_usulan": id_usulan,
+        "kanal": pa.array(np.array(vocab.KANAL)[rng.choice(4, m, p=KANAL_SHARES)]),
+        "jenis": pa.array(np.array(vocab.JENIS_USULAN)[jenis]),
+        "tanggal": tanggal.to_text(tgl, "%Y-%m-%d"),
+        "status": pa.array(np.array(vocab.STATUS_USULAN)[rng.choice(4, m, p=STATUS_SHARES)]),
+        "no_kk": pc.cast(pa.array(kk), pa.string()),
+        "kode_desa": reg.kode10(desa),
+        "alasan": pa.array(np.array(vocab.ALASAN_SANGGAHAN + ("",))[reason], mask=reason < 0),
+    })
+    perubahan = _perubahan(ctx, np.flatnonzero(jenis == 1), template, twin, rng)
+
+    anggota, prop, pos, ident, typed = _anggota(ctx, fam, jenis, ghost, rates, rng)
+    rumah = pa.table({"idx": pa.array(np.arange(m)), **rumah_columns(ctx.wel.rumah, template)})
+    lines = _json_lines(base, perubahan, rumah, anggota)
+    rows = {FILE: writers.lines(lines, out / FILE)}
+
+    id_sumber = pc.binary_join_element_wise(
+        id_usulan.take(pa.array(prop)), pc.cast(pa.array(pos + 1), pa.string()), ":")
+    info = errors.counts(typed) | {
+        "usulan": m, "usul_baru": int((jenis == 0).sum()), "perbaikan": int((jenis == 1).sum()),
+        "sanggahan": int((jenis == 2).sum()), "ghost_proposals": int(ghost.sum()),
+        "contradicting_pairs": int((twin >= 0).sum()),
+        "member_records": len(prop)}
+    return Hasil(rows=rows, tautan=tautan("USULAN", id_sumber, ident.benar), info=info)
+
+
+def _anggota(ctx: Konteks, fam: np.ndarray, jenis: np.ndarray, ghost: np.ndarray,
+             rates: dict[str, float], rng: np.random.Generator):
+    """Members of the proposed families (USUL_BARU): the living members today, or made-up
+    people for a ghost proposal; identities typed with the error model."""
+    pop = ctx.pop
+    baru = np.flatnonzero((jenis == 0) & ~ghost)
+    row, person = _members(ctx, fam[baru])
+    hub_real = np.array([0] + [vocab.HUB_KRT[s] for s in range(1, 12)])[pop.stat[person]]
+    ghost_rows = np.flatnonzero(ghost)
+    sizes = rng.integers(1, 6, len(ghost_rows))
+    g_row = np.repeat(ghost_rows, sizes)
+    g_pos = np.arange(len(g_row)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    fake = errors.ghosts(len(g_row), pop, ctx.regions, ctx.cutoff, rng, ctx.nik_terurut)
+    ident = Identitas.concat([Identitas.of(pop, person), fake])
+    prop = np.r_[baru[row], g_row].astype(np.int64)
+    hub = np.r_[hub_real, np.select([g_pos == 0, g_pos == 1], [1, 2], 3)].astype(np.int32)
+    o = np.lexsort((np.arange(len(prop)), prop))
+    ident, prop, hub = ident.take(o), prop[o], hub[o]
+    pos = np.arange(len(prop)) - np.searchsorted(prop, prop)
+    typed = errors.ketik(ident, rates, rng)
+    table = pa.table({
+        "idx": pa.array(prop), "pos": pa.array(pos),
+        "nik": typed.nik, "nama": typed.nama, "tgl_lahir": tanggal.to_text(typed.lahir, "%Y-%m-%d"),
+        "jenis_kelamin": pa.array(np.where(ident.female, 2, 1).astype(np.int32)), "hubungan": pa.array(hub),
+    })
+    return table, prop, pos, ident, typed
+
+
+def _json_lines(base: pa.Table, perubahan: pa.Table, rumah: pa.Table, anggota: pa.Table) -> pa.Array:
+    """One JSON object per proposal; fields a kind does not use are null."""
+    fields = ", ".join(f"{f} := r.{f}" for f in vocab.KELUARGA_FIELDS)  # column names, not values
+    sql = f"""
+        WITH p AS (
+            SELECT idx,
+                ('{{' || string_agg(to_json(field) || ':' || value, ',' ORDER BY field) || '}}')::JSON AS perubahan
+            FROM perubahan GROUP BY idx
+        ), a AS (
+            SELECT idx, list(struct_pack(nik := nik, nama := nama, tgl_lahir := tgl_lahir,
+                                         jenis_kelamin := jenis_kelamin, hubungan := hubungan) ORDER BY pos) AS anggota
+            FROM anggota GROUP BY idx
+        )
+        SELECT to_json(struct_pack(
+            id_usulan := b.id_usulan, kanal := b.kanal, jenis := b.jenis, tanggal := b.tanggal,
+            status := b.status, no_kk := b.no_kk, kode_desa := b.kode_desa, alasan := b.alasan,
+            perubahan := p.perubahan,
+            keluarga := CASE WHEN b.jenis = 'USUL_BARU'
+                THEN to_json(struct_pack({fields}, anggota := coalesce(a.anggota, []))) END)) AS line
+        FROM base b LEFT JOIN p USING (idx) LEFT JOIN a USING (idx) JOIN rumah r USING (idx)
+        ORDER BY b.idx
+    """
+    con = duckdb.connect()
+    try:
+        for name, t in (("base", base), ("perubahan", perubahan), ("rumah", rumah), ("anggota", anggota)):
+            con.register(name, t)
+        return con.sql(sql).to_arrow_table()["line"].combine_chunks()
+    finally:
+        con.close()
