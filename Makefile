@@ -31,8 +31,12 @@ run: demo
 test: env
 	$(PY) -m pytest -q
 
+# Figures for bench/RESULTS.md: the generator and ingest+standardize at 1M persons.
+BENCH_PERSONS ?= 1000000
 bench: env
-	$(PY) bench/run.py
+	$(PY) bench/bench_synth.py --persons $(BENCH_PERSONS)
+	rm -rf $(DTSEN_HOME)/bench && $(DTSEN) synth --out $(DTSEN_HOME)/bench --persons $(BENCH_PERSONS) --seed 1
+	$(PY) bench/bench_refresh.py --delivery $(DTSEN_HOME)/bench/2026-11-17
 
 clean:
 	rm -rf $(DTSEN_HOME) .pytest_cache

@@ -3,7 +3,9 @@ local database servers (which must be there in CI)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 # Before anything imports Prefect or reads the settings.
 _HOME = Path(tempfile.mkdtemp(prefix="dtsen-test-"))
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["DTSEN_HOME"] = str(_HOME)
 os.environ.setdefault("DTSEN_DUCKDB_MEMORY_LIMIT", "2GB")
 
