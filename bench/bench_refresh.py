@@ -52,7 +52,7 @@ def main() -> None:
     env = os.environ | {"DTSEN_HOME": str(home), "COLUMNS": "200"}
     cmd = [str(ROOT / ".venv/bin/dtsen"), "refresh", "--delivery", str(args.delivery.resolve())]
     wall, rss, out = timed(cmd, env)
-    manifest_path = Path(re.search(r"manifest: (\S+manifest\.json)", out).group(1))
+    manifest_path = Path(re.search(r"manifest \(counts per rule, checksums, versions\): (\S+manifest\.json)", out).group(1))
     manifest = json.loads(manifest_path.read_text())
     read = sum(r["dibaca"] for r in manifest["rekonsiliasi"].values())
     stage = sum(manifest["seconds"].values())

@@ -60,19 +60,27 @@ def refresh(
 
 
 def print_summary(manifest: dict, path: Path) -> None:
-    table = Table(title=f"run {manifest['run_id']}")
-    for col in ("extract", "files", "read", "kept", "quarantined", "balanced", "top quarantine rule"):
-        table.add_column(col, justify="right" if col in {"files", "read", "kept", "quarantined"} else "left")
+    table = Table(title=f"run {manifest['run_id']}: rows per extract (read = kept + quarantined)")
+    table.add_column("extract", no_wrap=True)
+    for col in ("files", "read", "kept", "quarantined", "flags"):
+        table.add_column(col, justify="right")
+    table.add_column("ok")
+    table.add_column("top quarantine rule")
     for name, r in sorted(manifest["rekonsiliasi"].items()):
         top = max(r["karantina_per_aturan"].items(), key=lambda kv: kv[1], default=("", 0))
         table.add_row(name, str(r["berkas"]), f"{r['dibaca']:,}", f"{r['diterima']:,}", f"{r['dikarantina']:,}",
-                      "yes" if r["seimbang"] else "[red]NO[/]", f"{top[0]} ({top[1]:,})" if top[1] else "")
+                      f"{sum(r['cacat_per_aturan'].values()):,}", "yes" if r["seimbang"] else "[red]NO[/]",
+                      f"{top[0]} ({top[1]:,})" if top[1] else "")
     console.print(table)
     landed = manifest["landed"]
-    console.print(f"delivery {'recognised (already landed)' if landed['reused'] else 'landed'}: {landed['path']}")
-    console.print(f"standardized tables: {path.parent / 'standardized'}")
-    console.print(f"quarantine: {path.parent / 'karantina'}")
-    console.print(f"manifest: [bold]{path}[/]")
+    # soft_wrap: a path is never broken over two lines, so it can be copied (and parsed).
+    for label, where in (
+        ("delivery " + ("recognised (already landed)" if landed["reused"] else "landed"), landed["path"]),
+        ("standardized tables", path.parent / "standardized"),
+        ("quarantine", path.parent / "karantina"),
+        ("manifest (counts per rule, checksums, versions)", path),
+    ):
+        console.print(f"{label}: {where}", soft_wrap=True)
 
 
 if __name__ == "__main__":
