@@ -105,7 +105,9 @@ CREATE OR REPLACE MACRO samar_nama(s) AS regexp_replace(s::VARCHAR, '(\w)\w*', '
 CREATE OR REPLACE MACRO samar_tanggal(s) AS regexp_replace(s::VARCHAR, '[0-9]', '#', 'g');
 
 -- Labels from free text (DTKS housing, P3KE relations): case and spacing do not matter.
-CREATE OR REPLACE MACRO label_baku(s) AS nullif(upper(trim(regexp_replace(s::VARCHAR, '\s+', ' ', 'g'))), '');
+-- (The regex only where there is a double space: DTKS has ten label columns per row.)
+CREATE OR REPLACE MACRO label_baku(s) AS nullif(upper(trim(CASE WHEN contains(s::VARCHAR, '  ')
+    THEN regexp_replace(s::VARCHAR, '\s+', ' ', 'g') ELSE s::VARCHAR END)), '');
 
 -- Region code as 10 digits without dots, whatever the source wrote.
 CREATE OR REPLACE MACRO kode_tanpa_titik(s) AS nullif(regexp_replace(trim(s::VARCHAR), '[.\s]', '', 'g'), '');
