@@ -22,6 +22,7 @@ from dtsen.settings import Settings, get_settings
 from flows.manifest import code_version, config_versions, reconcile, write_manifest
 from transforms import standardize as std
 from transforms.engine import connect
+from transforms.errors import DeliveryError, SourceUnavailable
 from transforms.ingest.extracts import BY_NAME
 from transforms.ingest.land import land_delivery
 from transforms.ingest.sql_source import SqlSource, pull_sql_table
@@ -38,7 +39,20 @@ def _connection(settings: Settings, run_dir: Path):
     return connect(settings.memory_per_partition(), settings.duckdb_threads, settings.tmp_dir / run_dir.name)
 
 
-@task(name="pull-sql", retries=3, retry_delay_seconds=[2, 10, 30])
+def worth_retrying(exc: BaseException) -> bool:
+    """A database that is briefly away, yes; a missing table or column, no."""
+    return not isinstance(exc, DeliveryError) or isinstance(exc, SourceUnavailable)
+
+
+def _retry_condition(task, task_run, state) -> bool:  # noqa: ARG001  (Prefect's signature)
+    try:
+        state.result()
+    except Exception as exc:  # noqa: BLE001
+        return worth_retrying(exc)
+    return False
+
+
+@task(name="pull-sql", retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_retry_condition)
 def pull_sql_task(source: SqlSource, out: str) -> str:
     """Retries with back-off: a database that is briefly away should not fail the month."""
     pull_sql_table(source, BY_NAME[source.extract], Path(out))

@@ -18,3 +18,7 @@ class DeliveryError(Exception):
         if hint:
             message += f". {hint}"
         super().__init__(message)
+
+
+class SourceUnavailable(DeliveryError):
+    """The source could not be reached (database down, network): worth retrying."""

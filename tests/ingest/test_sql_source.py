@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import transforms.standardize as std
 from tests.delivery_kecil import CUTOFF, DTKS_HEADER, dtks_rows
 from transforms.engine import connect
-from transforms.errors import DeliveryError
+from transforms.errors import DeliveryError, SourceUnavailable
 from transforms.ingest.extracts import BY_NAME
 from transforms.ingest.land import land_delivery
 from transforms.ingest.sql_source import SqlSource, pull_sql_table
@@ -68,7 +68,7 @@ def test_missing_table_is_a_clear_error(mariadb, tmp_path):
 
 def test_unreachable_server_is_a_clear_error(tmp_path):
     source = SqlSource.parse("dtks=mysql+pymysql://root@127.0.0.1:1/test::dtks")
-    with pytest.raises(DeliveryError, match="cannot read from the database"):
+    with pytest.raises(SourceUnavailable, match="cannot read from the database"):
         pull_sql_table(source, BY_NAME["dtks"], tmp_path / "x.parquet")
 
 
@@ -77,3 +77,12 @@ def test_source_spec_parsing():
     assert (s.extract, s.table) == ("dtks", "public.dtks") and "secret" not in s.display_url()
     with pytest.raises(ValueError):
         SqlSource.parse("dtks")
+
+
+def test_only_an_unreachable_source_is_retried():
+    from flows.refresh import worth_retrying
+    from transforms.errors import SourceUnavailable
+
+    assert worth_retrying(SourceUnavailable("db", "cannot read from the database"))
+    assert worth_retrying(TimeoutError())
+    assert not worth_retrying(DeliveryError("db table dtks", "table not found"))

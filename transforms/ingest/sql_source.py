@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
-from transforms.errors import DeliveryError
+from transforms.errors import DeliveryError, SourceUnavailable
 from transforms.ingest.extracts import Extract
 from transforms.ingest.readers import check_columns
 
@@ -71,7 +71,7 @@ def pull_sql_table(source: SqlSource, extract: Extract, out: Path, chunk_rows: i
     except sa.exc.NoSuchTableError:
         raise DeliveryError(where, "table not found", hint="Check the table name of the SQL source") from None
     except sa.exc.OperationalError as e:
-        raise DeliveryError(where, f"cannot read from the database ({type(e.orig).__name__})",
+        raise SourceUnavailable(where, f"cannot read from the database ({type(e.orig).__name__})",
                             hint="Check the server is up and the URL is right") from None
     finally:
         engine.dispose()
