@@ -34,10 +34,14 @@ def synth(
     """Generate a synthetic delivery with ground truth (SOURCES.md)."""
     from synthetic import generate_delivery
 
-    with console.status("generating") as status:
-        path = generate_delivery(out, persons, seed, dt.date.fromisoformat(cutoff), regions=regions,
-                                 error_scale=error_scale, welfare_r2=welfare_r2, overwrite=overwrite,
-                                 progress=lambda step: status.update(f"generating: {step}"))
+    try:
+        with console.status("generating") as status:
+            path = generate_delivery(out, persons, seed, dt.date.fromisoformat(cutoff), regions=regions,
+                                     error_scale=error_scale, welfare_r2=welfare_r2, overwrite=overwrite,
+                                     progress=lambda step: status.update(f"generating: {step}"))
+    except ValueError as e:  # an existing delivery, an impossible setting, a bad date
+        err.print(f"[bold red]synth failed:[/] {e}")
+        raise typer.Exit(2) from None
     console.print(f"delivery written to [bold]{path}[/]")
 
 

@@ -65,3 +65,13 @@ def test_cli_prints_a_clear_error(delivery):
     assert result.exit_code == 2
     assert "dtks_32.csv" in result.output and "Nothing was published" in result.output
     assert "Traceback" not in result.output
+
+
+def test_synth_refuses_to_overwrite_a_delivery(tmp_path):
+    from flows.cli import app
+
+    args = ["synth", "--out", str(tmp_path), "--persons", "300", "--seed", "3", "--cutoff", "2026-10-17"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0 and (tmp_path / "2026-10-17/dukcapil/penduduk.parquet").exists()
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2 and "already exists" in again.output and "Traceback" not in again.output
