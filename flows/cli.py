@@ -40,7 +40,7 @@ def synth(
                                      error_scale=error_scale, welfare_r2=welfare_r2, overwrite=overwrite,
                                      progress=lambda step: status.update(f"generating: {step}"))
     except ValueError as e:  # an existing delivery, an impossible setting, a bad date
-        err.print(f"[bold red]synth failed:[/] {e}")
+        err.print(f"[bold red]synth failed:[/] {e}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"delivery written to [bold]{path}[/]")
 
@@ -57,7 +57,7 @@ def refresh(
     try:
         manifest_path = Path(refresh_flow(str(delivery), sql_sources=sql or []))
     except DeliveryError as e:
-        err.print(f"[bold red]refresh failed:[/] {e}")
+        err.print(f"[bold red]refresh failed:[/] {e}", soft_wrap=True)
         err.print("Nothing was published.")
         raise typer.Exit(2) from None
     print_summary(json.loads(manifest_path.read_text()), manifest_path)
