@@ -1,0 +1,72 @@
+"""The NIK steps of matching on small hand-made cases: each rule, and the traps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pytest
+
+from transforms import match
+
+SITI = ("3201054502850002", "SITI AMINAH", dt.date(1985, 2, 5), 2)
+AHMAD = ("3201050101800001", "AHMAD SUBAGJA", dt.date(1980, 1, 1), 1)
+# Same district, same birthday as AHMAD, serial one digit away: a typo can land on him.
+BUDI = ("3201050101800007", "BUDI SANTOSO", dt.date(1980, 1, 1), 1)
+
+
+@pytest.fixture
+def con():
+    c = duckdb.connect()
+    match.prepare(c)
+    c.execute("CREATE TABLE penduduk (nik VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
+              "kode_desa VARCHAR, no_kk VARCHAR, tgl_mati DATE)")
+    c.executemany("INSERT INTO penduduk VALUES (?, ?, ?, ?, '3201051001', '3201050202100001', NULL)",
+                  [SITI, AHMAD, BUDI])
+    c.execute("CREATE TABLE catatan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, nik_cacat VARCHAR, "
+              "nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, no_kk VARCHAR)")
+    return c
+
+
+def add(con, id_sumber, nik, nama, tgl, jk):
+    con.execute("INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, '3201051001', '32', NULL)",
+                [id_sumber, nik, nama, tgl, jk])
+
+
+def links(con) -> dict[str, tuple[str, str]]:
+    match.match_nik_exact(con)
+    match.match_nik_repair(con)
+    rows = con.execute("SELECT id_sumber, nik, metode_padan FROM padan_nik_exact "
+                       "UNION ALL SELECT id_sumber, nik, metode_padan FROM padan_nik_repair").fetchall()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def test_exact_nik_with_a_name_variant(con):
+    add(con, "a", SITI[0], "SITI AMINA", SITI[2], 2)
+    add(con, "b", AHMAD[0], "AHMAD", AHMAD[2], 1)  # shortened name
+    assert links(con) == {"a": (SITI[0], "NIK_EXACT"), "b": (AHMAD[0], "NIK_EXACT")}
+
+
+def test_false_exact_nik_is_not_a_match(con):
+    # AHMAD's record typed with BUDI's NIK (one digit off): name says it is not BUDI,
+    # and the repair finds AHMAD one edit away with name and birth date agreeing.
+    add(con, "x", BUDI[0], "AHMAD SUBAGJA", AHMAD[2], 1)
+    assert links(con) == {"x": (AHMAD[0], "NIK_REPAIRED")}
+
+
+def test_typo_transposition_and_womens_day(con):
+    add(con, "typo", SITI[0][:10] + "9" + SITI[0][11:], "SITI AMINAH", SITI[2], 2)
+    add(con, "swap", SITI[0][:14] + SITI[0][15] + SITI[0][14], "SITI AMINAH", SITI[2], 2)  # ...0002 -> ...0020
+    add(con, "day", "3201050502850002", "SITI AMINAH", SITI[2], 2)  # 05 instead of 45
+    got = links(con)
+    assert got == {k: (SITI[0], "NIK_REPAIRED") for k in ("typo", "swap", "day")}
+
+
+def test_repair_needs_the_birth_date_too(con):
+    add(con, "z", SITI[0][:15] + "9", "SITI AMINAH", dt.date(1970, 6, 6), 2)
+    assert links(con) == {}
+
+
+def test_ghost_is_not_linked(con):
+    add(con, "g", "3201051212900123", "RUDI HARTONO", dt.date(1990, 12, 12), 1)
+    assert links(con) == {}

@@ -1,0 +1,42 @@
+"""Matching: every person-level source record linked to a registry person, or not.
+
+Work in progress (issue 3): the two NIK steps. Each step is one SQL file over the tables
+`catatan` (source records) and `penduduk` (the registry) and writes one table of links.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from transforms.engine import run_sql_file
+from transforms.standardize import RunPaths
+
+SQL = Path(__file__).parent / "sql"
+
+
+def load_records(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
+    """`catatan` and `penduduk` from a run's standardized tables."""
+    std = paths.run_dir / "standardized"
+    run_sql_file(con, SQL / "catatan.sql", {
+        "dtks": str(std / "dtks_individu" / "*.parquet"),
+        "regsosek": str(paths.standardized("regsosek_anggota")),
+        "p3ke": str(paths.standardized("p3ke_anggota")),
+        "usulan": str(paths.standardized("usulan_anggota")),
+        "dukcapil": str(paths.standardized("dukcapil_penduduk")),
+    })
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    run_sql_file(con, SQL / "macros.sql")
+
+
+def match_nik_exact(con: duckdb.DuckDBPyConnection) -> str:
+    run_sql_file(con, SQL / "nik_exact.sql")
+    return "padan_nik_exact"
+
+
+def match_nik_repair(con: duckdb.DuckDBPyConnection) -> str:
+    run_sql_file(con, SQL / "nik_repair.sql")
+    return "padan_nik_repair"
