@@ -1,6 +1,6 @@
 """Matching: every person-level source record linked to a registry person, or not.
 
-Work in progress (issue 3): the two NIK steps. Each step is one SQL file over the tables
+Work in progress (issue 3): NIK_EXACT, NIK_REPAIRED, PROBABILISTIC (probabilistic.py). Each step is one SQL file over the tables
 `catatan` (source records) and `penduduk` (the registry) and writes one table of links.
 """
 
