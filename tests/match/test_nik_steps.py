@@ -70,3 +70,21 @@ def test_repair_needs_the_birth_date_too(con):
 def test_ghost_is_not_linked(con):
     add(con, "g", "3201051212900123", "RUDI HARTONO", dt.date(1990, 12, 12), 1)
     assert links(con) == {}
+
+
+def test_every_record_has_an_outcome_and_unlinked_ones_a_reason(con):
+    from transforms.match.probabilistic import match_probabilistic
+
+    add(con, "a", SITI[0], "SITI AMINAH", SITI[2], 2)
+    add(con, "x", BUDI[0], "RUDI HARTONO", dt.date(1970, 3, 3), 1)      # someone else's NIK
+    add(con, "g", "3201051212900123", "RUDI HARTONO", dt.date(1990, 12, 12), 1)  # not registered
+    con.execute("INSERT INTO catatan VALUES ('DTKS', 'n', NULL, 'NIK_KOSONG', NULL, NULL, 1, '3201051001', '32', NULL)")
+    match.match_nik_exact(con)
+    match.match_nik_repair(con)
+    match_probabilistic(con)
+    match.record_outcomes(con)
+    counts = match.outcome_counts(con)
+    assert counts["seimbang"] and counts["catatan"] == 4
+    assert counts["per_metode"]["DTKS"] == {"NIK_EXACT": 1, "TIDAK_PADAN": 3}
+    reasons = dict(con.execute("SELECT id_sumber, alasan FROM verifikasi_padan").fetchall())
+    assert reasons == {"x": "NIK_MILIK_ORANG_LAIN", "g": "NIK_TIDAK_TERDAFTAR", "n": "TIDAK_PADAN_TANPA_NIK"}

@@ -40,3 +40,22 @@ def match_nik_exact(con: duckdb.DuckDBPyConnection) -> str:
 def match_nik_repair(con: duckdb.DuckDBPyConnection) -> str:
     run_sql_file(con, SQL / "nik_repair.sql")
     return "padan_nik_repair"
+
+
+def record_outcomes(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
+    """`tautan_sumber` (every record, linked or TIDAK_PADAN) and `verifikasi_padan`."""
+    run_sql_file(con, SQL / "tautan.sql")
+    return "tautan_sumber", "verifikasi_padan"
+
+
+def outcome_counts(con: duckdb.DuckDBPyConnection) -> dict:
+    """Records per source and method, and the reasons for verification: for the manifest."""
+    per_method: dict[str, dict[str, int]] = {}
+    for sumber, metode, n in con.execute(
+            "SELECT sumber, metode_padan, count(*) FROM tautan_sumber GROUP BY ALL ORDER BY ALL").fetchall():
+        per_method.setdefault(sumber, {})[metode] = n
+    reasons = dict(con.execute("SELECT alasan, count(*) FROM verifikasi_padan GROUP BY ALL ORDER BY ALL").fetchall())
+    records = con.execute("SELECT count(*) FROM catatan").fetchall()[0][0]
+    outcomes = con.execute("SELECT count(*) FROM tautan_sumber").fetchall()[0][0]
+    return {"catatan": records, "per_metode": per_method, "verifikasi_per_alasan": reasons,
+            "seimbang": records == outcomes}

@@ -17,6 +17,7 @@ import duckdb
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
+from splink.internals.exceptions import EMTrainingException
 
 CONFIG = Path(__file__).parent / "padan.json"
 
@@ -65,25 +66,38 @@ def settings() -> SettingsCreator:
     )
 
 
-def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> str:
-    """Link the records the NIK steps left; write `padan_probabilistik`; return its name."""
-    threshold = json.loads(CONFIG.read_text())["ambang_probabilistik"]
+NO_PREDICTIONS = ("(SELECT NULL::VARCHAR AS unique_id_l, NULL::VARCHAR AS unique_id_r, "
+                  "NULL::DOUBLE AS match_probability WHERE false)")
+
+
+def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> dict:
+    """Link the records the NIK steps left into `padan_probabilistik`; say what was done.
+
+    Too few records left to estimate a model (EM needs hundreds of pairs): nothing is
+    linked probabilistically and the records go to verification; the result says why.
+    """
+    config = json.loads(CONFIG.read_text())
+    threshold = config["ambang_probabilistik"]
     con.execute(SISA_SQL)
     con.execute(REGISTRY_SQL)
-    if con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0] == 0:
-        con.execute(BEST_SQL.format(predictions="(SELECT NULL::VARCHAR AS unique_id_l, NULL::VARCHAR AS unique_id_r, "
-                                                "NULL::DOUBLE AS match_probability WHERE false)"), {"ambang": threshold})
-        return "padan_probabilistik"
+    left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
+    if left < config["minimum_catatan_untuk_model"]:
+        con.execute(BEST_SQL.format(predictions=NO_PREDICTIONS), {"ambang": threshold})
+        return {"dilatih": False, "catatan": left, "alasan": "terlalu sedikit catatan untuk melatih model"}
     logging.getLogger("splink").setLevel(logging.WARNING)
     db = DuckDBAPI(con)
     linker = Linker([db.register("splink_sisa"), db.register("splink_penduduk")], settings())
-    linker.training.estimate_probability_two_random_records_match([block_on("kode_desa", "tgl_lahir")], recall=0.9)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
-    # Two EM passes, each blocking on what the other estimates.
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
+    try:
+        linker.training.estimate_probability_two_random_records_match([block_on("kode_desa", "tgl_lahir")], recall=0.9)
+        linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
+        # Two EM passes, each blocking on what the other estimates.
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
+    except EMTrainingException as e:
+        con.execute(BEST_SQL.format(predictions=NO_PREDICTIONS), {"ambang": threshold})
+        return {"dilatih": False, "catatan": left, "alasan": f"EM tidak dapat dilatih: {type(e).__name__}"}
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     con.execute(BEST_SQL.format(predictions=predictions.physical_name), {"ambang": threshold})
     if model_out is not None:
         linker.misc.save_model_to_json(str(model_out), overwrite=True)
-    return "padan_probabilistik"
+    return {"dilatih": True, "catatan": left, "ambang": threshold}
