@@ -76,6 +76,15 @@ def print_summary(manifest: dict, path: Path) -> None:
                       f"{sum(r['cacat_per_aturan'].values()):,}", "yes" if r["seimbang"] else "[red]NO[/]",
                       f"{top[0]} ({top[1]:,})" if top[1] else "")
     console.print(table)
+    padan = manifest.get("padan")
+    if padan:
+        totals: dict[str, int] = {}
+        for per_method in padan["per_metode"].values():
+            for method, n in per_method.items():
+                totals[method] = totals.get(method, 0) + n
+        console.print(f"matched {padan['catatan']:,} person records: "
+                      + ", ".join(f"{m} {n:,}" for m, n in sorted(totals.items()))
+                      + f"; {sum(padan['verifikasi_per_alasan'].values()):,} to verification", soft_wrap=True)
     landed = manifest["landed"]
     # soft_wrap: a path is never broken over two lines, so it can be copied (and parsed).
     for label, where in (

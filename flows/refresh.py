@@ -94,6 +94,32 @@ def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff
     return [vars(c) for c in counts]
 
 
+@task(name="match")
+def match_task(run_dir: str) -> dict:
+    """Link every person-level record to the registry; write the outcomes and the model.
+
+    National for now (one task): the partition by province comes with unification."""
+    from transforms import match
+    from transforms.match.probabilistic import match_probabilistic
+    from transforms.standardize.quarantine import copy_atomic
+
+    paths = std.RunPaths(Path(run_dir))
+    out = paths.run_dir / "matched"
+    out.mkdir(parents=True, exist_ok=True)
+    con = _connection(get_settings(), paths.run_dir)
+    match.prepare(con)
+    match.load_records(con, paths)
+    match.match_nik_exact(con)
+    match.match_nik_repair(con)
+    model = match_probabilistic(con, model_out=out / "model_splink.json")
+    match.record_outcomes(con)
+    copy_atomic(con, "SELECT * FROM tautan_sumber ORDER BY kode_prov, sumber, id_sumber", out / "tautan_sumber.parquet")
+    copy_atomic(con, "SELECT * FROM verifikasi_padan ORDER BY kode_prov, sumber, id_sumber", out / "verifikasi.parquet")
+    counts = match.outcome_counts(con) | {"model_probabilistik": model}
+    con.close()
+    return counts
+
+
 def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str, str], list[str]]:
     """Pull each SQL source; return {landed relative path: pulled file} and the extracts replaced."""
     pulled, futures = {}, []
@@ -108,7 +134,7 @@ def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str
 
 @flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
 def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
-    """Land and standardize one delivery; return the path of the run manifest."""
+    """Land, standardize and match one delivery; return the path of the run manifest."""
     logger = get_run_logger()
     settings = get_settings()
     started, seconds = dt.datetime.now(dt.timezone.utc), {}
@@ -138,6 +164,10 @@ def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
         logger.info("standardized %d/%d partitions", done, len(futures))
     seconds["standardize"] = round(time.perf_counter() - t, 2)
 
+    t = time.perf_counter()
+    padan = match_task(str(run_dir))
+    seconds["match"] = round(time.perf_counter() - t, 2)
+
     rekonsiliasi = reconcile(counts)
     manifest = {
         "run_id": run_id,
@@ -151,7 +181,8 @@ def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": seconds,
         "rekonsiliasi": rekonsiliasi,
-        "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()),
+        "padan": padan,
+        "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"],
         "counts": sorted(counts, key=lambda c: (c["sumber"], c["berkas"])),
     }
     path = write_manifest(run_dir, manifest)

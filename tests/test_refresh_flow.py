@@ -31,6 +31,13 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert set(r) >= {"dukcapil_penduduk", "regsosek_keluarga", "regsosek_anggota", "p3ke_keluarga", "p3ke_anggota",
                       "usulan", "usulan_anggota", "wilayah", "bps_kemendagri", "susenas"}
     assert len(manifest["landed"]["files"]) == 10
+    # Matching: every standardized person record has an outcome (4 sources' kept records).
+    padan = manifest["padan"]
+    kept_persons = sum(r[k]["diterima"] for k in ("dtks", "regsosek_anggota", "p3ke_anggota", "usulan_anggota")
+                       for r in [manifest["rekonsiliasi"]])
+    assert padan["seimbang"] and padan["catatan"] == kept_persons
+    assert padan["per_metode"]["DTKS"]["NIK_EXACT"] >= 1
+    assert padan["model_probabilistik"]["dilatih"] is False  # a handful of records: no model, and it says so
     assert all(len(m["sha256"]) == 64 for m in manifest["landed"]["files"].values())
     assert "transforms/standardize/sql/macros.sql" in manifest["config_versions"]
     run_dir = manifest_path.parent
