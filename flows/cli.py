@@ -63,6 +63,33 @@ def refresh(
     print_summary(json.loads(manifest_path.read_text()), manifest_path)
 
 
+@app.command()
+def akurasi(
+    run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
+    truth: Annotated[Path, typer.Option(help="the synthetic delivery's truth/ folder")],
+) -> None:
+    """Matching accuracy of a run against a synthetic delivery's ground truth; kept in its manifest."""
+    from flows.manifest import write_manifest
+    from transforms.match.akurasi import accuracy
+
+    manifest_path = run / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    report = accuracy(run / "matched" / "tautan_sumber.parquet", truth / "tautan.parquet")
+    manifest["akurasi_padan"] = report
+    write_manifest(run, manifest)
+    table = Table(title=f"matching accuracy, run {manifest['run_id']}")
+    for col in ("", "records", "links", "wrong", "precision", "recall", "F1"):
+        table.add_column(col, justify="left" if not col else "right")
+    rows = [("all", report["keseluruhan"])] + sorted(report["per_sumber"].items())
+    for name, r in rows:
+        table.add_row(name, f"{r['catatan']:,}", f"{r['tautan']:,}", f"{r['salah']:,}", f"{r['precision']:.5f}",
+                      f"{r['recall']:.5f}", f"{r['f1']:.5f}")
+    for name, r in sorted(report["per_metode"].items()):
+        table.add_row(name, f"{r['catatan']:,}", f"{r['tautan']:,}", f"{r['salah']:,}", f"{r['precision']:.5f}", "", "")
+    console.print(table)
+    console.print(f"written to {manifest_path}", soft_wrap=True)
+
+
 def print_summary(manifest: dict, path: Path) -> None:
     table = Table(title=f"run {manifest['run_id']}: rows per extract (read = kept + quarantined)")
     table.add_column("extract", no_wrap=True)

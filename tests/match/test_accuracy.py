@@ -36,3 +36,16 @@ def test_three_steps_link_precisely_and_nearly_completely(tmp_path):
     assert right / linked >= 0.998, f"precision {right / linked:.4f} ({wrong} wrong links)"
     assert right / positives >= 0.99, f"recall {right / positives:.4f}"
     assert (tmp_path / "model.json").exists()
+
+    # The accuracy report gives the same figures from the written outcome table.
+    from transforms.match.akurasi import accuracy
+
+    match.record_outcomes(con)
+    con.execute(f"COPY tautan_sumber TO '{tmp_path / 'tautan.parquet'}' (FORMAT parquet)")
+    report = accuracy(tmp_path / "tautan.parquet", delivery / "truth/tautan.parquet")
+    overall = report["keseluruhan"]
+    assert (overall["tautan"], overall["salah"]) == (linked, wrong)
+    assert overall["recall"] == round(right / positives, 6)
+    assert set(report["per_sumber"]) == {"DTKS", "REGSOSEK", "P3KE", "USULAN"}
+    assert report["per_metode"]["TIDAK_PADAN"]["tautan"] == 0
+    assert report["per_metode"]["NIK_EXACT"]["precision"] >= 0.999

@@ -1,0 +1,47 @@
+"""Matching accuracy against a synthetic delivery's ground truth (`truth/tautan.parquet`).
+
+Used by benchmarks and tests, never by a refresh: real deliveries have no truth.
+Precision = correct links / links made; recall = correct links / records of a real person.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+SQL = """
+WITH t AS (SELECT sumber, id_sumber, nik_benar FROM read_parquet($truth)),
+l AS (SELECT sumber, id_sumber, nik, metode_padan FROM read_parquet($tautan)),
+j AS (
+    SELECT t.sumber, coalesce(l.metode_padan, 'TIDAK_PADAN') AS metode_padan,
+        l.nik IS NOT NULL AND l.metode_padan <> 'TIDAK_PADAN' AS ditautkan,
+        l.nik = t.nik_benar AS benar, t.nik_benar IS NOT NULL AS orang_nyata
+    FROM t LEFT JOIN l USING (sumber, id_sumber)
+)
+SELECT {group} AS kelompok, count(*) AS catatan, count(*) FILTER (WHERE ditautkan) AS tautan,
+    count(*) FILTER (WHERE benar) AS benar, count(*) FILTER (WHERE orang_nyata) AS orang_nyata
+FROM j GROUP BY ALL ORDER BY ALL
+"""
+
+
+def _scores(catatan: int, tautan: int, benar: int, orang_nyata: int) -> dict:
+    precision = benar / tautan if tautan else 1.0
+    recall = benar / orang_nyata if orang_nyata else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"catatan": catatan, "tautan": tautan, "salah": tautan - benar, "precision": round(precision, 6),
+            "recall": round(recall, 6), "f1": round(f1, 6)}
+
+
+def accuracy(tautan: Path, truth: Path) -> dict:
+    """Overall, per source and per method (precision of the links each method made)."""
+    con = duckdb.connect()
+    params = {"truth": str(truth), "tautan": str(tautan)}
+    report = {}
+    for name, group in (("keseluruhan", "'semua'"), ("per_sumber", "sumber"), ("per_metode", "metode_padan")):
+        rows = con.execute(SQL.format(group=group), params).fetchall()
+        report[name] = {r[0]: _scores(*r[1:]) for r in rows}
+    report["keseluruhan"] = report["keseluruhan"]["semua"]
+    for scores in report["per_metode"].values():  # recall is a whole-pipeline figure
+        scores.pop("recall"), scores.pop("f1")
+    return report
