@@ -29,6 +29,9 @@ FROM catatan c
 ANTI JOIN (SELECT sumber, id_sumber FROM padan_nik_exact UNION ALL SELECT sumber, id_sumber FROM padan_nik_repair) l
     ON l.sumber = c.sumber AND l.id_sumber = c.id_sumber
 WHERE c.nama_baku IS NOT NULL
+  -- A well-formed NIK that is nobody's and not one edit from anybody's is a record of
+  -- nobody (a ghost) far more often than a typo: those go to verification, not to Splink.
+  AND NOT (c.nik_cacat IS NULL AND length(c.nik) = 16)
 """
 
 REGISTRY_SQL = """
