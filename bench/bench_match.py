@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from transforms import match  # noqa: E402
 from transforms.match.akurasi import accuracy  # noqa: E402
-from transforms.match.probabilistic import match_probabilistic, settings  # noqa: E402
+from transforms.match.probabilistic import blocking_rules, comparisons, match_probabilistic  # noqa: E402
 from transforms.standardize import RunPaths  # noqa: E402
 
 
@@ -73,14 +73,10 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     con.execute(f"CREATE TABLE kiri AS SELECT sumber || ':' || id_sumber AS unique_id, {common} FROM catatan "
                 "WHERE nama_baku IS NOT NULL")
     con.execute(f"CREATE TABLE kanan AS SELECT nik AS unique_id, {common} FROM penduduk")
-    base = settings().create_settings_dict("duckdb")
     s = SettingsCreator(
         link_type="link_only",
-        comparisons=[cl.ExactMatch("nik"), cl.NameComparison("nama_baku").configure(term_frequency_adjustments=True),
-                     cl.DateOfBirthComparison("tgl_lahir", input_is_string=False), cl.ExactMatch("jenis_kelamin"),
-                     cl.ExactMatch("kode_desa")],
-        blocking_rules_to_generate_predictions=[block_on("nik"), *[b["blocking_rule"] if isinstance(b, dict) else b
-                                                                   for b in base["blocking_rules_to_generate_predictions"]]],
+        comparisons=[cl.ExactMatch("nik"), *comparisons()],
+        blocking_rules_to_generate_predictions=[block_on("nik"), *blocking_rules()],
         retain_intermediate_calculation_columns=False,
     )
     logging.getLogger("splink").setLevel(logging.WARNING)

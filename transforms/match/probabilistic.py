@@ -51,20 +51,28 @@ QUALIFY row_number() OVER (PARTITION BY unique_id_l ORDER BY match_probability D
 """
 
 
+def comparisons() -> list:
+    return [
+        cl.NameComparison("nama_baku").configure(term_frequency_adjustments=True),
+        cl.DateOfBirthComparison("tgl_lahir", input_is_string=False),
+        cl.ExactMatch("jenis_kelamin"),
+        cl.ExactMatch("kode_desa"),
+    ]
+
+
+def blocking_rules() -> list:
+    return [
+        block_on("kode_desa", "tahun_lahir"),
+        block_on("kode_kec", "nama_depan"),
+        block_on("tgl_lahir", "nama_depan"),
+    ]
+
+
 def settings() -> SettingsCreator:
     return SettingsCreator(
         link_type="link_only",
-        comparisons=[
-            cl.NameComparison("nama_baku").configure(term_frequency_adjustments=True),
-            cl.DateOfBirthComparison("tgl_lahir", input_is_string=False),
-            cl.ExactMatch("jenis_kelamin"),
-            cl.ExactMatch("kode_desa"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("kode_desa", "tahun_lahir"),
-            block_on("kode_kec", "nama_depan"),
-            block_on("tgl_lahir", "nama_depan"),
-        ],
+        comparisons=comparisons(),
+        blocking_rules_to_generate_predictions=blocking_rules(),
         retain_intermediate_calculation_columns=False,
     )
 
