@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILES = sorted(
-    p for p in (ROOT / "transforms").rglob("*") if p.suffix in {".sql", ".csv"}
+    p for p in (ROOT / "transforms").rglob("*") if p.suffix in {".sql", ".csv", ".json", ".toml"}
 )
 
 

@@ -1,4 +1,4 @@
-"""The `refresh` flow: one delivery, landed and standardized, with every row accounted for.
+"""The `refresh` flow: one delivery landed, standardized, matched and unified, every row accounted for.
 
 One task per source and stage, one per province where the source comes per province.
 Tasks pass paths, never data. Runnable on its own: `python -m flows.refresh DELIVERY`.
@@ -101,7 +101,7 @@ def match_task(run_dir: str) -> dict:
     National for now (one task): the partition by province comes with unification."""
     from transforms import match
     from transforms.match.probabilistic import match_probabilistic
-    from transforms.standardize.quarantine import copy_atomic
+    from transforms.engine import copy_atomic
 
     paths = std.RunPaths(Path(run_dir))
     out = paths.run_dir / "matched"
@@ -120,6 +120,21 @@ def match_task(run_dir: str) -> dict:
     return counts
 
 
+@task(name="unify")
+def unify_task(run_dir: str, cutoff: dt.date) -> dict:
+    """One row per living person and per family (KK), attributes by survivorship.
+
+    National for now (one task): the registry's KK decides the province, and a source
+    household can reach KKs in two provinces."""
+    from transforms import unify
+
+    paths = std.RunPaths(Path(run_dir))
+    con = _connection(get_settings(), paths.run_dir)
+    counts = unify.unify(con, paths, cutoff)
+    con.close()
+    return counts
+
+
 def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str, str], list[str]]:
     """Pull each SQL source; return {landed relative path: pulled file} and the extracts replaced."""
     pulled, futures = {}, []
@@ -134,7 +149,7 @@ def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str
 
 @flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
 def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
-    """Land, standardize and match one delivery; return the path of the run manifest."""
+    """Land, standardize, match and unify one delivery; return the path of the run manifest."""
     logger = get_run_logger()
     settings = get_settings()
     started, seconds = dt.datetime.now(dt.timezone.utc), {}
@@ -168,6 +183,10 @@ def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
     padan = match_task(str(run_dir))
     seconds["match"] = round(time.perf_counter() - t, 2)
 
+    t = time.perf_counter()
+    satu = unify_task(str(run_dir), cutoff)
+    seconds["unify"] = round(time.perf_counter() - t, 2)
+
     rekonsiliasi = reconcile(counts)
     manifest = {
         "run_id": run_id,
@@ -182,7 +201,8 @@ def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
         "seconds": seconds,
         "rekonsiliasi": rekonsiliasi,
         "padan": padan,
-        "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"],
+        "satukan": satu,
+        "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"] and satu["seimbang"],
         "counts": sorted(counts, key=lambda c: (c["sumber"], c["berkas"])),
     }
     path = write_manifest(run_dir, manifest)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -42,6 +43,16 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert "transforms/standardize/sql/macros.sql" in manifest["config_versions"]
     run_dir = manifest_path.parent
     assert (run_dir / "standardized/dtks_individu/32.parquet").exists()
+    # Unification: living members of published families only, one row per NIK and per KK.
+    satu = manifest["satukan"]
+    assert satu["seimbang"] and sum(satu["catatan_per_hasil"].values()) == padan["catatan"]
+    individu = duckdb.sql(f"SELECT nik, no_kk FROM '{run_dir}/unified/individu.parquet'").fetchall()
+    assert len(individu) == satu["individu"] == len({n for n, _ in individu})
+    dead = [p[0] for p in PENDUDUK if p[13] is not None]
+    assert dead and not {n for n, _ in individu} & set(dead)
+    keluarga = duckdb.sql(f"SELECT no_kk, jumlah_anggota FROM '{run_dir}/unified/keluarga.parquet'").fetchall()
+    assert {k for k, _ in keluarga} == {k for _, k in individu}
+    assert sum(n for _, n in keluarga) == len(individu)
     # Counts and checksums only: no NIK or name anywhere in the manifest.
     text = manifest_path.read_text()
     assert not [v for v in personal_values() if v in text]

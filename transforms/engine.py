@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
@@ -49,3 +50,16 @@ def _statements(sql: str) -> list[str]:
 
 def _has_code(statement: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in statement.splitlines())
+
+
+def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, out: Path, params: dict | None = None) -> None:
+    """Write a query to Parquet so that `out` is either the old file or the whole new one."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    con.execute(f"COPY ({select_sql}) TO '{sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
+    os.replace(tmp, out)
+
+
+def sql_path(path: Path) -> str:
+    """A path inside a single-quoted SQL literal (COPY ... TO takes no parameters)."""
+    return str(path).replace("'", "''")

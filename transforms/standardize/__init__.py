@@ -13,11 +13,11 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.engine import run_sql, run_sql_file
+from transforms.engine import copy_atomic, run_sql, run_sql_file
 from transforms.ingest.extracts import BY_NAME
 from transforms.ingest.readers import register_raw
 from transforms.standardize import kode
-from transforms.standardize.quarantine import Counts, copy_atomic, split
+from transforms.standardize.quarantine import Counts, split
 
 HERE = Path(__file__).parent
 SQL = HERE / "sql"

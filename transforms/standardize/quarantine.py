@@ -8,11 +8,12 @@ column and the (already masked) offending value. Defect flags on kept rows are t
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from transforms.engine import copy_atomic, sql_path
 
 FLAG_LISTS = ("label_tidak_dikenal", "kode_tidak_valid")
 
@@ -40,14 +41,6 @@ class Counts:
         return self.dibaca == self.diterima + self.dikarantina
 
 
-def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, out: Path, params: dict | None = None) -> None:
-    """Write a query to Parquet so that `out` is either the old file or the whole new one."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    con.execute(f"COPY ({select_sql}) TO '{_q(tmp)}' (FORMAT parquet, COMPRESSION zstd)", params)
-    os.replace(tmp, out)
-
-
 def split(con: duckdb.DuckDBPyConnection, table: str, *, sumber: str, berkas: str, out: Path,
           karantina: Path, order_by: str, expected_rows: int | None = None,
           drop: tuple[str, ...] = ()) -> Counts:
@@ -59,9 +52,9 @@ def split(con: duckdb.DuckDBPyConnection, table: str, *, sumber: str, berkas: st
     exclude = ", ".join(("tolak", *drop))
     copy_atomic(con, f"SELECT * EXCLUDE ({exclude}) FROM {table} WHERE tolak IS NULL ORDER BY {order_by}", out)
     copy_atomic(con, KARANTINA_SQL.format(table=table), karantina, {"sumber": sumber, "berkas": berkas})
-    counts.diterima = con.execute(f"SELECT count(*) FROM read_parquet('{_q(out)}')").fetchone()[0]
+    counts.diterima = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(out)}')").fetchone()[0]
     counts.karantina_per_aturan = dict(con.execute(
-        f"SELECT aturan, count(*) FROM read_parquet('{_q(karantina)}') GROUP BY ALL ORDER BY ALL").fetchall())
+        f"SELECT aturan, count(*) FROM read_parquet('{sql_path(karantina)}') GROUP BY ALL ORDER BY ALL").fetchall())
     counts.dikarantina = sum(counts.karantina_per_aturan.values())
     counts.cacat_per_aturan = flag_counts(con, out)
     if not counts.seimbang:
@@ -72,16 +65,12 @@ def split(con: duckdb.DuckDBPyConnection, table: str, *, sumber: str, berkas: st
 
 def flag_counts(con: duckdb.DuckDBPyConnection, parquet: Path) -> dict[str, int]:
     """Defect flags on kept rows, by rule name (list flags as `<list>:<column>`)."""
-    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{_q(parquet)}')").fetchall()]
-    parts = [f"SELECT {c} AS aturan FROM read_parquet('{_q(parquet)}') WHERE {c} IS NOT NULL"
+    columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sql_path(parquet)}')").fetchall()]
+    parts = [f"SELECT {c} AS aturan FROM read_parquet('{sql_path(parquet)}') WHERE {c} IS NOT NULL"
              for c in columns if c.endswith("_cacat")]
-    parts += [f"SELECT '{c}:' || unnest({c}) AS aturan FROM read_parquet('{_q(parquet)}')"
+    parts += [f"SELECT '{c}:' || unnest({c}) AS aturan FROM read_parquet('{sql_path(parquet)}')"
               for c in columns if c in FLAG_LISTS]
     if not parts:
         return {}
     return dict(con.execute(
         f"SELECT aturan, count(*) FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL ORDER BY ALL").fetchall())
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -1,0 +1,139 @@
+"""Unification: one row per living person and per family (the registry's current KK).
+
+Matching tied every source record to a registry person; here the source households are
+laid onto the registry's family cards (`rumah_tangga_kk`), the published families are the
+KKs a source reaches through a living member, their living members are the `individu`
+table, and each family's attributes are chosen field by field by survivorship
+(survivorship.toml) with the winning source kept per field. Every source record and
+household gets an outcome, so the counts reconcile.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from transforms.engine import copy_atomic, run_sql_file
+from transforms.standardize import RunPaths
+from transforms.unify import survivorship
+
+SQL = Path(__file__).parent / "sql"
+TABLES = ("keluarga", "individu", "verifikasi", "hasil_rumah_tangga")
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> None:
+    """The registry, the links from matching and the source households of one run."""
+    std, matched = paths.run_dir / "standardized", paths.run_dir / "matched"
+    run_sql_file(con, SQL / "masukan.sql", {
+        "cutoff": cutoff,
+        "penduduk": str(paths.standardized("dukcapil_penduduk")),
+        "tautan": str(matched / "tautan_sumber.parquet"),
+        "dtks_individu": str(std / "dtks_individu" / "*.parquet"),
+        "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
+        "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
+        "dtks_keluarga": str(std / "dtks_keluarga" / "*.parquet"),
+        "regsosek_keluarga": str(paths.standardized("regsosek_keluarga")),
+        "p3ke_keluarga": str(paths.standardized("p3ke_keluarga")),
+    })
+
+
+def link_households(con: duckdb.DuckDBPyConnection) -> str:
+    """`rumah_tangga_kk` (household -> KKs) and `hasil_rumah_tangga` (each household's outcome)."""
+    run_sql_file(con, SQL / "rumah_tangga.sql")
+    return "rumah_tangga_kk"
+
+
+def list_members(con: duckdb.DuckDBPyConnection) -> str:
+    """`kk_terdaftar` (published KKs) and `individu` (their living members)."""
+    run_sql_file(con, SQL / "individu.sql")
+    return "individu"
+
+
+def choose_attributes(con: duckdb.DuckDBPyConnection, config: Path = survivorship.CONFIG) -> str:
+    """`keluarga_atribut`: every family field by survivorship, with its source."""
+    groups = survivorship.load(config)
+    columns = [r[0] for r in con.execute("DESCRIBE keluarga_sumber").fetchall()]
+    survivorship.check(groups, columns, config)
+    con.execute(survivorship.attributes_sql(groups), survivorship.params(groups))
+    return "keluarga_atribut"
+
+
+def assemble_families(con: duckdb.DuckDBPyConnection, config: Path = survivorship.CONFIG) -> str:
+    """`keluarga`: head, address and size from the registry, attributes by survivorship."""
+    run_sql_file(con, SQL / "keluarga.sql")
+    groups = survivorship.load(config)
+    fields = ", ".join(f"a.{f}" for g in groups for f in g.fields)
+    con.execute(f"""
+        CREATE OR REPLACE TABLE keluarga AS
+        SELECT i.no_kk, i.kode_desa, left(i.kode_desa, 2) AS kode_prov, i.jumlah_anggota, i.nik_kepala_keluarga,
+            t.sumber, {fields},
+            {survivorship.lineage_sql(groups)} AS asal_bidang,
+            coalesce(a.rumah_tangga_sumber, []) AS rumah_tangga_sumber
+        FROM keluarga_inti i
+        JOIN kk_terdaftar t USING (no_kk)
+        LEFT JOIN keluarga_atribut a USING (no_kk)
+    """)
+    return "keluarga"
+
+
+def record_outcomes(con: duckdb.DuckDBPyConnection, verifikasi_padan: Path) -> str:
+    """`hasil_catatan` for every person record, and the unified `verifikasi` list (the
+    records matching could not link, from `verifikasi_padan`, and what unification adds)."""
+    run_sql_file(con, SQL / "hasil.sql", {"verifikasi_padan": str(verifikasi_padan)})
+    return "verifikasi"
+
+
+def unify(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> dict:
+    """All steps, outputs written under the run's `unified/`; returns the counts."""
+    load_inputs(con, paths, cutoff)
+    link_households(con)
+    list_members(con)
+    choose_attributes(con)
+    assemble_families(con)
+    record_outcomes(con, paths.run_dir / "matched" / "verifikasi.parquet")
+    write(con, paths)
+    return counts(con)
+
+
+ORDER = {
+    "keluarga": "kode_prov, no_kk",
+    "individu": "kode_prov, no_kk, nik",
+    "verifikasi": "kode_prov, tingkat, sumber, id_sumber",
+    "hasil_rumah_tangga": "kode_prov, sumber, id_keluarga_sumber",
+}
+
+
+def write(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> dict[str, Path]:
+    out = paths.run_dir / "unified"
+    written = {}
+    for table in TABLES:
+        written[table] = out / f"{table}.parquet"
+        copy_atomic(con, f"SELECT * FROM {table} ORDER BY {ORDER[table]}", written[table])
+    return written
+
+
+def counts(con: duckdb.DuckDBPyConnection) -> dict:
+    """Published rows, and the outcome of every record and household: for the manifest."""
+    def one(sql: str) -> int:
+        return con.execute(sql).fetchall()[0][0]
+
+    per_record = dict(con.execute("SELECT hasil, count(*) FROM hasil_catatan GROUP BY ALL ORDER BY ALL").fetchall())
+    per_household: dict[str, dict[str, int]] = {}
+    for sumber, hasil, n in con.execute(
+            "SELECT sumber, hasil, count(*) FROM hasil_rumah_tangga GROUP BY ALL ORDER BY ALL").fetchall():
+        per_household.setdefault(sumber, {})[hasil] = n
+    households = one("SELECT count(*) FROM keluarga_sumber")
+    records = one("SELECT count(*) FROM tautan")
+    return {
+        "keluarga": one("SELECT count(*) FROM keluarga"),
+        "individu": one("SELECT count(*) FROM individu"),
+        "keluarga_terpisah": one("SELECT count(*) FROM (SELECT 1 FROM rumah_tangga_kk "
+                                 "GROUP BY sumber, id_keluarga_sumber HAVING count(*) > 1)"),
+        "catatan_per_hasil": per_record,
+        "rumah_tangga_per_hasil": per_household,
+        "verifikasi": one("SELECT count(*) FROM verifikasi"),
+        "seimbang": sum(per_record.values()) == records
+        and sum(n for h in per_household.values() for n in h.values()) == households,
+    }

@@ -1,0 +1,28 @@
+-- What became of every person-level source record. Grain: one row per (sumber, id_sumber).
+CREATE OR REPLACE TABLE hasil_catatan AS
+SELECT t.sumber, t.id_sumber,
+    CASE
+        WHEN t.nik IS NULL THEN 'TIDAK_PADAN'                   -- in verification since matching
+        WHEN NOT p.hidup THEN 'MENINGGAL'                       -- the person has died: to verification
+        WHEN a.id_sumber IS NULL THEN 'MENUNGGU_USULAN'         -- a proposal's member: the proposals stage decides
+        WHEN p.no_kk IS NULL THEN 'TANPA_KK'                    -- alive but on no family card: to verification
+        ELSE 'DITERBITKAN'                                      -- a member of a published family
+    END AS hasil
+FROM tautan t
+LEFT JOIN penduduk p ON p.nik = t.nik
+LEFT JOIN anggota_sumber a ON a.sumber = t.sumber AND a.id_sumber = t.id_sumber;
+
+-- Everything that needs a field check, person records and households alike, with the
+-- reason. Grain: one row per (tingkat, sumber, id_sumber).
+CREATE OR REPLACE TABLE verifikasi AS
+SELECT 'INDIVIDU' AS tingkat, sumber, id_sumber, alasan, nik_cacat, kode_desa, kode_prov
+FROM read_parquet($verifikasi_padan)
+UNION ALL
+SELECT 'INDIVIDU', h.sumber, h.id_sumber, h.hasil, NULL, a.kode_desa, a.kode_prov
+FROM hasil_catatan h
+LEFT JOIN anggota_sumber a USING (sumber, id_sumber)
+WHERE h.hasil IN ('MENINGGAL', 'TANPA_KK')
+UNION ALL
+SELECT 'KELUARGA', sumber, id_keluarga_sumber, hasil, NULL, kode_desa, kode_prov
+FROM hasil_rumah_tangga
+WHERE hasil <> 'DIGABUNG';
