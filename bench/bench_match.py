@@ -97,13 +97,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, required=True)
     ap.add_argument("--truth", type=Path, required=True)
+    ap.add_argument("--only", choices=("pipeline", "exact", "splink"), help="run one of the three")
     a = ap.parse_args()
     tmp = a.run / "bench_match"
     tmp.mkdir(exist_ok=True)
     truth = a.truth / "tautan.parquet"
     print("| method | seconds | links | wrong | precision | recall | F1 |\n|---|---|---|---|---|---|---|")
-    for name, fn in (("pipeline (NIK exact, repair, Splink on the rest)", pipeline),
-                     ("exact NIK join only", exact_only), ("Splink alone, every record", splink_alone)):
+    for key, name, fn in (("pipeline", "pipeline (NIK exact, repair, Splink on the rest)", pipeline),
+                          ("exact", "exact NIK join only", exact_only),
+                          ("splink", "Splink alone, every record", splink_alone)):
+        if a.only and key != a.only:
+            continue
         seconds, r = fn(a.run, tmp, truth)
         print(f"| {name} | {seconds:.1f} | {r['tautan']:,} | {r['salah']:,} | {r['precision']:.5f} | "
               f"{r['recall']:.5f} | {r['f1']:.5f} |", flush=True)

@@ -28,9 +28,9 @@ def con():
     return c
 
 
-def add(con, id_sumber, nik, nama, tgl, jk):
-    con.execute("INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, '3201051001', '32', NULL)",
-                [id_sumber, nik, nama, tgl, jk])
+def add(con, id_sumber, nik, nama, tgl, jk, kode_desa="3201051001"):
+    con.execute("INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, ?, left(?, 2), NULL)",
+                [id_sumber, nik, nama, tgl, jk, kode_desa, kode_desa])
 
 
 def links(con) -> dict[str, tuple[str, str]]:
@@ -60,6 +60,32 @@ def test_typo_transposition_and_womens_day(con):
     add(con, "day", "3201050502850002", "SITI AMINAH", SITI[2], 2)  # 05 instead of 45
     got = links(con)
     assert got == {k: (SITI[0], "NIK_REPAIRED") for k in ("typo", "swap", "day")}
+
+
+def test_a_digit_dropped_or_typed_twice(con):
+    add(con, "drop", SITI[0][:9] + SITI[0][10:], "SITI AMINAH", SITI[2], 2)         # 15 digits
+    add(con, "twice", SITI[0][:4] + "0" + SITI[0][4:], "SITI AMINAH", SITI[2], 2)   # 17 digits
+    assert links(con) == {k: (SITI[0], "NIK_REPAIRED") for k in ("drop", "twice")}
+
+
+def test_repair_far_away_needs_a_near_identical_name(con):
+    # An edit in the serial keeps the birth date: SITI alone, in another province, is not enough.
+    typo = SITI[0][:15] + "9"
+    add(con, "far_short", typo, "SITI", SITI[2], 2, kode_desa="3601041008")
+    add(con, "near_short", typo, "SITI", SITI[2], 2)
+    add(con, "far_full", typo, "SITI AMINAH", SITI[2], 2, kode_desa="3601041008")
+    assert links(con) == {k: (SITI[0], "NIK_REPAIRED") for k in ("near_short", "far_full")}
+
+
+def test_two_probable_persons_are_no_link(con):
+    from transforms.match.probabilistic import choose_links
+
+    con.execute("CREATE TABLE pred (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
+    con.execute("INSERT INTO pred VALUES ('DTKS:one', 'A', 0.97), ('DTKS:one', 'B', 0.40), "
+                "('DTKS:two', 'A', 0.99), ('DTKS:two', 'B', 0.95), ('DTKS:low', 'A', 0.5)")
+    choose_links(con, "pred", 0.9)
+    assert con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall() == [("one", "A")]
+    assert con.execute("SELECT id_sumber FROM padan_probabilistik_ganda").fetchall() == [("two",)]
 
 
 def test_repair_needs_the_birth_date_too(con):

@@ -19,6 +19,8 @@ from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
 from splink.internals.exceptions import EMTrainingException
 
+from transforms.engine import run_sql
+
 CONFIG = Path(__file__).parent / "padan.json"
 
 SISA_SQL = """
@@ -42,12 +44,22 @@ FROM penduduk
 """
 
 BEST_SQL = """
-CREATE OR REPLACE TABLE padan_probabilistik AS
+CREATE OR REPLACE TABLE calon_probabilistik AS
 SELECT split_part(unique_id_l, ':', 1) AS sumber, substr(unique_id_l, strpos(unique_id_l, ':') + 1) AS id_sumber,
-    unique_id_r AS nik, 'PROBABILISTIC' AS metode_padan, match_probability AS probabilitas
+    unique_id_r AS nik, match_probability AS probabilitas,
+    count(*) OVER (PARTITION BY unique_id_l) AS calon
 FROM {predictions}
-WHERE match_probability >= $ambang
-QUALIFY row_number() OVER (PARTITION BY unique_id_l ORDER BY match_probability DESC, unique_id_r) = 1
+WHERE match_probability >= $ambang;
+
+-- One registry person above the threshold: a link.
+CREATE OR REPLACE TABLE padan_probabilistik AS
+SELECT sumber, id_sumber, nik, 'PROBABILISTIC' AS metode_padan, probabilitas
+FROM calon_probabilistik WHERE calon = 1;
+
+-- Two or more: the record cannot tell them apart (a first name alone, a common name and a
+-- birth date near both). It goes to verification, as an ambiguous repair does in step 2.
+CREATE OR REPLACE TABLE padan_probabilistik_ganda AS
+SELECT DISTINCT sumber, id_sumber FROM calon_probabilistik WHERE calon > 1;
 """
 
 
@@ -81,6 +93,13 @@ NO_PREDICTIONS = ("(SELECT NULL::VARCHAR AS unique_id_l, NULL::VARCHAR AS unique
                   "NULL::DOUBLE AS match_probability WHERE false)")
 
 
+def choose_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: float) -> str:
+    """`padan_probabilistik` from Splink's scored pairs (a table name): the one registry person
+    above the threshold, or none and the record in `padan_probabilistik_ganda` when several are."""
+    run_sql(con, BEST_SQL.format(predictions=predictions), {"ambang": threshold})
+    return "padan_probabilistik"
+
+
 def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> dict:
     """Link the records the NIK steps left into `padan_probabilistik`; say what was done.
 
@@ -93,7 +112,7 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
     con.execute(REGISTRY_SQL)
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
     if left < config["minimum_catatan_untuk_model"]:
-        con.execute(BEST_SQL.format(predictions=NO_PREDICTIONS), {"ambang": threshold})
+        choose_links(con, NO_PREDICTIONS, threshold)
         return {"dilatih": False, "catatan": left, "alasan": "terlalu sedikit catatan untuk melatih model"}
     logging.getLogger("splink").setLevel(logging.WARNING)
     db = DuckDBAPI(con)
@@ -105,10 +124,10 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
         linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
     except EMTrainingException as e:
-        con.execute(BEST_SQL.format(predictions=NO_PREDICTIONS), {"ambang": threshold})
+        choose_links(con, NO_PREDICTIONS, threshold)
         return {"dilatih": False, "catatan": left, "alasan": f"EM tidak dapat dilatih: {type(e).__name__}"}
     predictions = linker.inference.predict(threshold_match_probability=threshold)
-    con.execute(BEST_SQL.format(predictions=predictions.physical_name), {"ambang": threshold})
+    choose_links(con, predictions.physical_name, threshold)
     if model_out is not None:
         linker.misc.save_model_to_json(str(model_out), overwrite=True)
     return {"dilatih": True, "catatan": left, "ambang": threshold}

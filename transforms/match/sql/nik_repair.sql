@@ -1,39 +1,53 @@
 -- Step 2, NIK_REPAIRED: a record not matched by step 1 whose NIK is one edit away from a
--- registry NIK: one digit substituted, two adjacent digits swapped, or a woman's day typed
--- without the +40. Stricter than step 1: names AND birth dates must agree, and exactly one
--- registry person may qualify. Grain: one row per repaired record.
+-- registry NIK: one digit substituted, two adjacent digits swapped, a woman's day typed
+-- without the +40, or (15 or 17 digits) one digit dropped or typed twice. Stricter than
+-- step 1: names AND birth dates must agree, and exactly one registry person may qualify.
+-- An edit in the serial keeps the birth date, so the date proves little there: the
+-- person must also live in the same regency, or the names be near identical. Grain: one
+-- row per repaired record.
 CREATE OR REPLACE TABLE padan_nik_repair AS
 WITH sisa AS (
     SELECT c.* FROM catatan c
     ANTI JOIN padan_nik_exact e ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber
-    WHERE length(c.nik) = 16
+    WHERE length(c.nik) BETWEEN 15 AND 17
 ), posisi AS (
-    SELECT unnest(range(1, 17)) AS i
+    SELECT unnest(range(1, 18)) AS i
 ), angka AS (
     SELECT unnest(['0','1','2','3','4','5','6','7','8','9']) AS d
 ), calon AS (
     -- one digit substituted
     SELECT s.sumber, s.id_sumber, left(s.nik, i - 1) || d || substr(s.nik, i + 1) AS nik_calon
     FROM sisa s, posisi, angka
-    WHERE substr(s.nik, i, 1) <> d
+    WHERE length(s.nik) = 16 AND i <= 16 AND substr(s.nik, i, 1) <> d
     UNION ALL
     -- two adjacent digits swapped
     SELECT s.sumber, s.id_sumber,
         left(s.nik, i - 1) || substr(s.nik, i + 1, 1) || substr(s.nik, i, 1) || substr(s.nik, i + 2) AS nik_calon
     FROM sisa s, posisi
-    WHERE i <= 15 AND substr(s.nik, i, 1) <> substr(s.nik, i + 1, 1)
+    WHERE length(s.nik) = 16 AND i <= 15 AND substr(s.nik, i, 1) <> substr(s.nik, i + 1, 1)
     UNION ALL
     -- a woman's birth day without the +40
     SELECT s.sumber, s.id_sumber,
         left(s.nik, 6) || lpad((TRY_CAST(substr(s.nik, 7, 2) AS INTEGER) + 40)::VARCHAR, 2, '0') || substr(s.nik, 9)
     FROM sisa s
-    WHERE TRY_CAST(substr(s.nik, 7, 2) AS INTEGER) BETWEEN 1 AND 31
+    WHERE length(s.nik) = 16 AND TRY_CAST(substr(s.nik, 7, 2) AS INTEGER) BETWEEN 1 AND 31
+    UNION ALL
+    -- a digit dropped (15 digits): put one back anywhere
+    SELECT s.sumber, s.id_sumber, left(s.nik, i - 1) || d || substr(s.nik, i) AS nik_calon
+    FROM sisa s, posisi, angka
+    WHERE length(s.nik) = 15 AND i <= 16
+    UNION ALL
+    -- a digit typed twice or added (17 digits): take one out
+    SELECT s.sumber, s.id_sumber, left(s.nik, i - 1) || substr(s.nik, i + 1) AS nik_calon
+    FROM sisa s, posisi
+    WHERE length(s.nik) = 17
 ), cocok AS (
     SELECT DISTINCT c.sumber, c.id_sumber, p.nik
     FROM calon c
     JOIN penduduk p ON p.nik = c.nik_calon
     JOIN sisa s ON s.sumber = c.sumber AND s.id_sumber = c.id_sumber
     WHERE nama_cocok(s.nama_baku, p.nama_baku) AND tgl_cocok(s.tgl_lahir, p.tgl_lahir)
+      AND (left(s.kode_desa, 4) = left(p.kode_desa, 4) OR jaro_winkler_similarity(s.nama_baku, p.nama_baku) >= 0.95)
 )
 SELECT sumber, id_sumber, any_value(nik) AS nik, 'NIK_REPAIRED' AS metode_padan, 0.98 AS probabilitas
 FROM cocok

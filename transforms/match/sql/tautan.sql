@@ -16,6 +16,7 @@ LEFT JOIN links l ON l.sumber = c.sumber AND l.id_sumber = c.id_sumber;
 CREATE OR REPLACE TABLE verifikasi_padan AS
 SELECT c.sumber, c.id_sumber, c.kode_desa, c.kode_prov,
     CASE
+        WHEN g.id_sumber IS NOT NULL THEN 'CALON_GANDA'        -- two registry persons are both probable
         WHEN c.nik IS NULL THEN 'TIDAK_PADAN_TANPA_NIK'       -- no usable NIK, no probable person
         WHEN p.nik IS NOT NULL THEN 'NIK_MILIK_ORANG_LAIN'     -- the NIK exists, the person does not fit
         ELSE 'NIK_TIDAK_TERDAFTAR'                             -- not in the registry, nothing one edit away
@@ -24,4 +25,5 @@ SELECT c.sumber, c.id_sumber, c.kode_desa, c.kode_prov,
 FROM tautan_sumber t
 JOIN catatan c ON c.sumber = t.sumber AND c.id_sumber = t.id_sumber
 LEFT JOIN penduduk p ON p.nik = c.nik
+LEFT JOIN padan_probabilistik_ganda g ON g.sumber = c.sumber AND g.id_sumber = c.id_sumber
 WHERE t.metode_padan = 'TIDAK_PADAN';
