@@ -100,34 +100,71 @@ def choose_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: fl
     return "padan_probabilistik"
 
 
+PRIOR_RULES = [block_on("kode_desa", "tgl_lahir")]
+# Fewer possible pairs than this and a random sample cannot see how rarely strangers agree.
+MIN_PAIRS_FOR_U = 1_000_000
+
+
+def train(linker: Linker) -> None:
+    """Estimate the model on this run's records (EM); EMTrainingException when it cannot."""
+    linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.9)
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
+    # Two EM passes, each blocking on what the other estimates.
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
+
+
+def stored_model(tables: list, path: Path, pairs: int) -> Linker:
+    """The stored model's m (how often true matches agree), with the prior and, when there
+    are pairs enough to sample, u estimated on these records: both depend on the population
+    (how many villages, how common a name) and neither needs EM. Where these records give
+    no estimate, the stored value stays."""
+    linker = Linker(tables, path, log_level=logging.WARNING)
+    estimates = [lambda: linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.9)]
+    if pairs >= MIN_PAIRS_FOR_U:
+        estimates.append(lambda: linker.training.estimate_u_using_random_sampling(max_pairs=2e6))
+    for estimate in estimates:
+        try:
+            estimate()
+        except Exception:  # noqa: BLE001  (Splink raises several kinds when no pair qualifies)
+            pass
+    return linker
+
+
 def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> dict:
     """Link the records the NIK steps left into `padan_probabilistik`; say what was done.
 
-    Too few records left to estimate a model (EM needs hundreds of pairs): nothing is
-    linked probabilistically and the records go to verification; the result says why.
+    The model is estimated on this run's records. Too few of them to estimate it (EM needs
+    hundreds of pairs; a small delivery or a re-run of one province): the stored model
+    (`model_cadangan` in padan.json, from a national run) scores them instead, and the
+    result says so. The model used is written to `model_out`.
     """
     config = json.loads(CONFIG.read_text())
     threshold = config["ambang_probabilistik"]
     con.execute(SISA_SQL)
     con.execute(REGISTRY_SQL)
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
-    if left < config["minimum_catatan_untuk_model"]:
+    result = {"catatan": left, "ambang": threshold}
+    if left == 0:
         choose_links(con, NO_PREDICTIONS, threshold)
-        return {"dilatih": False, "catatan": left, "alasan": "terlalu sedikit catatan untuk melatih model"}
+        return result | {"dilatih": False, "model": None}
     logging.getLogger("splink").setLevel(logging.WARNING)
     db = DuckDBAPI(con)
-    linker = Linker([db.register("splink_sisa"), db.register("splink_penduduk")], settings())
-    try:
-        linker.training.estimate_probability_two_random_records_match([block_on("kode_desa", "tgl_lahir")], recall=0.9)
-        linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
-        # Two EM passes, each blocking on what the other estimates.
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
-    except EMTrainingException as e:
-        choose_links(con, NO_PREDICTIONS, threshold)
-        return {"dilatih": False, "catatan": left, "alasan": f"EM tidak dapat dilatih: {type(e).__name__}"}
+    tables = [db.register("splink_sisa"), db.register("splink_penduduk")]
+    reason = "terlalu sedikit catatan untuk melatih model"
+    if left >= config["minimum_catatan_untuk_model"]:
+        linker = Linker(tables, settings(), log_level=logging.WARNING)
+        try:
+            train(linker)
+            result |= {"dilatih": True, "model": "dilatih"}
+        except EMTrainingException as e:
+            reason = f"EM tidak dapat dilatih: {type(e).__name__}"
+    if "model" not in result:
+        registry = con.execute("SELECT count(*) FROM splink_penduduk").fetchall()[0][0]
+        linker = stored_model(tables, CONFIG.parent / config["model_cadangan"], left * registry)
+        result |= {"dilatih": False, "model": config["model_cadangan"], "alasan": reason}
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     choose_links(con, predictions.physical_name, threshold)
     if model_out is not None:
         linker.misc.save_model_to_json(str(model_out), overwrite=True)
-    return {"dilatih": True, "catatan": left, "ambang": threshold}
+    return result
