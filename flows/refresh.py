@@ -35,8 +35,10 @@ SINGLE_STEPS = {
 }
 
 
-def _connection(settings: Settings, run_dir: Path):
-    return connect(settings.memory_per_partition(), settings.duckdb_threads, settings.tmp_dir / run_dir.name)
+def _connection(settings: Settings, run_dir: Path, alone: bool = False):
+    """A task's DuckDB: its share of the memory limit, or all of it for a stage that runs alone."""
+    memory = settings.duckdb_memory_limit if alone else settings.memory_per_partition()
+    return connect(memory, settings.duckdb_threads, settings.tmp_dir / run_dir.name)
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -106,7 +108,7 @@ def match_task(run_dir: str) -> dict:
     paths = std.RunPaths(Path(run_dir))
     out = paths.run_dir / "matched"
     out.mkdir(parents=True, exist_ok=True)
-    con = _connection(get_settings(), paths.run_dir)
+    con = _connection(get_settings(), paths.run_dir, alone=True)
     match.prepare(con)
     match.load_records(con, paths)
     match.match_nik_exact(con)
@@ -129,7 +131,7 @@ def unify_task(run_dir: str, cutoff: dt.date) -> dict:
     from transforms import unify
 
     paths = std.RunPaths(Path(run_dir))
-    con = _connection(get_settings(), paths.run_dir)
+    con = _connection(get_settings(), paths.run_dir, alone=True)
     counts = unify.unify(con, paths, cutoff)
     con.close()
     return counts

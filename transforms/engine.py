@@ -28,12 +28,17 @@ def run_sql_file(con: duckdb.DuckDBPyConnection, path: Path, params: dict | None
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> None:
     """Run every statement of a SQL text, each with the parameters it names."""
-    for statement in _statements(sql):
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
-        con.execute(statement, used or None)
+    for statement in statements(sql):
+        run_statement(con, statement, params)
 
 
-def _statements(sql: str) -> list[str]:
+def run_statement(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None = None) -> None:
+    """One statement, given the parameters it names (DuckDB refuses unused ones)."""
+    used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+    con.execute(statement, used or None)
+
+
+def statements(sql: str) -> list[str]:
     # Our .sql files end statements with ';' at the end of a line, never inside a string.
     out, current = [], []
     for line in sql.splitlines():

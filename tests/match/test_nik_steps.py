@@ -62,6 +62,15 @@ def test_typo_transposition_and_womens_day(con):
     assert got == {k: (SITI[0], "NIK_REPAIRED") for k in ("typo", "swap", "day")}
 
 
+def test_repair_in_parts_finds_the_same(con, monkeypatch):
+    monkeypatch.setattr(match, "REPAIR_PART", 1)  # one record per part
+    add(con, "typo", SITI[0][:15] + "9", "SITI AMINAH", SITI[2], 2)
+    add(con, "drop", SITI[0][:9] + SITI[0][10:], "SITI AMINAH", SITI[2], 2)
+    add(con, "ghost", "3201051212900123", "RUDI HARTONO", dt.date(1990, 12, 12), 1)
+    assert links(con) == {k: (SITI[0], "NIK_REPAIRED") for k in ("typo", "drop")}
+    assert con.execute("SELECT count(DISTINCT bagian) FROM sisa_repair").fetchall()[0][0] > 1
+
+
 def test_a_digit_dropped_or_typed_twice(con):
     add(con, "drop", SITI[0][:9] + SITI[0][10:], "SITI AMINAH", SITI[2], 2)         # 15 digits
     add(con, "twice", SITI[0][:4] + "0" + SITI[0][4:], "SITI AMINAH", SITI[2], 2)   # 17 digits

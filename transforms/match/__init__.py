@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.engine import run_sql_file
+from transforms.engine import run_sql_file, run_statement, statements
 from transforms.standardize import RunPaths
 
 SQL = Path(__file__).parent / "sql"
@@ -37,8 +37,22 @@ def match_nik_exact(con: duckdb.DuckDBPyConnection) -> str:
     return "padan_nik_exact"
 
 
+# Records per part of the repair step: up to 160 candidate NIKs each.
+REPAIR_PART = 200_000
+
+
 def match_nik_repair(con: duckdb.DuckDBPyConnection) -> str:
-    run_sql_file(con, SQL / "nik_repair.sql")
+    """Step 2, part by part: the records, the empty result, one statement per part, the links."""
+    records, result, part, links = statements((SQL / "nik_repair.sql").read_text())
+    left = con.execute("SELECT count(*) FROM catatan c ANTI JOIN padan_nik_exact e "
+                       "ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber "
+                       "WHERE length(c.nik) BETWEEN 15 AND 17").fetchall()[0][0]
+    parts = max(1, -(-left // REPAIR_PART))
+    run_statement(con, records, {"bagian": parts})
+    run_statement(con, result)
+    for k in range(parts):
+        run_statement(con, part, {"bagian_ke": k})
+    run_statement(con, links)
     return "padan_nik_repair"
 
 

@@ -5,11 +5,24 @@
 -- An edit in the serial keeps the birth date, so the date proves little there: the
 -- person must also live in the same regency, or the names be near identical. Grain: one
 -- row per repaired record.
-CREATE OR REPLACE TABLE padan_nik_repair AS
+--
+-- A record makes up to 160 candidate NIKs, so the records are taken in parts (`bagian`,
+-- a hash of the record id) that keep each join within memory at any scale.
+
+-- The records left, each in one part. Grain: one row per record with a 15-17 digit NIK.
+CREATE OR REPLACE TEMP TABLE sisa_repair AS
+SELECT c.sumber, c.id_sumber, c.nik, c.nama_baku, c.tgl_lahir, c.kode_desa,
+    hash(c.sumber, c.id_sumber) % $bagian AS bagian
+FROM catatan c
+ANTI JOIN padan_nik_exact e ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber
+WHERE length(c.nik) BETWEEN 15 AND 17;
+
+CREATE OR REPLACE TEMP TABLE cocok_repair (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR);
+
+-- One part: every candidate NIK, kept where a registry person fits. Run once per part.
+INSERT INTO cocok_repair
 WITH sisa AS (
-    SELECT c.* FROM catatan c
-    ANTI JOIN padan_nik_exact e ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber
-    WHERE length(c.nik) BETWEEN 15 AND 17
+    SELECT * FROM sisa_repair WHERE bagian = $bagian_ke
 ), posisi AS (
     SELECT unnest(range(1, 18)) AS i
 ), angka AS (
@@ -49,7 +62,10 @@ WITH sisa AS (
     WHERE nama_cocok(s.nama_baku, p.nama_baku) AND tgl_cocok(s.tgl_lahir, p.tgl_lahir)
       AND (left(s.kode_desa, 4) = left(p.kode_desa, 4) OR jaro_winkler_similarity(s.nama_baku, p.nama_baku) >= 0.95)
 )
+SELECT * FROM cocok;
+
+CREATE OR REPLACE TABLE padan_nik_repair AS
 SELECT sumber, id_sumber, any_value(nik) AS nik, 'NIK_REPAIRED' AS metode_padan, 0.98 AS probabilitas
-FROM cocok
+FROM cocok_repair
 GROUP BY sumber, id_sumber
 HAVING count(*) = 1;
