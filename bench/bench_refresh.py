@@ -1,4 +1,4 @@
-"""Benchmark: ingest + standardize of one delivery, as a whole `dtsen refresh` process.
+"""Benchmark: one delivery through a whole `dtsen refresh` process (every stage).
 
     .venv/bin/python bench/bench_refresh.py --delivery var/bench/deliveries/2026-11-17
 
@@ -57,7 +57,7 @@ def main() -> None:
     read = sum(r["dibaca"] for r in manifest["rekonsiliasi"].values())
     stage = sum(manifest["seconds"].values())
     size = sum(m["bytes"] for m in manifest["landed"]["files"].values()) / (1 << 20)
-    print(f"### ingest + standardize: {args.delivery.name} ({read:,} rows read, {size:,.0f} MiB delivered)\n")
+    print(f"### refresh: {args.delivery.name} ({read:,} rows read, {size:,.0f} MiB delivered)\n")
     print(f"- command: `{' '.join(['DTSEN_HOME=' + str(home)] + cmd)}`")
     print(f"- machine: {machine()}")
     print(f"- whole process: {wall:.1f} s wall, peak RSS {rss:,.0f} MiB")
