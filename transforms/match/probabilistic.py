@@ -111,7 +111,7 @@ def train(linker: Linker) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
     # Two EM passes, each blocking on what the other estimates.
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir", "nama_depan"))
 
 
 def stored_model(tables: list, path: Path, pairs: int) -> Linker:
