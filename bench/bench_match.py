@@ -84,8 +84,9 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     linker = Linker([db.register("kiri"), db.register("kanan")], s)
     linker.training.estimate_probability_two_random_records_match([block_on("nik")], recall=0.9)
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6)
+    # The same two EM passes as the pipeline's Splink step (probabilistic.train).
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("kode_desa", "tahun_lahir"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("tgl_lahir", "nama_depan"))
     pred = linker.inference.predict(threshold_match_probability=0.9)
     con.execute(f"""CREATE TABLE sp AS SELECT split_part(unique_id_l, ':', 1) AS sumber,
         substr(unique_id_l, strpos(unique_id_l, ':') + 1) AS id_sumber, unique_id_r AS nik FROM {pred.physical_name}
