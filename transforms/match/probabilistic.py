@@ -63,10 +63,20 @@ SELECT DISTINCT sumber, id_sumber FROM calon_probabilistik WHERE calon > 1;
 """
 
 
+def birth_date_comparison() -> cl.CustomComparison:
+    """Splink's date-of-birth levels, the last two with m set rather than estimated: the EM
+    passes block on the birth year and on the birth date, so EM never sees a true match
+    more than a year off (and Splink warned of untrained levels on every run)."""
+    levels = cl.DateOfBirthComparison("tgl_lahir", input_is_string=False).create_comparison_levels()
+    levels[-2].configure(m_probability=0.002, fix_m_probability=True)  # within 10 years
+    levels[-1].configure(m_probability=0.001, fix_m_probability=True)  # further apart
+    return cl.CustomComparison(levels, output_column_name="tgl_lahir")
+
+
 def comparisons() -> list:
     return [
         cl.NameComparison("nama_baku").configure(term_frequency_adjustments=True),
-        cl.DateOfBirthComparison("tgl_lahir", input_is_string=False),
+        birth_date_comparison(),
         cl.ExactMatch("jenis_kelamin"),
         cl.ExactMatch("kode_desa"),
     ]
