@@ -31,12 +31,16 @@ run: demo
 test: env
 	$(PY) -m pytest -q
 
-# Figures for bench/RESULTS.md: the generator and ingest+standardize at 1M persons.
+# Figures for bench/RESULTS.md: the generator, a whole refresh, matching accuracy, and
+# matching side by side with an exact-NIK join and Splink alone, at 1M persons.
 BENCH_PERSONS ?= 1000000
+BENCH := $(DTSEN_HOME)/bench
 bench: env
 	$(PY) bench/bench_synth.py --persons $(BENCH_PERSONS)
-	rm -rf $(DTSEN_HOME)/bench && $(DTSEN) synth --out $(DTSEN_HOME)/bench --persons $(BENCH_PERSONS) --seed 1
-	$(PY) bench/bench_refresh.py --delivery $(DTSEN_HOME)/bench/2026-11-17
+	rm -rf $(BENCH) && $(DTSEN) synth --out $(BENCH) --persons $(BENCH_PERSONS) --seed 1
+	$(PY) bench/bench_refresh.py --delivery $(BENCH)/2026-11-17 --home $(BENCH)/home
+	$(DTSEN) akurasi --run $$(ls -d $(BENCH)/home/runs/*/) --truth $(BENCH)/2026-11-17/truth
+	$(PY) bench/bench_match.py --run $$(ls -d $(BENCH)/home/runs/*/) --truth $(BENCH)/2026-11-17/truth
 
 clean:
 	rm -rf $(DTSEN_HOME) .pytest_cache
