@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
+from synthetic.config import WELFARE_R2
 
 app = typer.Typer(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -28,7 +29,7 @@ def synth(
     cutoff: Annotated[str, typer.Option(help="cut-off date YYYY-MM-DD")] = "2026-11-17",
     regions: Annotated[Optional[Path], typer.Option(help="region list in the Kemendagri kode,nama format")] = None,
     error_scale: Annotated[float, typer.Option(help="multiply every error rate (2 = the hard setting)")] = 1.0,
-    welfare_r2: Annotated[float, typer.Option(help="R² of the ideal welfare model")] = 0.5,
+    welfare_r2: Annotated[float, typer.Option(help="R² of the ideal welfare model")] = WELFARE_R2,
     overwrite: Annotated[bool, typer.Option(help="replace an existing delivery of that cut-off")] = False,
 ) -> None:
     """Generate a synthetic delivery with ground truth (SOURCES.md)."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from synthetic import population, tanggal, welfare
-from synthetic.config import GENERATOR_VERSION, SOURCE_FACTOR, ErrorRates, GeneratorConfig, stream
+from synthetic.config import GENERATOR_VERSION, SOURCE_FACTOR, WELFARE_R2, ErrorRates, GeneratorConfig, stream
 from synthetic.context import Konteks
 from synthetic.regions import make_regions
 from synthetic.sources import dtks, dukcapil, p3ke, referensi, regsosek, susenas, truth, usulan
@@ -25,7 +25,7 @@ Progress = Callable[[str], None]
 
 def generate_delivery(out_root: Path, persons: int, seed: int, cutoff: dt.date,
                       regions: Path | None = None, rates: ErrorRates | None = None,
-                      error_scale: float = 1.0, welfare_r2: float = 0.5,
+                      error_scale: float = 1.0, welfare_r2: float = WELFARE_R2,
                       progress: Progress | None = None, *, overwrite: bool = False) -> Path:
     """Write one delivery to out_root/<cutoff ISO>/ and return that folder.
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthetic import vocab
+from synthetic.config import WELFARE_R2
 from tests.synthetic.conftest import metadata, read_csv_str, read_dtks
 
 HOUSING = list(vocab.KELUARGA_FIELDS)
@@ -160,4 +161,4 @@ def test_metadata(delivery):
     assert meta["error_rates_per_source"]["REGSOSEK"]["nik_missing"] == 0.03 * 0.3
     assert meta["rows"]["dukcapil/penduduk.parquet"] == 3_000
     assert meta["rows"]["regsosek/anggota.parquet"] == pq.read_metadata(delivery / "regsosek/anggota.parquet").num_rows
-    assert 0 < meta["welfare_r2_achieved"] < 1 and meta["welfare_r2_requested"] == 0.5
+    assert 0 < meta["welfare_r2_achieved"] < 1 and meta["welfare_r2_requested"] == WELFARE_R2

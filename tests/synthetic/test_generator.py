@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthetic import ErrorRates, generate_delivery, population, welfare
-from synthetic.config import stream
+from synthetic.config import WELFARE_R2, stream
 from synthetic.regions import synthetic_regions
 from tests.synthetic.conftest import CUTOFF, metadata, read_csv_str, read_dtks
 
@@ -107,5 +107,5 @@ def test_welfare_r2(target):
 
 def test_metadata_r2(delivery_20k):
     meta = metadata(delivery_20k)
-    assert abs(meta["welfare_r2_achieved"] - 0.5) < 0.05
+    assert abs(meta["welfare_r2_achieved"] - WELFARE_R2) < 0.05
     assert set(meta["welfare_model"]["koefisien"]) == set(welfare.BETA)
