@@ -50,13 +50,16 @@ def synth(
 def refresh(
     delivery: Annotated[Path, typer.Option(help="delivery folder <root>/<YYYY-MM-DD>")],
     sql: Annotated[Optional[list[str]], typer.Option(help="pull an extract from SQL: EXTRACT=URL::TABLE")] = None,
+    model_pmt: Annotated[Optional[Path], typer.Option(
+        help="reuse a fitted welfare model (a run's ranked/model_pmt.json) instead of fitting one")] = None,
 ) -> None:
-    """Land and standardize one delivery as a Prefect flow; print the row accounting."""
+    """Land, standardize, match, unify and rank one delivery as a Prefect flow; print the accounting."""
     from flows.refresh import refresh as refresh_flow
     from transforms.errors import DeliveryError
 
     try:
-        manifest_path = Path(refresh_flow(str(delivery), sql_sources=sql or []))
+        manifest_path = Path(refresh_flow(str(delivery), sql_sources=sql or [],
+                                          model_pmt=str(model_pmt) if model_pmt else None))
     except DeliveryError as e:
         err.print(f"[bold red]refresh failed:[/] {e}", soft_wrap=True)
         err.print("Nothing was published.")
@@ -69,7 +72,7 @@ def akurasi(
     run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
     truth: Annotated[Path, typer.Option(help="the synthetic delivery's truth/ folder")],
 ) -> None:
-    """Matching accuracy of a run against a synthetic delivery's ground truth; kept in its manifest."""
+    """Matching and ranking accuracy of a run against a synthetic delivery's ground truth; kept in its manifest."""
     from flows.manifest import write_manifest
     from transforms.match.akurasi import accuracy
 
@@ -77,6 +80,11 @@ def akurasi(
     manifest = json.loads(manifest_path.read_text())
     report = accuracy(run / "matched" / "tautan_sumber.parquet", truth / "tautan.parquet")
     manifest["akurasi_padan"] = report
+    ranked = run / "ranked" / "keluarga.parquet"
+    if ranked.exists():
+        from transforms.rank.akurasi import accuracy as ranking_accuracy
+
+        manifest["akurasi_peringkat"] = ranking_accuracy(ranked, truth / "keluarga.parquet")
     write_manifest(run, manifest)
     table = Table(title=f"matching accuracy, run {manifest['run_id']}")
     for col in ("", "records", "links", "wrong", "precision", "recall", "F1"):
@@ -88,6 +96,10 @@ def akurasi(
     for name, r in sorted(report["per_metode"].items()):
         table.add_row(name, f"{r['catatan']:,}", f"{r['tautan']:,}", f"{r['salah']:,}", f"{r['precision']:.5f}", "", "")
     console.print(table)
+    r = manifest.get("akurasi_peringkat")
+    if r:
+        console.print(f"ranking, {r['keluarga']:,} families: Spearman {r['spearman']:.3f}, bottom 40%: "
+                      f"exclusion error {r['exclusion_error_40']:.1%}, inclusion error {r['inclusion_error_40']:.1%}")
     console.print(f"written to {manifest_path}", soft_wrap=True)
 
 
@@ -113,6 +125,12 @@ def print_summary(manifest: dict, path: Path) -> None:
         console.print(f"matched {padan['catatan']:,} person records: "
                       + ", ".join(f"{m} {n:,}" for m, n in sorted(totals.items()))
                       + f"; {sum(padan['verifikasi_per_alasan'].values()):,} to verification", soft_wrap=True)
+    peringkat = manifest.get("peringkat")
+    if peringkat:
+        m = peringkat["model"]
+        console.print(f"ranked {peringkat['keluarga']:,} families with {m['id']} ({m['cara']}; R² "
+                      f"{m['statistik']['r2']:.3f}, n {m['statistik']['n']:,}); "
+                      f"{peringkat['keluarga_dengan_masukan_hilang']:,} with a missing input", soft_wrap=True)
     satu = manifest.get("satukan")
     if satu:
         console.print(f"unified: {satu['keluarga']:,} families, {satu['individu']:,} living persons; "
@@ -124,6 +142,7 @@ def print_summary(manifest: dict, path: Path) -> None:
         ("delivery " + ("recognised (already landed)" if landed["reused"] else "landed"), landed["path"]),
         ("standardized tables", path.parent / "standardized"),
         ("unified tables (keluarga, individu, verifikasi)", path.parent / "unified"),
+        ("ranked tables and the welfare model", path.parent / "ranked"),
         ("quarantine", path.parent / "karantina"),
         ("manifest (counts per rule, checksums, versions)", path),
     ):

@@ -137,6 +137,21 @@ def unify_task(run_dir: str, cutoff: dt.date) -> dict:
     return counts
 
 
+@task(name="rank")
+def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
+    """Welfare score per family, national deciles, ranks in province and regency.
+
+    National (one task): the deciles need every family's score; the province ranks are
+    window partitions inside it."""
+    from transforms import rank
+
+    paths = std.RunPaths(Path(run_dir))
+    con = _connection(get_settings(), paths.run_dir, alone=True)
+    counts = rank.rank(con, paths, cutoff, Path(model_pmt) if model_pmt else None)
+    con.close()
+    return counts
+
+
 def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str, str], list[str]]:
     """Pull each SQL source; return {landed relative path: pulled file} and the extracts replaced."""
     pulled, futures = {}, []
@@ -150,8 +165,11 @@ def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str
 
 
 @flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
-def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
-    """Land, standardize, match and unify one delivery; return the path of the run manifest."""
+def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None) -> str:
+    """Land, standardize, match, unify and rank one delivery; return the path of the run manifest.
+
+    `model_pmt`: a fitted welfare model file to reuse; without it the model is fitted on
+    the delivery's survey sample."""
     logger = get_run_logger()
     settings = get_settings()
     started, seconds = dt.datetime.now(dt.timezone.utc), {}
@@ -189,6 +207,10 @@ def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
     satu = unify_task(str(run_dir), cutoff)
     seconds["unify"] = round(time.perf_counter() - t, 2)
 
+    t = time.perf_counter()
+    peringkat = rank_task(str(run_dir), cutoff, model_pmt)
+    seconds["rank"] = round(time.perf_counter() - t, 2)
+
     rekonsiliasi = reconcile(counts)
     manifest = {
         "run_id": run_id,
@@ -204,6 +226,7 @@ def refresh(delivery: str, sql_sources: list[str] | None = None) -> str:
         "rekonsiliasi": rekonsiliasi,
         "padan": padan,
         "satukan": satu,
+        "peringkat": peringkat,
         "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"] and satu["seimbang"],
         "counts": sorted(counts, key=lambda c: (c["sumber"], c["berkas"])),
     }

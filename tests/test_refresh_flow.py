@@ -62,6 +62,13 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     keluarga = duckdb.sql(f"SELECT no_kk, jumlah_anggota FROM '{run_dir}/unified/keluarga.parquet'").fetchall()
     assert {k for k, _ in keluarga} == {k for _, k in individu}
     assert sum(n for _, n in keluarga) == len(individu)
+    # Ranking: every published family scored and in a decile; the model named in the manifest.
+    peringkat = manifest["peringkat"]
+    assert peringkat["keluarga"] == satu["keluarga"] and peringkat["model"]["id"].startswith("pmt-")
+    ranked = duckdb.sql(f"SELECT count(*), min(desil_nasional), max(desil_nasional), count(skor_kesejahteraan) "
+                        f"FROM '{run_dir}/ranked/keluarga.parquet'").fetchall()[0]
+    assert ranked[0] == satu["keluarga"] == ranked[3] and 1 <= ranked[1] <= ranked[2] <= 10
+    assert (run_dir / "ranked/model_pmt.json").exists()
     # Counts and checksums only: no NIK or name anywhere in the manifest.
     text = manifest_path.read_text()
     assert not [v for v in personal_values() if v in text]

@@ -1,0 +1,110 @@
+"""Ranking: a welfare score per published family (PMT), national deciles, regional ranks.
+
+The model is fitted on the run's survey sample, or a fitted model is reused (a file);
+a sample too small to fit falls back to the stored model. Scoring, deciles and ranks are
+set-based SQL over the unified families: no Python loop over families.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+from transforms.engine import copy_atomic, run_sql_file
+from transforms.rank import model as pmt
+from transforms.standardize import RunPaths
+
+SQL = Path(__file__).parent / "sql"
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
+    unified = paths.run_dir / "unified"
+    run_sql_file(con, SQL / "fitur.sql")
+    run_sql_file(con, SQL / "masukan.sql", {
+        "keluarga": str(unified / "keluarga.parquet"),
+        "individu": str(unified / "individu.parquet"),
+        "susenas": str(paths.standardized("susenas")),
+        "tautan": str(paths.run_dir / "matched" / "tautan_sumber.parquet"),
+        "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
+        "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
+    })
+
+
+def family_inputs(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
+    """`keluarga_masukan`: every published family in the survey's shape."""
+    run_sql_file(con, SQL / "keluarga_masukan.sql", {"cutoff": cutoff})
+    return "keluarga_masukan"
+
+
+def choose_model(con: duckdb.DuckDBPyConnection, reuse: Path | None = None, cfg: dict | None = None) -> tuple[dict, str]:
+    """The model to score with, and how it was chosen: reused, fitted on the sample, or the
+    stored one when the sample is too small to fit."""
+    cfg = cfg or pmt.config()
+    if reuse is not None:
+        return pmt.load(reuse), f"dipakai ulang: {Path(reuse).name}"
+    n = con.execute("SELECT count(*) FROM sampel").fetchall()[0][0]
+    if n < cfg["minimum_sampel"]:
+        return pmt.load(pmt.HERE / cfg["model_cadangan"]), f"cadangan: sampel {n} < {cfg['minimum_sampel']}"
+    return pmt.fit(con, "sampel", cfg), "dilatih pada sampel"
+
+
+def score(con: duckdb.DuckDBPyConnection, model: dict) -> str:
+    """`keluarga_skor`: score, log score and each group's contribution per family."""
+    params = pmt.register(con, model)
+    con.execute(f"CREATE OR REPLACE TABLE keluarga_skor AS {pmt.score_sql(model, 'keluarga_masukan')}", params)
+    return "keluarga_skor"
+
+
+def rank_families(con: duckdb.DuckDBPyConnection) -> str:
+    """`keluarga_peringkat` (deciles, ranks) and `individu_peringkat` (members' deciles)."""
+    run_sql_file(con, SQL / "peringkat.sql")
+    return "keluarga_peringkat"
+
+
+# The published family: unified columns, then the ranking; the PMT inputs stay in the run.
+PUBLISHED = """
+    SELECT k.*, p.skor_kesejahteraan, p.desil_nasional, p.peringkat_provinsi, p.peringkat_kabupaten,
+        p.skor_log, p.kontribusi, p.masukan_hilang
+    FROM keluarga k JOIN keluarga_peringkat p USING (no_kk)
+    ORDER BY k.kode_prov, k.no_kk
+"""
+
+
+def write(con: duckdb.DuckDBPyConnection, paths: RunPaths, model: dict) -> Path:
+    out = paths.run_dir / "ranked"
+    copy_atomic(con, PUBLISHED, out / "keluarga.parquet")
+    copy_atomic(con, "SELECT * FROM individu_peringkat ORDER BY kode_prov, no_kk, nik", out / "individu.parquet")
+    pmt.save(model, out / "model_pmt.json")
+    return out
+
+
+def counts(con: duckdb.DuckDBPyConnection, model: dict, how: str) -> dict:
+    """For the manifest: the model, the missing inputs, and the decile shares."""
+    missing = dict(con.execute(
+        "SELECT m, count(*) FROM (SELECT unnest(masukan_hilang) AS m FROM keluarga_skor) GROUP BY m ORDER BY m"
+    ).fetchall())
+    shares = dict(con.execute(
+        "SELECT desil_nasional, round(sum(jumlah_anggota) / (SELECT sum(jumlah_anggota) FROM keluarga_peringkat), 5) "
+        "FROM keluarga_peringkat GROUP BY ALL ORDER BY ALL").fetchall())
+    families, with_missing = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE len(masukan_hilang) > 0) FROM keluarga_skor").fetchall()[0]
+    return {
+        "model": {"id": model["id"], "cara": how, "statistik": model["statistik"]},
+        "keluarga": families,
+        "keluarga_dengan_masukan_hilang": with_missing,
+        "masukan_hilang_per_variabel": missing,
+        "bagian_orang_per_desil": {str(k): v for k, v in shares.items()},
+    }
+
+
+def rank(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, reuse: Path | None = None) -> dict:
+    """All steps; outputs under the run's `ranked/`; returns the counts."""
+    load_inputs(con, paths)
+    family_inputs(con, cutoff)
+    model, how = choose_model(con, reuse)
+    score(con, model)
+    rank_families(con)
+    write(con, paths, model)
+    return counts(con, model, how)

@@ -1,0 +1,143 @@
+"""The PMT model: fitted on the survey sample with statsmodels, kept as a JSON file, applied in SQL.
+
+Weighted least squares of ln(spending per person) on the variables of pmt.toml plus a
+province effect, each family weighted by its size so that the fit speaks for persons (the
+sample is a simple random sample of families). The file holds everything needed to score
+and to audit: coefficients, standard errors, the sample means used for missing inputs,
+fit statistics, sample size. Its `id` is a hash of what scores, so a manifest names the
+exact model a ranking came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import statsmodels.api as sm
+
+HERE = Path(__file__).parent
+CONFIG = HERE / "pmt.toml"
+TARGET = "ln(pengeluaran_per_kapita)"
+
+
+def config(path: Path = CONFIG) -> dict:
+    return tomllib.loads(path.read_text())
+
+
+def variables(cfg: dict) -> list[str]:
+    return [v for group in cfg["kelompok"].values() for v in group]
+
+
+def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
+    """Fit on `sample` (a table with the survey columns); return the model as a dict."""
+    names = variables(cfg)
+    df = con.execute(f"SELECT kode_prov, jumlah_art, ln(pengeluaran_per_kapita) AS y, {', '.join(names)} "
+                     f"FROM fitur_pmt('{sample}') WHERE pengeluaran_per_kapita > 0").df()
+    complete = df.dropna()
+    counts = complete["kode_prov"].value_counts()
+    own = sorted(p for p, n in counts.items() if n >= cfg["minimum_sampel_provinsi"])
+    reference, provinces = (own[0], own[1:]) if own else (None, [])
+    x = complete[names].astype(float)
+    # A variable nobody in the sample varies on (no motor boats in a small sample) cannot be
+    # estimated: it scores 0 and is listed, rather than making the fit singular.
+    constant = [v for v in names if x[v].nunique() <= 1]
+    x = x.drop(columns=constant)
+    for p in provinces:
+        x[f"prov_{p}"] = (complete["kode_prov"] == p).astype(float)
+    x = sm.add_constant(x, has_constant="add")
+    result = sm.WLS(complete["y"].astype(float), x, weights=complete["jumlah_art"].astype(float)).fit()
+    params, se = result.params, result.bse
+    model = {
+        "target": TARGET,
+        "metode": "WLS (statsmodels), bobot = jumlah_art",
+        "konstanta": float(params["const"]),
+        "koefisien": {v: float(params.get(v, 0.0)) for v in names},
+        "efek_provinsi": {p: float(params[f"prov_{p}"]) for p in provinces},
+        "provinsi_acuan": reference,
+        "galat_baku": {v: float(se[v]) for v in names if v in se} | {"konstanta": float(se["const"])},
+        "rerata": {v: float(np.average(complete[v].astype(float), weights=complete["jumlah_art"])) for v in names},
+        "kelompok": cfg["kelompok"],
+        "statistik": {"r2": float(result.rsquared), "r2_disesuaikan": float(result.rsquared_adj),
+                      "sigma": float(np.sqrt(result.scale)), "n": int(result.nobs),
+                      "dibuang_tidak_lengkap": int(len(df) - len(complete)), "tanpa_variasi": constant,
+                      "provinsi_sendiri": len(own), "provinsi_dalam_sampel": int(df["kode_prov"].nunique())},
+        "dibuat": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    return with_id(model)
+
+
+def with_id(model: dict) -> dict:
+    """`id`: a hash of everything that changes a score (not the date it was fitted)."""
+    scoring = {k: model[k] for k in ("konstanta", "koefisien", "efek_provinsi", "rerata", "kelompok")}
+    digest = hashlib.sha256(json.dumps(scoring, sort_keys=True).encode()).hexdigest()[:12]
+    return model | {"id": f"pmt-{digest}"}
+
+
+def save(model: dict, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(model, indent=1, sort_keys=True))
+    tmp.replace(path)
+    return path
+
+
+def load(path: Path) -> dict:
+    model = json.loads(Path(path).read_text())
+    if with_id(model)["id"] != model.get("id"):
+        raise ValueError(f"{path}: the model's id does not match its coefficients; the file was changed by hand "
+                         "or is damaged. Fit a new model, or restore the file.")
+    return model
+
+
+# ---------------------------------------------------------------------------- scoring SQL
+# Variable names are identifiers checked against the `fitur_pmt` columns; every number
+# (coefficients, means, province effects) reaches SQL as a parameter.
+
+def term_sql(variable: str) -> str:
+    """One variable's part of the log score, a missing input counted at the sample mean."""
+    return f"$b_{variable} * coalesce({variable}, $rerata_{variable})"
+
+
+def group_sql(model: dict, group: str) -> str:
+    terms = [term_sql(v) for v in model["kelompok"][group]]
+    if group == "wilayah":
+        terms.append("coalesce(pv.efek, 0.0)")
+    return " + ".join(terms) or "0.0"
+
+
+def score_sql(model: dict, families: str) -> str:
+    """Per family: each group's contribution in log points, the log score, the score, and
+    which inputs were missing. konstanta + the contributions = ln(skor_kesejahteraan).
+    Needs the table `pmt_provinsi` (kode_prov, efek) from `register`."""
+    # Sorted: a sum of floats depends on its order, and a model read back from its file
+    # must score to the last bit as the one fitted.
+    groups = sorted(model["kelompok"])
+    contributions = ", ".join(f"{g} := {group_sql(model, g)}" for g in groups)
+    missing = ", ".join(f"CASE WHEN f.{v} IS NULL THEN '{v}' END" for g in groups for v in model["kelompok"][g])
+    total = " + ".join(f"kontribusi.{g}" for g in groups)
+    return f"""
+        SELECT *, $konstanta + {total} AS skor_log, exp($konstanta + {total}) AS skor_kesejahteraan
+        FROM (
+            SELECT f.*, struct_pack({contributions}) AS kontribusi,
+                list_filter([{missing},
+                             CASE WHEN pv.kode_prov IS NULL AND f.kode_prov IS DISTINCT FROM $provinsi_acuan
+                                  THEN 'provinsi' END],
+                            lambda m: m IS NOT NULL) AS masukan_hilang
+            FROM fitur_pmt('{families}') f
+            LEFT JOIN pmt_provinsi pv ON pv.kode_prov = f.kode_prov
+        )"""
+
+
+def register(con: duckdb.DuckDBPyConnection, model: dict) -> dict:
+    """The province effects as a table, and the parameters `score_sql` names."""
+    con.execute("CREATE OR REPLACE TEMP TABLE pmt_provinsi (kode_prov VARCHAR, efek DOUBLE)")
+    if model["efek_provinsi"]:
+        con.executemany("INSERT INTO pmt_provinsi VALUES (?, ?)", list(model["efek_provinsi"].items()))
+    names = [v for g in model["kelompok"].values() for v in g]
+    return ({f"b_{v}": model["koefisien"][v] for v in names} | {f"rerata_{v}": model["rerata"][v] for v in names}
+            | {"konstanta": model["konstanta"], "provinsi_acuan": model["provinsi_acuan"]})

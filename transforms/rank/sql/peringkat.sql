@@ -1,0 +1,23 @@
+-- National deciles weighted by persons: families in order of score (ties by no_kk), and a
+-- family's decile is where its first member falls among all persons, so desil 1 holds the
+-- families of the poorest 10% of people, give or take one family. Ranks within province
+-- and regency: 1 = the poorest. Grain: one row per no_kk.
+CREATE OR REPLACE TABLE keluarga_peringkat AS
+WITH urut AS (
+    SELECT *,
+        coalesce(sum(jumlah_anggota) OVER (ORDER BY skor_kesejahteraan, no_kk
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS orang_sebelum,
+        sum(jumlah_anggota) OVER () AS orang_total
+    FROM keluarga_skor
+)
+SELECT * EXCLUDE (orang_sebelum, orang_total),
+    least(10, 1 + floor(10 * orang_sebelum / orang_total))::INTEGER AS desil_nasional,
+    row_number() OVER (PARTITION BY kode_prov ORDER BY skor_kesejahteraan, no_kk) AS peringkat_provinsi,
+    row_number() OVER (PARTITION BY left(kode_desa, 4) ORDER BY skor_kesejahteraan, no_kk) AS peringkat_kabupaten
+FROM urut;
+
+-- Members carry their family's decile.
+CREATE OR REPLACE TABLE individu_peringkat AS
+SELECT i.*, k.desil_nasional
+FROM individu i
+JOIN keluarga_peringkat k USING (no_kk);
