@@ -125,17 +125,17 @@ def print_summary(manifest: dict, path: Path) -> None:
         console.print(f"matched {padan['catatan']:,} person records: "
                       + ", ".join(f"{m} {n:,}" for m, n in sorted(totals.items()))
                       + f"; {sum(padan['verifikasi_per_alasan'].values()):,} to verification", soft_wrap=True)
+    satu = manifest.get("satukan")
+    if satu:
+        console.print(f"unified: {satu['keluarga']:,} families, {satu['individu']:,} living persons; "
+                      f"{satu['catatan_per_hasil'].get('MENINGGAL', 0):,} records of the dead and "
+                      f"{satu['verifikasi']:,} items in all to verification", soft_wrap=True)
     peringkat = manifest.get("peringkat")
     if peringkat:
         m = peringkat["model"]
         console.print(f"ranked {peringkat['keluarga']:,} families with {m['id']} ({m['cara']}; R² "
                       f"{m['statistik']['r2']:.3f}, n {m['statistik']['n']:,}); "
                       f"{peringkat['keluarga_dengan_masukan_hilang']:,} with a missing input", soft_wrap=True)
-    satu = manifest.get("satukan")
-    if satu:
-        console.print(f"unified: {satu['keluarga']:,} families, {satu['individu']:,} living persons; "
-                      f"{satu['catatan_per_hasil'].get('MENINGGAL', 0):,} records of the dead and "
-                      f"{satu['verifikasi']:,} items in all to verification", soft_wrap=True)
     landed = manifest["landed"]
     # soft_wrap: a path is never broken over two lines, so it can be copied (and parsed).
     for label, where in (
