@@ -103,6 +103,34 @@ def akurasi(
     console.print(f"written to {manifest_path}", soft_wrap=True)
 
 
+@app.command()
+def jelaskan(
+    run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
+    no_kk: Annotated[str, typer.Option(help="the family card number")],
+) -> None:
+    """Why a family has its score and decile: each variable group's part, for objections and audits."""
+    from transforms.rank import explain
+
+    family = explain(run, no_kk)
+    if family is None:
+        err.print(f"[bold red]not ranked:[/] no family with that KK in {run / 'ranked' / 'keluarga.parquet'}",
+                  soft_wrap=True)
+        raise typer.Exit(2)
+    console.print(f"desil_nasional {family['desil_nasional']}, skor_kesejahteraan Rp {family['skor_kesejahteraan']:,.0f} "
+                  f"per person per month ({family['jumlah_anggota']} members); rank {family['peringkat_provinsi']:,} "
+                  f"in the province, {family['peringkat_kabupaten']:,} in the regency; model {family['model']}")
+    table = Table(title="ln(skor) = konstanta + the groups' parts (log points)")
+    table.add_column("part")
+    table.add_column("log points", justify="right")
+    table.add_row("konstanta", f"{family['konstanta']:+.4f}")
+    for group, value in family["kontribusi"].items():
+        table.add_row(group, f"{value:+.4f}")
+    table.add_row("= ln(skor)", f"{family['skor_log']:.4f}")
+    console.print(table)
+    if family["masukan_hilang"]:
+        console.print("missing inputs, scored at the survey mean: " + ", ".join(family["masukan_hilang"]))
+
+
 def print_summary(manifest: dict, path: Path) -> None:
     table = Table(title=f"run {manifest['run_id']}: rows per extract (read = kept + quarantined)")
     table.add_column("extract", no_wrap=True)

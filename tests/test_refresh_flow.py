@@ -69,6 +69,16 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
                         f"FROM '{run_dir}/ranked/keluarga.parquet'").fetchall()[0]
     assert ranked[0] == satu["keluarga"] == ranked[3] and 1 <= ranked[1] <= ranked[2] <= 10
     assert (run_dir / "ranked/model_pmt.json").exists()
+    # Any family's score taken apart: the parts add up to its score.
+    from flows.cli import app
+    from transforms.rank import explain
+
+    kk = duckdb.sql(f"SELECT min(no_kk) FROM '{run_dir}/ranked/keluarga.parquet'").fetchall()[0][0]
+    family = explain(run_dir, kk)
+    assert abs(family["konstanta"] + sum(family["kontribusi"].values()) - family["skor_log"]) < 1e-9
+    shown = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--no-kk", kk])
+    assert shown.exit_code == 0 and f"desil_nasional {family['desil_nasional']}" in shown.output
+    assert CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--no-kk", "0"]).exit_code == 2
     # Counts and checksums only: no NIK or name anywhere in the manifest.
     text = manifest_path.read_text()
     assert not [v for v in personal_values() if v in text]

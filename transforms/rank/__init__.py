@@ -108,3 +108,21 @@ def rank(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, reuse
     rank_families(con)
     write(con, paths, model)
     return counts(con, model, how)
+
+
+def explain(run_dir: Path, no_kk: str) -> dict | None:
+    """One family's score taken apart (for objections and audits): the model's constant and
+    each variable group's contribution in log points, which sum to ln(skor_kesejahteraan),
+    and the inputs that were missing. None when the run did not rank that KK."""
+    con = duckdb.connect()
+    cur = con.execute(
+        "SELECT no_kk, kode_desa, jumlah_anggota, skor_kesejahteraan, skor_log, desil_nasional, "
+        "peringkat_provinsi, peringkat_kabupaten, kontribusi, masukan_hilang FROM read_parquet($f) WHERE no_kk = $kk",
+        {"f": str(run_dir / "ranked" / "keluarga.parquet"), "kk": no_kk})
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if not rows:
+        return None
+    family = dict(zip(names, rows[0]))
+    model = pmt.load(run_dir / "ranked" / "model_pmt.json")
+    return family | {"model": model["id"], "konstanta": model["konstanta"]}
