@@ -42,13 +42,13 @@ REPAIR_PART = 200_000
 
 
 def match_nik_repair(con: duckdb.DuckDBPyConnection) -> str:
-    """Step 2, part by part: the records, the empty result, one statement per part, the links."""
-    records, result, part, links = statements((SQL / "nik_repair.sql").read_text())
-    left = con.execute("SELECT count(*) FROM catatan c ANTI JOIN padan_nik_exact e "
-                       "ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber "
-                       "WHERE length(c.nik) BETWEEN 15 AND 17").fetchall()[0][0]
+    """Step 2, part by part: the records, their parts, the empty result, one statement per
+    part, the links."""
+    records, split, result, part, links = statements((SQL / "nik_repair.sql").read_text())
+    run_statement(con, records)
+    left = con.execute("SELECT count(*) FROM sisa_repair").fetchall()[0][0]
     parts = max(1, -(-left // REPAIR_PART))
-    run_statement(con, records, {"bagian": parts})
+    run_statement(con, split, {"bagian": parts})
     run_statement(con, result)
     for k in range(parts):
         run_statement(con, part, {"bagian_ke": k})

@@ -9,13 +9,15 @@
 -- A record makes up to 160 candidate NIKs, so the records are taken in parts (`bagian`,
 -- a hash of the record id) that keep each join within memory at any scale.
 
--- The records left, each in one part. Grain: one row per record with a 15-17 digit NIK.
+-- The records left. Grain: one row per record with a 15-17 digit NIK.
 CREATE OR REPLACE TEMP TABLE sisa_repair AS
-SELECT c.sumber, c.id_sumber, c.nik, c.nama_baku, c.tgl_lahir, c.kode_desa,
-    hash(c.sumber, c.id_sumber) % $bagian AS bagian
+SELECT c.sumber, c.id_sumber, c.nik, c.nama_baku, c.tgl_lahir, c.kode_desa, NULL::UBIGINT AS bagian
 FROM catatan c
 ANTI JOIN padan_nik_exact e ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber
 WHERE length(c.nik) BETWEEN 15 AND 17;
+
+-- Each in one part, once their number (and so the number of parts) is known.
+UPDATE sisa_repair SET bagian = hash(sumber, id_sumber) % $bagian;
 
 CREATE OR REPLACE TEMP TABLE cocok_repair (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR);
 
