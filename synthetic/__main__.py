@@ -8,6 +8,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from synthetic.config import WELFARE_R2
 from synthetic.generator import generate_delivery
 
 
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cutoff", type=dt.date.fromisoformat, default=dt.date(2026, 11, 17))
     ap.add_argument("--regions", type=Path, default=None, help="region list in the Kemendagri kode,nama format")
     ap.add_argument("--error-scale", type=float, default=1.0)
-    ap.add_argument("--welfare-r2", type=float, default=0.5)
+    ap.add_argument("--welfare-r2", type=float, default=WELFARE_R2)
     ap.add_argument("--overwrite", action="store_true")
     a = ap.parse_args(argv)
     try:

@@ -89,10 +89,11 @@ def test_a_familys_explanation_sums_to_its_score(con):
 
 def test_missing_inputs_are_scored_at_the_mean_and_counted(con):
     model, _ = rank.choose_model(con)
-    con.execute("UPDATE keluarga_masukan SET r502k = NULL, r303 = NULL WHERE no_kk <= '0000000000000010'")
+    con.execute("UPDATE keluarga_masukan SET r502k = NULL, r303 = NULL, r302 = NULL WHERE no_kk <= '0000000000000010'")
     rank.score(con, model)
     missing = dict(con.execute("SELECT no_kk, masukan_hilang FROM keluarga_skor").fetchall())
-    assert sorted(missing["0000000000000001"]) == ["lantai_baik", "lantai_tanah", "punya_r502k"]
+    # A missing floor area is missing, not 1 m2 (DuckDB's greatest() skips a NULL).
+    assert sorted(missing["0000000000000001"]) == ["lantai_baik", "lantai_tanah", "log_luas_per_kapita", "punya_r502k"]
     assert missing["0000000000000011"] == []
     part = con.execute("SELECT kontribusi.aset FROM keluarga_skor WHERE no_kk = '0000000000000001'").fetchall()[0][0]
     assert part is not None  # scored, not dropped

@@ -92,7 +92,7 @@ def listed(con, tmp_path):
     person(con, "REGSOSEK", "r2", "R1", 2, nik[3])
     person(con, "DTKS", "d7", "K2", 1, nik[4])
     person(con, "REGSOSEK", "r3", "R2", 1, nik[5])
-    household(con, "DTKS", "K1", dt.date(2024, 3, 1), r303=2, r304=1, pkh=True)
+    household(con, "DTKS", "K1", dt.date(2024, 3, 1), r303=2, r304=1, pkh=True, bpnt=True)
     household(con, "REGSOSEK", "R1", dt.date(2022, 10, 1), r303=9, r304=None, r502a=1, pkh=False)
     household(con, "DTKS", "K2", dt.date(2020, 1, 1), r303=4)
     household(con, "REGSOSEK", "R2", dt.date(2022, 10, 1), r303=4)
@@ -134,8 +134,11 @@ def test_survivorship_picks_by_the_configured_order_and_keeps_the_source(listed)
     assert (a["r303"], a["asal_bidang"]["r303"]) == (2, "DTKS")
     # B: its own Regsosek household comes before the parents' DTKS household, though older.
     assert (b["r303"], b["asal_bidang"]["r303"]) == (9, "REGSOSEK")
-    # ... but where it has no value, the next candidate's value is taken, with its source.
-    assert (b["r304"], b["asal_bidang"]["r304"]) == (1, "DTKS")
+    # Where it has no value, the next candidate's value is taken, with its source ...
+    assert (b["bpnt"], b["asal_bidang"]["bpnt"]) == (True, "DTKS")
+    # ... except for the dwelling and its possessions (`hanya_utama`): the parents' house is
+    # not the son's, so his wall stays missing rather than theirs.
+    assert (b["r304"], b["asal_bidang"]["r304"]) == (None, None)
     assert (b["r502a"], b["asal_bidang"]["r502a"]) == (1, "REGSOSEK")
     assert a["r502a"] is None and a["asal_bidang"]["r502a"] is None
 

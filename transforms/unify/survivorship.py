@@ -30,6 +30,7 @@ class Group:
     fields: tuple[str, ...]
     criteria: tuple[str, ...]
     trust: tuple[str, ...]
+    own_household_only: bool = False  # `hanya_utama`: only households speaking first for the KK
 
     @property
     def trust_param(self) -> str:
@@ -46,7 +47,8 @@ def load(path: Path = CONFIG) -> list[Group]:
         if unknown:
             raise SurvivorshipError(f"{path.name}: group {name!r} has unknown criteria {sorted(unknown)}; "
                                     f"use {list(CRITERIA)}")
-        groups.append(Group(name, tuple(g["bidang"]), criteria, tuple(g.get("kepercayaan", default["kepercayaan"]))))
+        groups.append(Group(name, tuple(g["bidang"]), criteria, tuple(g.get("kepercayaan", default["kepercayaan"])),
+                            bool(g.get("hanya_utama", False))))
     return groups
 
 
@@ -86,7 +88,7 @@ def rank_sql(group: Group) -> str:
 
 def field_sql(field: str, group: Group) -> str:
     """The winning value of one field (the best candidate that has one), and its source."""
-    only_with_value = f"FILTER (WHERE {field} IS NOT NULL)"
+    only_with_value = f"FILTER (WHERE {field} IS NOT NULL{' AND utama' if group.own_household_only else ''})"
     return (f"arg_min({field}, urutan_{group.name}) {only_with_value} AS {field},\n"
             f"    arg_min(sumber, urutan_{group.name}) {only_with_value} AS asal_{field}")
 

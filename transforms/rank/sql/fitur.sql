@@ -13,7 +13,9 @@ SELECT *,
     (jenis_kelamin_kepala = 2)::INT AS kepala_perempuan,
     -- housing
     (r301a = 1)::INT AS rumah_milik,
-    ln(greatest(r302, 1) / greatest(jumlah_art, 1)) AS log_luas_per_kapita,
+    -- not greatest(r302, 1): greatest skips a NULL, and a family whose floor area no source
+    -- holds would be scored as living on 1 m2 instead of being counted as missing
+    ln(CASE WHEN r302 IS NOT NULL THEN greatest(r302, 1) END / greatest(jumlah_art, 1)) AS log_luas_per_kapita,
     (r303 = 9)::INT AS lantai_tanah,
     (r303 IN (1, 2, 3))::INT AS lantai_baik,
     (r304 = 1)::INT AS dinding_tembok,
