@@ -131,6 +131,195 @@ def jelaskan(
         console.print("missing inputs, scored at the survey mean: " + ", ".join(family["masukan_hilang"]))
 
 
+# ---------------------------------------------------------------------------- the warehouse
+
+AksesOption = Annotated[str, typer.Option(
+    "--akses", help="analis: NIK and KK as pseudonym tokens, no names or birth dates; "
+                    "penuh: the full view, for authorised operators")]
+
+
+def _akses(value: str):
+    from warehouse import Akses
+
+    try:
+        return Akses(value)
+    except ValueError:
+        err.print(f"[bold red]--akses {value!r}:[/] use analis or penuh")
+        raise typer.Exit(2) from None
+
+
+def _fail(what: str, e: Exception) -> None:
+    err.print(f"[bold red]{what}:[/] {e}", soft_wrap=True)
+    raise typer.Exit(2) from None
+
+
+@app.command()
+def publish(
+    run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
+    force: Annotated[bool, typer.Option(help="publish again although this delivery is published")] = False,
+) -> None:
+    """Publish a finished run as a tagged snapshot (`dtsen refresh` does this itself)."""
+    from dtsen.settings import get_settings
+    from warehouse import open_catalog
+    from warehouse import publish as publish_run
+
+    done = publish_run(open_catalog(get_settings()), run, force=force)
+    if done.created:
+        console.print(f"published snapshot [bold]{done.snapshot.tag}[/] in {done.seconds:.1f} s")
+    else:
+        console.print(f"this delivery is already published as [bold]{done.snapshot.tag}[/]; nothing new")
+
+
+@app.command()
+def snapshots() -> None:
+    """The published snapshots: tag, time, counts, quality; the current one marked."""
+    from dtsen.settings import get_settings
+    from warehouse import open_catalog
+    from warehouse import snapshots as published
+
+    rows = published(open_catalog(get_settings()))
+    table = Table(title="published snapshots (current: the latest cut-off)")
+    for col in ("", "tag", "cut-off", "published (UTC)", "families", "persons", "verification", "quality", "run"):
+        table.add_column(col, justify="right" if col in ("families", "persons", "verification") else "left")
+    for i, s in enumerate(rows):
+        n = s.jumlah_baris
+        table.add_row("*" if i == len(rows) - 1 else "", s.tag, s.cutoff.isoformat(),
+                      s.diterbitkan.strftime("%Y-%m-%d %H:%M"), f"{n['keluarga']:,}", f"{n['individu']:,}",
+                      f"{n['verifikasi']:,}", s.status_mutu, s.run_id)
+    console.print(table if rows else "nothing is published yet")
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL over keluarga, individu, tautan_sumber, verifikasi, karantina")],
+    snapshot: Annotated[Optional[str], typer.Option(help="tag; default: the current snapshot")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv or parquet")] = "table",
+    out: Annotated[Optional[Path], typer.Option(help="file for csv or parquet")] = None,
+    akses: AksesOption = "analis",
+    limit: Annotated[int, typer.Option(help="rows shown in table format")] = 50,
+) -> None:
+    """SQL over one snapshot (time travel by tag), recorded in the audit log."""
+    import duckdb
+
+    from dtsen.settings import get_settings
+    from warehouse import AccessError, SnapshotNotFound, open_catalog, open_snapshot, resolve
+    from warehouse.audit import blank_literals, record
+    from warehouse.read import referenced
+
+    level = _akses(akses)
+    if format not in ("table", "csv", "parquet") or (format != "table" and out is None):
+        _fail("query", ValueError("--format is table, csv or parquet; csv and parquet need --out FILE"))
+    settings = get_settings()
+    catalog = open_catalog(settings)
+    try:
+        snap = resolve(catalog, snapshot)
+        con = open_snapshot(catalog, snap, level, settings, tables=referenced(sql) or None)
+        result = con.sql(sql).to_arrow_table()
+    except (AccessError, SnapshotNotFound) as e:
+        _fail("query", e)
+    except Exception as e:  # noqa: BLE001  a SQL error is the user's to fix: say it plainly
+        _fail("query failed", e)
+    record(settings, "query", level.value, snap.tag, kueri=blank_literals(sql), baris=result.num_rows)
+    if format in ("csv", "parquet"):
+        # A fresh DuckDB writes the file: the analyst's own connection has no file access,
+        # and DuckDB's CSV writer takes lists and structs where pyarrow's does not.
+        written = duckdb.connect().from_arrow(result)
+        written.write_csv(str(out)) if format == "csv" else written.write_parquet(str(out))
+    if out is not None:
+        console.print(f"{result.num_rows:,} rows from snapshot {snap.tag} written to {out}", soft_wrap=True)
+        return
+    table = Table(title=f"snapshot {snap.tag} ({level.value}): {result.num_rows:,} rows")
+    for name in result.column_names:
+        table.add_column(name)
+    for row in result.slice(0, limit).to_pylist():
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+    if result.num_rows > limit:
+        console.print(f"{result.num_rows - limit:,} more rows: use --format csv|parquet --out FILE")
+
+
+@app.command()
+def diff(
+    tag_a: Annotated[str, typer.Argument(help="the older snapshot")],
+    tag_b: Annotated[str, typer.Argument(help="the newer snapshot")],
+    out: Annotated[Optional[Path], typer.Option(help="folder for the files; default var/diff/A_B")] = None,
+    akses: AksesOption = "analis",
+) -> None:
+    """Families and persons that entered, left or changed decile, per province."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from dtsen.settings import get_settings
+    from warehouse import AccessError, Akses, SnapshotNotFound, open_catalog, open_snapshot, resolve
+    from warehouse.audit import record
+    from warehouse.diff import diff as compare
+
+    level = _akses(akses)
+    settings = get_settings()
+    catalog = open_catalog(settings)
+    try:
+        a, b = resolve(catalog, tag_a), resolve(catalog, tag_b)
+        con = open_snapshot(catalog, a, level, settings, tables=["keluarga", "individu"], prefix="a_", lock=False)
+        open_snapshot(catalog, b, level, settings, tables=["keluarga", "individu"], prefix="b_", con=con)
+    except (AccessError, SnapshotNotFound) as e:
+        _fail("diff", e)
+    keys = ("no_kk", "nik") if level is Akses.penuh else ("token_no_kk", "token_nik")
+    compare(con, *keys)
+    summary = con.sql("SELECT * FROM perubahan_provinsi").to_arrow_table()
+    detail = con.sql("SELECT * FROM perubahan").to_arrow_table()
+    record(settings, "diff", level.value, f"{a.tag}..{b.tag}", baris=detail.num_rows)
+    folder = out or settings.home_dir / "diff" / f"{a.tag}_{b.tag}"
+    folder.mkdir(parents=True, exist_ok=True)
+    pacsv.write_csv(summary, folder / "per_provinsi.csv")
+    pq.write_table(detail, folder / "perubahan.parquet")
+    table = Table(title=f"{a.tag} -> {b.tag}: families / persons")
+    table.add_column("province")
+    for col in ("families in", "out", "decile changed", "persons in", "out", "decile changed"):
+        table.add_column(col, justify="right")
+    totals = [0] * 6
+    for row in summary.to_pylist():
+        values = list(row.values())
+        totals = [t + v for t, v in zip(totals, values[1:])]
+        table.add_row(str(values[0]), *(f"{v:,}" for v in values[1:]))
+    table.add_row("all", *(f"{v:,}" for v in totals))
+    console.print(table)
+    console.print(f"files: {folder / 'per_provinsi.csv'}, {folder / 'perubahan.parquet'}", soft_wrap=True)
+
+
+@app.command()
+def status(
+    nik: Annotated[str, typer.Argument(help="the person's NIK")],
+    snapshot: Annotated[Optional[str], typer.Option(help="tag; default: the current snapshot")] = None,
+) -> None:
+    """Is this person listed, in which family and decile, since when (the Cek Bansos look-up)."""
+    from dtsen.privacy import mask_nik
+    from dtsen.settings import get_settings
+    from warehouse import SnapshotNotFound, open_catalog, resolve
+    from warehouse.access import AccessError, token
+    from warehouse.audit import record
+    from warehouse.status import status as look_up
+
+    settings = get_settings()
+    catalog = open_catalog(settings)
+    try:
+        snap = resolve(catalog, snapshot)
+    except SnapshotNotFound as e:
+        _fail("status", e)
+    result = look_up(catalog, snap, nik.strip(), settings)
+    try:
+        who = token(nik.strip(), settings)[:16]
+    except AccessError:
+        who = mask_nik(nik.strip())
+    record(settings, "status", "penuh", snap.tag, orang=who, terdaftar=result.terdaftar)
+    if result.terdaftar:
+        console.print(f"{mask_nik(nik)}: listed in snapshot {result.snapshot}, family {mask_nik(result.no_kk)}, "
+                      f"desil_nasional {result.desil_nasional}, village {result.kode_desa}; listed since {result.sejak}")
+    else:
+        reasons = ", ".join(f"{alasan} ({sumber})" for sumber, alasan in result.alasan)
+        console.print(f"{mask_nik(nik)}: not listed in snapshot {result.snapshot}"
+                      + (f"; its source records were set aside: {reasons}" if reasons else ""))
+
+
 def print_summary(manifest: dict, path: Path) -> None:
     table = Table(title=f"run {manifest['run_id']}: rows per extract (read = kept + quarantined)")
     table.add_column("extract", no_wrap=True)
@@ -175,6 +364,15 @@ def print_summary(manifest: dict, path: Path) -> None:
         ("manifest (counts per rule, checksums, versions)", path),
     ):
         console.print(f"{label}: {where}", soft_wrap=True)
+    terbit = manifest.get("terbit")
+    if terbit:
+        from dtsen.settings import get_settings
+        from warehouse.catalog import display_url, warehouse_dir
+
+        settings = get_settings()
+        state = "published" if terbit["baru"] else "already published (same delivery), unchanged"
+        console.print(f"snapshot {terbit['tag']} {state}: warehouse {warehouse_dir(settings)}, catalog "
+                      f"{display_url(settings)}; read it with `dtsen snapshots` and `dtsen query`", soft_wrap=True)
 
 
 if __name__ == "__main__":

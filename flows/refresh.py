@@ -152,6 +152,16 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     return counts
 
 
+@task(name="publish")
+def publish_task(run_dir: str) -> dict:
+    """One atomic publish of the run as a tagged snapshot (the same delivery only once)."""
+    from warehouse import open_catalog, publish
+
+    done = publish(open_catalog(get_settings()), Path(run_dir))
+    return {"tag": done.snapshot.tag, "baru": done.created, "detik": round(done.seconds, 2),
+            "jumlah_baris": done.snapshot.jumlah_baris}
+
+
 def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str, str], list[str]]:
     """Pull each SQL source; return {landed relative path: pulled file} and the extracts replaced."""
     pulled, futures = {}, []
@@ -166,7 +176,7 @@ def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str
 
 @flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
 def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None) -> str:
-    """Land, standardize, match, unify and rank one delivery; return the path of the run manifest.
+    """Land, standardize, match, unify, rank and publish one delivery; return the path of the run manifest.
 
     `model_pmt`: a fitted welfare model file to reuse; without it the model is fitted on
     the delivery's survey sample."""
@@ -232,7 +242,12 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     }
     path = write_manifest(run_dir, manifest)
     if not manifest["seimbang"]:
-        raise RuntimeError(f"row counts do not reconcile, see {path}")
+        raise RuntimeError(f"row counts do not reconcile, see {path}; nothing was published")
+
+    t = time.perf_counter()
+    manifest["terbit"] = publish_task(str(run_dir))
+    seconds["publish"] = round(time.perf_counter() - t, 2)
+    path = write_manifest(run_dir, manifest)
     logger.info("run %s: manifest at %s", run_id, path)
     return str(path)
 

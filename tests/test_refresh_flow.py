@@ -83,10 +83,23 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     text = manifest_path.read_text()
     assert not [v for v in personal_values() if v in text]
 
-    # The same delivery again: recognised, same run folder, same counts.
+    # Published: the snapshot is tagged with the cut-off and holds the ranked families.
+    from dtsen.settings import get_settings
+    from warehouse import Akses, open_catalog, open_snapshot, resolve
+
+    assert manifest["terbit"]["baru"] is True and manifest["terbit"]["tag"] == manifest["cutoff"]
+    catalog = open_catalog()
+    snapshot = resolve(catalog)
+    assert snapshot.tag == manifest["cutoff"] and snapshot.jumlah_baris["keluarga"] == satu["keluarga"]
+    published = open_snapshot(catalog, snapshot, Akses.penuh, get_settings())
+    assert published.execute("SELECT count(*), count(desil_nasional) FROM keluarga").fetchall() == \
+        [(satu["keluarga"], satu["keluarga"])]
+
+    # The same delivery again: recognised, same run folder, same counts, no second snapshot.
     again = json.loads(Path(refresh(str(delivery))).read_text())
     assert again["landed"]["reused"] is True and again["run_id"] == manifest["run_id"]
     assert again["rekonsiliasi"] == manifest["rekonsiliasi"]
+    assert again["terbit"]["baru"] is False and again["terbit"]["tag"] == manifest["terbit"]["tag"]
 
 
 def test_unreadable_file_fails_the_run_and_writes_nothing(delivery, dtsen_home):

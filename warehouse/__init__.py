@@ -1,1 +1,14 @@
-"""Publishing and reading snapshots (Iceberg through pyiceberg): issue 5."""
+"""Publishing and reading snapshots: Iceberg tables through pyiceberg's SQL catalog.
+
+The public face: `open_catalog`, `publish`, `snapshots`/`resolve`, `open_snapshot`, `diff`,
+`status`, the access levels (`Akses`) and the audit log. One idea per module inside.
+"""
+
+from warehouse.access import AccessError, Akses
+from warehouse.catalog import TABLES, open_catalog
+from warehouse.publish import Published, publish
+from warehouse.read import open_snapshot
+from warehouse.registry import Snapshot, SnapshotNotFound, current, resolve, snapshots
+
+__all__ = ["AccessError", "Akses", "TABLES", "open_catalog", "Published", "publish", "open_snapshot",
+           "Snapshot", "SnapshotNotFound", "current", "resolve", "snapshots"]

@@ -1,0 +1,54 @@
+"""Hand-made runs to publish: a few families in two provinces, written in the shapes the
+pipeline's stages write, with a manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def family(no_kk: str, desil: int, *niks: str) -> dict:
+    return {"no_kk": no_kk, "desil": desil, "niks": list(niks)}
+
+
+def write_run(root: Path, cutoff: str, fingerprint: str, families: list[dict],
+              dead: tuple[str, ...] = (), quarantined: int = 1) -> Path:
+    """A run folder as `dtsen refresh` leaves it; `dead`: NIKs whose source record went to
+    verification because the registry records a death."""
+    run = root / f"{cutoff}_{fingerprint[:12]}"
+    for sub in ("ranked", "matched", "unified", "karantina/dtks"):
+        (run / sub).mkdir(parents=True, exist_ok=True)
+    kel, ind, tautan = [], [], []
+    for f in families:
+        prov = f["no_kk"][:2]
+        desa = f["no_kk"][:6] + "2001"
+        kel.append({"no_kk": f["no_kk"], "kode_desa": desa, "kode_prov": prov, "jumlah_anggota": len(f["niks"]),
+                    "nik_kepala_keluarga": f["niks"][0], "sumber": ["DTKS"], "skor_kesejahteraan": 1e6 * f["desil"],
+                    "desil_nasional": f["desil"]})
+        for i, nik in enumerate(f["niks"]):
+            ind.append({"nik": nik, "no_kk": f["no_kk"], "nama": f"ORANG {nik[-4:]}", "tgl_lahir": dt.date(1980, 1, 1 + i),
+                        "jenis_kelamin": 1, "kode_desa": desa, "kode_prov": prov, "desil_nasional": f["desil"]})
+            tautan.append({"sumber": "DTKS", "id_sumber": f"D{nik}", "nik": nik, "metode_padan": "NIK_EXACT",
+                           "probabilitas": 1.0, "kode_prov": prov})
+    verifikasi = []
+    for nik in dead:
+        tautan.append({"sumber": "DTKS", "id_sumber": f"D{nik}", "nik": nik, "metode_padan": "NIK_EXACT",
+                       "probabilitas": 1.0, "kode_prov": nik[:2]})
+        verifikasi.append({"tingkat": "CATATAN", "sumber": "DTKS", "id_sumber": f"D{nik}", "alasan": "MENINGGAL",
+                           "nik_cacat": None, "kode_desa": nik[:6] + "2001", "kode_prov": nik[:2]})
+    verifikasi.append({"tingkat": "CATATAN", "sumber": "P3KE", "id_sumber": "P1", "alasan": "TIDAK_PADAN_TANPA_NIK",
+                       "nik_cacat": "320101**********", "kode_desa": "3201012001", "kode_prov": "32"})
+    pq.write_table(pa.Table.from_pylist(kel), run / "ranked" / "keluarga.parquet")
+    pq.write_table(pa.Table.from_pylist(ind), run / "ranked" / "individu.parquet")
+    pq.write_table(pa.Table.from_pylist(tautan), run / "matched" / "tautan_sumber.parquet")
+    pq.write_table(pa.Table.from_pylist(verifikasi), run / "unified" / "verifikasi.parquet")
+    pq.write_table(pa.Table.from_pylist([
+        {"sumber": "DTKS", "berkas": "dtks/dtks_32.csv", "baris": 7 + i, "id_sumber": f"Q{i}", "aturan": "NIK_FORMAT",
+         "kolom": "NIK", "nilai": "320101**********"} for i in range(quarantined)]), run / "karantina" / "dtks" / "32.parquet")
+    (run / "manifest.json").write_text(json.dumps({
+        "run_id": run.name, "cutoff": cutoff, "landed": {"fingerprint": fingerprint}, "code_version": "test"}))
+    return run

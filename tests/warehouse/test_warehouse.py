@@ -1,0 +1,174 @@
+"""The warehouse on hand-made runs, on both catalog databases: publish, time travel,
+idempotence, backfills, a publish killed half-way, diff, status, the analyst view, the audit log."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.warehouse.runs import family, write_run
+from warehouse import Akses, current, open_snapshot, publish, resolve, snapshots
+from warehouse.access import token
+from warehouse.audit import audit_path, blank_literals, record
+from warehouse.diff import diff
+from warehouse.status import status
+
+ROOT = Path(__file__).resolve().parents[2]
+KK1, KK2, KK3, KK4 = "3201010101000001", "3201010101000002", "3301010101000003", "3301010101000004"
+N = {i: f"32010101019{i:05d}" for i in range(1, 10)}
+N |= {i: f"33010101019{i:05d}" for i in range(10, 20)}
+
+OCTOBER = [family(KK1, 1, N[1], N[2]), family(KK2, 5, N[3]), family(KK3, 9, N[10], N[11])]
+# November: KK2 left, KK4 entered, KK1 moved from desil 1 to 2 and gained a member, KK3 kept.
+NOVEMBER = [family(KK1, 2, N[1], N[2], N[4]), family(KK3, 9, N[10], N[11]), family(KK4, 3, N[12])]
+
+
+@pytest.fixture
+def two_months(catalog, tmp_path):
+    runs = tmp_path / "runs"
+    a = write_run(runs, "2026-10-17", "a" * 64, OCTOBER)
+    b = write_run(runs, "2026-11-17", "b" * 64, NOVEMBER, dead=(N[3],))
+    return a, b
+
+
+def rows(catalog, settings, sql: str, tag: str | None = None, akses: Akses = Akses.penuh):
+    con = open_snapshot(catalog, resolve(catalog, tag), akses, settings)
+    return con.execute(sql).fetchall()
+
+
+def test_time_travel_returns_the_old_rows_after_a_newer_publish(catalog, settings, two_months):
+    a, b = two_months
+    assert publish(catalog, a).snapshot.tag == "2026-10-17"
+    assert publish(catalog, b).snapshot.tag == "2026-11-17"
+    families = "SELECT no_kk, desil_nasional FROM keluarga ORDER BY no_kk"
+    assert rows(catalog, settings, families, "2026-10-17") == [(KK1, 1), (KK2, 5), (KK3, 9)]
+    assert rows(catalog, settings, families) == [(KK1, 2), (KK3, 9), (KK4, 3)]  # current
+    assert rows(catalog, settings, "SELECT count(*) FROM karantina WHERE kode_prov = '32'") == [(1,)]
+    # Each table is partitioned by province, and tagged for engines reading Iceberg directly.
+    table = catalog.load_table("dtsen.keluarga")
+    assert [f.name for f in table.spec().fields] == ["kode_prov"]
+    assert {"2026-10-17", "2026-11-17"} <= set(table.refs())
+
+
+def test_publishing_the_same_delivery_twice_makes_no_second_version(catalog, two_months):
+    a, _ = two_months
+    first = publish(catalog, a)
+    again = publish(catalog, a)
+    assert first.created and not again.created
+    assert again.snapshot.tag == first.snapshot.tag
+    assert len(snapshots(catalog)) == 1
+    assert len(catalog.load_table("dtsen.keluarga").snapshots()) == 1
+
+
+def test_a_backfill_does_not_move_the_current_snapshot_back(catalog, two_months, tmp_path):
+    a, b = two_months
+    publish(catalog, b)
+    publish(catalog, a)  # an older cut-off, published later
+    assert current(catalog).tag == "2026-11-17"
+    # A corrected delivery for a cut-off already published is a revision, and current.
+    fixed = write_run(tmp_path / "fixed", "2026-11-17", "c" * 64, NOVEMBER[:2])
+    assert publish(catalog, fixed).snapshot.tag == "2026-11-17-r2"
+    assert current(catalog).tag == "2026-11-17-r2"
+
+
+def test_a_publish_killed_half_way_leaves_readers_on_the_previous_snapshot(catalog, settings, two_months):
+    a, b = two_months
+    publish(catalog, a)
+    # Publish November in a process that kills itself right after its second table commit.
+    script = textwrap.dedent(f"""
+        import importlib, os, signal
+        from dtsen.settings import Settings
+        from warehouse import open_catalog
+        P = importlib.import_module("warehouse.publish")  # the module (the package exports its function)
+        commit = P.commit
+        done = []
+        def commit_then_die(*args, **kwargs):
+            snapshot_id = commit(*args, **kwargs)
+            done.append(snapshot_id)
+            if len(done) == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return snapshot_id
+        P.commit = commit_then_die
+        settings = Settings(home={str(settings.home)!r}, catalog_url={settings.catalog_url!r})
+        P.publish(open_catalog(settings, name={catalog.name!r}), {str(b)!r})
+    """)
+    killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr
+    # Two tables took November's files, but the registry never heard of it.
+    assert catalog.load_table("dtsen.keluarga").current_snapshot().summary["dtsen.tag"] == "2026-11-17"
+    assert [s.tag for s in snapshots(catalog)] == ["2026-10-17"]
+    assert rows(catalog, settings, "SELECT count(*) FROM keluarga") == [(3,)]
+    assert rows(catalog, settings, "SELECT count(*) FROM individu WHERE no_kk = $kk".replace("$kk", f"'{KK2}'")) == [(1,)]
+    # Re-run: the publish completes, and November is current.
+    assert publish(catalog, b).created
+    assert current(catalog).tag == "2026-11-17"
+    assert rows(catalog, settings, "SELECT count(*) FROM individu") == [(6,)]
+
+
+def test_diff_counts_entries_exits_and_decile_changes_per_province(catalog, settings, two_months):
+    a, b = two_months
+    publish(catalog, a)
+    publish(catalog, b)
+    con = open_snapshot(catalog, resolve(catalog, "2026-10-17"), Akses.penuh, settings, prefix="a_")
+    open_snapshot(catalog, resolve(catalog, "2026-11-17"), Akses.penuh, settings, prefix="b_", con=con)
+    diff(con)
+    per_province = {r[0]: r[1:] for r in con.execute("SELECT * FROM perubahan_provinsi").fetchall()}
+    # families in, out, decile changed; persons in, out, decile changed
+    assert per_province == {"32": (0, 1, 1, 1, 1, 2), "33": (1, 0, 0, 1, 0, 0)}
+    detail = set(con.execute("SELECT kunci, perubahan, desil_a, desil_b FROM perubahan WHERE tabel = 'keluarga'").fetchall())
+    assert detail == {(KK2, "KELUAR", 5, None), (KK4, "MASUK", None, 3), (KK1, "DESIL_BERUBAH", 1, 2)}
+
+
+def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two_months):
+    a, b = two_months
+    publish(catalog, a)
+    publish(catalog, b)
+    now = resolve(catalog)
+    listed = status(catalog, now, N[1], settings)
+    assert listed.terdaftar and listed.no_kk == KK1 and listed.desil_nasional == 2
+    assert listed.sejak == "2026-10-17"  # listed in both snapshots
+    newcomer = status(catalog, now, N[12], settings)
+    assert newcomer.terdaftar and newcomer.sejak == "2026-11-17"
+    unlisted = status(catalog, now, "3201010101999999", settings)
+    assert not unlisted.terdaftar and unlisted.alasan == []
+    dead = status(catalog, now, N[3], settings)
+    assert not dead.terdaftar and dead.alasan == [("DTKS", "MENINGGAL")]
+    # Time travel: in October the same person was listed.
+    assert status(catalog, resolve(catalog, "2026-10-17"), N[3], settings).desil_nasional == 5
+
+
+def test_the_analyst_view_holds_no_nik_kk_name_or_birth_date(catalog, settings, two_months):
+    a, b = two_months
+    publish(catalog, b)
+    con = open_snapshot(catalog, resolve(catalog), Akses.analis, settings)
+    personal = {*N.values(), KK1, KK2, KK3, KK4}
+    for table in ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina"):
+        columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
+        assert not {"nik", "no_kk", "nama", "tgl_lahir", "nik_kepala_keluarga", "nik_cacat"} & set(columns), table
+        text = json.dumps(con.execute(f"SELECT * FROM {table}").fetchall(), default=str)
+        assert not any(p in text for p in personal), table
+    # Tokens are keyed HMAC-SHA256, the same in SQL as in Python, so a look-up by NIK works.
+    tokens = {r[0] for r in con.execute("SELECT token_nik FROM individu").fetchall()}
+    assert token(N[1], settings) in tokens
+    # The analyst's DuckDB cannot reach the files behind the view.
+    with pytest.raises(Exception, match="(?i)permission|external access"):
+        con.execute("SELECT * FROM read_parquet('/etc/hostname')").fetchall()
+
+
+def test_the_audit_log_records_reads_without_personal_data(settings):
+    sql = f"SELECT * FROM individu WHERE nik = '{N[1]}' OR nama = 'SITI AMINAH' OR no_kk = {KK1}"
+    record(settings, "query", "penuh", "2026-11-17", kueri=blank_literals(sql), baris=1)
+    record(settings, "status", "penuh", "2026-11-17", orang=token(N[1], settings)[:16], terdaftar=True)
+    lines = audit_path(settings).read_text().splitlines()
+    assert len(lines) == 2
+    text = "\n".join(lines)
+    assert N[1] not in text and "SITI" not in text and KK1 not in text
+    entry = json.loads(lines[0])
+    assert entry["perintah"] == "query" and entry["snapshot"] == "2026-11-17" and entry["pengguna"]
+    assert re.search(r"nik = '\?'", entry["kueri"])

@@ -1,0 +1,54 @@
+"""The Iceberg catalog and where the warehouse keeps its files.
+
+pyiceberg's SQL catalog keeps one row per table (its current metadata file) in a
+SQLAlchemy database: a SQLite file under the project data folder by default, PostgreSQL
+when `DTSEN_CATALOG_URL` names one. The data and metadata files live under
+`<home>/warehouse`. Nothing else changes between the two.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyiceberg.catalog.sql import SqlCatalog
+
+from dtsen.settings import Settings, get_settings
+
+NAMESPACE = "dtsen"
+# The published tables (SOURCES.md), each partitioned by province.
+TABLES = ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina")
+# One row per published snapshot: the registry readers resolve tags through.
+REGISTRY = "daftar_snapshot"
+
+
+def warehouse_dir(settings: Settings) -> Path:
+    return settings.home_dir / "warehouse"
+
+
+def catalog_url(settings: Settings) -> str:
+    return settings.catalog_url or f"sqlite:///{warehouse_dir(settings) / 'catalog.db'}"
+
+
+def open_catalog(settings: Settings | None = None, name: str = "dtsen") -> SqlCatalog:
+    settings = settings or get_settings()
+    where = warehouse_dir(settings)
+    where.mkdir(parents=True, exist_ok=True)
+    catalog = SqlCatalog(name, uri=catalog_url(settings), warehouse=f"file://{where}")
+    catalog.create_namespace_if_not_exists(NAMESPACE)
+    return catalog
+
+
+def identifier(table: str) -> str:
+    return f"{NAMESPACE}.{table}"
+
+
+def local_path(uri: str) -> str:
+    """A data file's location as DuckDB reads it."""
+    return uri.removeprefix("file://")
+
+
+def display_url(settings: Settings) -> str:
+    """The catalog URL as printed: never with its password."""
+    from sqlalchemy import make_url
+
+    return make_url(catalog_url(settings)).render_as_string(hide_password=True)

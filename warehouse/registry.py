@@ -1,0 +1,100 @@
+"""The snapshot registry: one row per published snapshot, in an Iceberg table of its own.
+
+Iceberg commits one table at a time, so a publish commits the five tables first and then
+appends one row here: that append is the atomic moment of a publish. Readers resolve a tag
+through this table to each table's snapshot id, so a publish killed half-way leaves the
+registry, and therefore every reader, on the previous snapshot.
+
+The "current" snapshot is derived, never stored: the latest cut-off date, and within it the
+latest revision. A backfill (an older cut-off published later) cannot move it backwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import pyarrow as pa
+from pyiceberg.catalog import Catalog
+from pyiceberg.exceptions import NoSuchTableError
+
+from warehouse.catalog import REGISTRY, identifier
+
+SCHEMA = pa.schema([
+    pa.field("tag", pa.string()),
+    pa.field("cutoff", pa.date32()),
+    pa.field("revisi", pa.int32()),
+    pa.field("diterbitkan", pa.timestamp("us", tz="UTC")),
+    pa.field("run_id", pa.string()),
+    pa.field("sidik_kiriman", pa.string()),   # the landed delivery's fingerprint
+    pa.field("versi_kode", pa.string()),
+    pa.field("snapshot_tabel", pa.string()),  # JSON {table: Iceberg snapshot id}
+    pa.field("jumlah_baris", pa.string()),    # JSON {table: rows}
+    pa.field("status_mutu", pa.string()),
+    pa.field("manifest", pa.string()),        # the run's manifest (counts and checksums only)
+])
+
+
+class SnapshotNotFound(LookupError):
+    """No published snapshot has that tag."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tag: str
+    cutoff: dt.date
+    revisi: int
+    diterbitkan: dt.datetime
+    run_id: str
+    sidik_kiriman: str
+    versi_kode: str
+    snapshot_tabel: dict[str, int]
+    jumlah_baris: dict[str, int]
+    status_mutu: str
+    manifest: dict
+
+    @classmethod
+    def from_row(cls, row: dict) -> Snapshot:
+        decoded = {k: json.loads(row[k]) for k in ("snapshot_tabel", "jumlah_baris", "manifest")}
+        return cls(**(row | decoded))
+
+    def to_row(self) -> dict:
+        return self.__dict__ | {k: json.dumps(getattr(self, k), sort_keys=True)
+                                for k in ("snapshot_tabel", "jumlah_baris", "manifest")}
+
+
+def registry_table(catalog: Catalog):
+    try:
+        return catalog.load_table(identifier(REGISTRY))
+    except NoSuchTableError:
+        return catalog.create_table_if_not_exists(identifier(REGISTRY), schema=SCHEMA)
+
+
+def snapshots(catalog: Catalog) -> list[Snapshot]:
+    """Every published snapshot, oldest cut-off first."""
+    rows = registry_table(catalog).scan().to_arrow().to_pylist()
+    return sorted((Snapshot.from_row(r) for r in rows), key=lambda s: (s.cutoff, s.revisi))
+
+
+def current(catalog: Catalog) -> Snapshot | None:
+    published = snapshots(catalog)
+    return published[-1] if published else None
+
+
+def resolve(catalog: Catalog, tag: str | None = None) -> Snapshot:
+    """The snapshot with this tag, or the current one when no tag is given."""
+    published = snapshots(catalog)
+    if not published:
+        raise SnapshotNotFound("nothing is published yet: run `dtsen refresh` (or `dtsen publish --run RUN`)")
+    if tag is None:
+        return published[-1]
+    for s in published:
+        if s.tag == tag:
+            return s
+    raise SnapshotNotFound(f"no snapshot tagged {tag!r}; published: {', '.join(s.tag for s in published)}")
+
+
+def record(catalog: Catalog, snapshot: Snapshot) -> None:
+    """The atomic moment of a publish: one appended row, one commit."""
+    registry_table(catalog).append(pa.Table.from_pylist([snapshot.to_row()], schema=SCHEMA))

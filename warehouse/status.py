@@ -1,0 +1,49 @@
+"""`dtsen status NIK`: the Cek Bansos question. Is this person listed, in which family and
+decile, since which snapshot, and why not when not (e.g. the registry records a death)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyiceberg.catalog import Catalog
+
+from dtsen.settings import Settings
+from warehouse.access import Akses
+from warehouse.read import open_snapshot
+from warehouse.registry import Snapshot, snapshots
+
+
+@dataclass
+class Status:
+    snapshot: str
+    terdaftar: bool
+    no_kk: str | None = None
+    desil_nasional: int | None = None
+    kode_desa: str | None = None
+    sejak: str | None = None  # the first snapshot of the unbroken run of listings up to this one
+    alasan: list[tuple[str, str]] = field(default_factory=list)  # (source, reason) of unlisted records
+
+
+def _listing(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -> tuple | None:
+    con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["individu"])
+    rows = con.execute("SELECT no_kk, desil_nasional, kode_desa FROM individu WHERE nik = $nik",
+                       {"nik": nik}).fetchall()
+    return rows[0] if rows else None
+
+
+def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -> Status:
+    found = _listing(catalog, snapshot, nik, settings)
+    if found is None:
+        con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["tautan_sumber", "verifikasi"])
+        reasons = con.execute(
+            "SELECT DISTINCT t.sumber, v.alasan FROM tautan_sumber t JOIN verifikasi v USING (sumber, id_sumber) "
+            "WHERE t.nik = $nik ORDER BY ALL", {"nik": nik}).fetchall()
+        return Status(snapshot.tag, False, alasan=reasons)
+    since = snapshot.tag
+    earlier = [s for s in snapshots(catalog) if (s.cutoff, s.revisi) < (snapshot.cutoff, snapshot.revisi)]
+    for s in reversed(earlier):
+        if _listing(catalog, s, nik, settings) is None:
+            break
+        since = s.tag
+    no_kk, desil, desa = found
+    return Status(snapshot.tag, True, no_kk=no_kk, desil_nasional=desil, kode_desa=desa, sejak=since)
