@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     duckdb_memory_limit: str = Field(default="16GB", description="DuckDB spills to disk above this")
     duckdb_threads: int | None = Field(default=None, description="None: DuckDB's default (all cores)")
     catalog_url: str | None = Field(default=None, description="SQLAlchemy URL of the Iceberg catalog")
+    catalog_name: str = Field(default="dtsen", description="catalog name (several can share one database)")
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
+    pengguna: str | None = Field(default=None, description="who reads, in the audit log; None: the login name")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
 
     def memory_per_partition(self) -> str:

@@ -13,7 +13,6 @@ from rich.console import Console
 from rich.table import Table
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
-from synthetic.config import WELFARE_R2
 
 app = typer.Typer(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -29,12 +28,16 @@ def synth(
     cutoff: Annotated[str, typer.Option(help="cut-off date YYYY-MM-DD")] = "2026-11-17",
     regions: Annotated[Optional[Path], typer.Option(help="region list in the Kemendagri kode,nama format")] = None,
     error_scale: Annotated[float, typer.Option(help="multiply every error rate (2 = the hard setting)")] = 1.0,
-    welfare_r2: Annotated[float, typer.Option(help="R² of the ideal welfare model")] = WELFARE_R2,
+    # No default here: importing the generator to read it would slow every command by 2 s.
+    welfare_r2: Annotated[Optional[float], typer.Option(
+        help="R² of the ideal welfare model [default: synthetic.config.WELFARE_R2, 0.8]")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing delivery of that cut-off")] = False,
 ) -> None:
     """Generate a synthetic delivery with ground truth (SOURCES.md)."""
     from synthetic import generate_delivery
+    from synthetic.config import WELFARE_R2
 
+    welfare_r2 = WELFARE_R2 if welfare_r2 is None else welfare_r2
     try:
         with console.status("generating") as status:
             path = generate_delivery(out, persons, seed, dt.date.fromisoformat(cutoff), regions=regions,
@@ -215,7 +218,11 @@ def query(
         snap = resolve(catalog, snapshot)
         con = open_snapshot(catalog, snap, level, settings, tables=referenced(sql) or None)
         result = con.sql(sql).to_arrow_table()
-    except (AccessError, SnapshotNotFound) as e:
+    except AccessError as e:
+        # A refused read is recorded too: the audit shows who asked for what.
+        record(settings, "query", level.value, snapshot, kueri=blank_literals(sql), ditolak=True)
+        _fail("query", e)
+    except SnapshotNotFound as e:
         _fail("query", e)
     except Exception as e:  # noqa: BLE001  a SQL error is the user's to fix: say it plainly
         _fail("query failed", e)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from tests.delivery_kecil import PENDUDUK
@@ -94,6 +95,30 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     published = open_snapshot(catalog, snapshot, Akses.penuh, get_settings())
     assert published.execute("SELECT count(*), count(desil_nasional) FROM keluarga").fetchall() == \
         [(satu["keluarga"], satu["keluarga"])]
+
+    # The reading commands on it: SQL at both access levels, a diff, a status look-up.
+    tag = snapshot.tag
+    counted = CliRunner().invoke(app, ["query", "SELECT count(*) AS n FROM keluarga", "--akses", "penuh",
+                                       "--snapshot", tag])
+    assert counted.exit_code == 0 and f"{satu['keluarga']}" in counted.output
+    refused = CliRunner().invoke(app, ["query", "SELECT 1 FROM individu"])  # analyst view, no key set
+    assert refused.exit_code == 2 and "DTSEN_PSEUDONYM_KEY" in refused.output
+    out = dtsen_home / "analis.parquet"
+    get_settings().pseudonym_key = SecretStr("kunci-uji")
+    try:
+        exported = CliRunner().invoke(app, ["query", "SELECT * FROM individu", "--format", "parquet", "--out", str(out)])
+    finally:
+        get_settings().pseudonym_key = None
+    assert exported.exit_code == 0, exported.output
+    assert "nik" not in duckdb.sql(f"SELECT * FROM '{out}'").columns
+    same = CliRunner().invoke(app, ["diff", tag, tag, "--akses", "penuh", "--out", str(dtsen_home / "diff")])
+    assert same.exit_code == 0 and (dtsen_home / "diff" / "per_provinsi.csv").exists()
+    assert duckdb.sql(f"SELECT count(*) FROM '{dtsen_home}/diff/perubahan.parquet'").fetchall() == [(0,)]
+    nik = duckdb.sql(f"SELECT min(nik) FROM '{run_dir}/ranked/individu.parquet'").fetchall()[0][0]
+    looked_up = CliRunner().invoke(app, ["status", nik])
+    assert looked_up.exit_code == 0 and "listed in snapshot" in looked_up.output and nik not in looked_up.output
+    audit = (dtsen_home / "audit" / "kueri.jsonl").read_text()
+    assert audit.count("\n") == 5 and nik not in audit
 
     # The same delivery again: recognised, same run folder, same counts, no second snapshot.
     again = json.loads(Path(refresh(str(delivery))).read_text())

@@ -32,7 +32,7 @@ def blank_literals(sql: str) -> str:
 def record(settings: Settings, perintah: str, akses: str, snapshot: str | None, **detail) -> None:
     entry = {
         "waktu": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "pengguna": os.environ.get("DTSEN_PENGGUNA") or getpass.getuser(),
+        "pengguna": settings.pengguna or getpass.getuser(),
         "perintah": perintah, "akses": akses, "snapshot": snapshot, **detail,
     }
     path = audit_path(settings)

@@ -29,8 +29,9 @@ def catalog_url(settings: Settings) -> str:
     return settings.catalog_url or f"sqlite:///{warehouse_dir(settings) / 'catalog.db'}"
 
 
-def open_catalog(settings: Settings | None = None, name: str = "dtsen") -> SqlCatalog:
+def open_catalog(settings: Settings | None = None, name: str | None = None) -> SqlCatalog:
     settings = settings or get_settings()
+    name = name or settings.catalog_name
     where = warehouse_dir(settings)
     where.mkdir(parents=True, exist_ok=True)
     catalog = SqlCatalog(name, uri=catalog_url(settings), warehouse=f"file://{where}")
