@@ -41,6 +41,7 @@ bench: env
 	$(PY) bench/bench_refresh.py --delivery $(BENCH)/2026-11-17 --home $(BENCH)/home
 	$(DTSEN) akurasi --run $$(ls -d $(BENCH)/home/runs/*/) --truth $(BENCH)/2026-11-17/truth
 	$(PY) bench/bench_match.py --run $$(ls -d $(BENCH)/home/runs/*/) --truth $(BENCH)/2026-11-17/truth
+	$(PY) bench/bench_warehouse.py --run $$(ls -d $(BENCH)/home/runs/*/)
 
 clean:
 	rm -rf $(DTSEN_HOME) .pytest_cache

@@ -5,13 +5,16 @@ listed by pyiceberg's scan planning and read by DuckDB directly, so a query over
 costs what reading those Parquet files costs. Old snapshots stay readable (time travel)
 because published files are never rewritten.
 
-The analyst view is materialised inside a DuckDB that then loses access to files, so SQL
-typed by an analyst cannot reach the full rows behind it.
+The analyst view is a pseudonymised copy per snapshot (built once, outside the warehouse),
+attached read-only to a DuckDB that then loses access to files, so SQL typed by an analyst
+cannot reach the full rows behind it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -19,7 +22,7 @@ from pyiceberg.catalog import Catalog
 
 from dtsen.settings import Settings
 from transforms.engine import sql_path
-from warehouse.access import TOKEN, Akses, analyst_select, key_pads
+from warehouse.access import TOKEN, Akses, analyst_select, key_pads, token
 from warehouse.catalog import TABLES, identifier, local_path
 from warehouse.registry import Snapshot
 
@@ -44,25 +47,57 @@ def referenced(sql: str) -> list[str]:
     return [t for t in TABLES if re.search(rf"\b{t}\b", sql, re.IGNORECASE)]
 
 
+def analyst_copy(catalog: Catalog, snapshot: Snapshot, settings: Settings) -> Path:
+    """The snapshot's pseudonymised tables in a DuckDB file of their own, built once per
+    snapshot and key (outside the warehouse: the tokens depend on the key, the warehouse
+    never does). Readers attach it read-only; nothing in it is personal."""
+    key_id = token(f"dtsen-analis:{catalog.name}", settings)[:12]
+    path = settings.home_dir / "analis" / f"{catalog.name}-{snapshot.tag}-{key_id}.duckdb"
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = duckdb.connect(str(tmp))
+    try:
+        for table in TABLES:
+            files, schema = data_files(catalog, table, snapshot)
+            if files:
+                source = source_sql(files)
+            else:
+                con.register("kosong", schema.empty_table())
+                source = "kosong"
+            columns = [f.name for f in schema]
+            con.execute(f"CREATE TABLE {table} AS {analyst_select(table, columns, source)}",
+                        key_pads(settings) if TOKEN[table] else None)
+    finally:
+        con.close()
+    os.replace(tmp, path)  # whole or absent: a reader never attaches a half-built copy
+    return path
+
+
 def open_snapshot(catalog: Catalog, snapshot: Snapshot, akses: Akses, settings: Settings,
                   tables: list[str] | None = None, prefix: str = "",
                   con: duckdb.DuckDBPyConnection | None = None, lock: bool = True) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in which `<prefix><table>` reads the snapshot's table."""
+    """A DuckDB connection in which `<prefix><table>` reads the snapshot's table. The analyst
+    view attaches the pseudonymised copy read-only and then (`lock`) closes DuckDB's access
+    to files, so SQL typed by an analyst cannot reach the full rows."""
     con = con or duckdb.connect()
+    if akses is Akses.analis:
+        alias = f"analis_{prefix}".rstrip("_")
+        con.execute(f"ATTACH '{sql_path(analyst_copy(catalog, snapshot, settings))}' AS {alias} (READ_ONLY)")
     for table in tables or TABLES:
-        files, schema = data_files(catalog, table, snapshot)
         name = f"{prefix}{table}"
-        if not files:
+        if akses is Akses.analis:
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {alias}.{table}")
+            continue
+        files, schema = data_files(catalog, table, snapshot)
+        if files:
+            source = source_sql(files)
+        else:
             con.register(f"_kosong_{name}", schema.empty_table())
             source = f"_kosong_{name}"
-        else:
-            source = source_sql(files)
-        if akses is Akses.penuh:
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}")
-        else:
-            columns = [f.name for f in schema]
-            con.execute(f"CREATE OR REPLACE TABLE {name} AS {analyst_select(table, columns, source)}",
-                        key_pads(settings) if TOKEN[table] else None)
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}")
     if akses is Akses.analis and lock:
         con.execute("SET enable_external_access = false")
     return con

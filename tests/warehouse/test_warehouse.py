@@ -156,6 +156,10 @@ def test_the_analyst_view_holds_no_nik_kk_name_or_birth_date(catalog, settings, 
     # Tokens are keyed HMAC-SHA256, the same in SQL as in Python, so a look-up by NIK works.
     tokens = {r[0] for r in con.execute("SELECT token_nik FROM individu").fetchall()}
     assert token(N[1], settings) in tokens
+    # The pseudonymised copy is built once per snapshot and key, outside the warehouse.
+    open_snapshot(catalog, resolve(catalog), Akses.analis, settings)
+    copies = list((settings.home_dir / "analis").glob("*.duckdb"))
+    assert len(copies) == 1 and "warehouse" not in str(copies[0])
     # The analyst's DuckDB cannot reach the files behind the view.
     with pytest.raises(Exception, match="(?i)permission|external access"):
         con.execute("SELECT * FROM read_parquet('/etc/hostname')").fetchall()
