@@ -1,3 +1,112 @@
-"""Great Expectations suites per stage and the runner that applies them (issue 6).
+"""Data quality with Great Expectations: suites as code per stage, the runner, the gate.
 
-Until then, row-level rules live in the standardize SQL and the quarantine they feed."""
+    mentah   raw extracts: columns present, row counts within bounds of the last delivery
+    baku     standardized sources: NIK/KK format, dates, codes in their sets, villages exist
+    terpadu  the unified register: one row per NIK, one family per KK, heads, no dead listed
+    terbit   the snapshot to publish: every family ranked, deciles near 10%, counts reconcile
+
+Each expectation carries a severity and a rule name (`meta.aturan`). A critical failure
+stops the run before publishing (the previous snapshot stays current); a warning is
+reported. Rejected rows go to `karantina/mutu/<suite>.parquet` under the rule's name.
+Results and Data Docs are kept in the run folder (`mutu/`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from expectations.runner import Hasil, Rangkaian, context, run
+
+
+class QualityError(RuntimeError):
+    """A critical expectation failed: the run is not published."""
+
+    def __init__(self, failures: list[str], docs: Path):
+        self.failures, self.docs = failures, docs
+        super().__init__(f"critical quality checks failed: {', '.join(failures)}; nothing was published "
+                         f"(the previous snapshot stays current). Rejected rows are in the run's "
+                         f"karantina/mutu/, the full results in {docs}")
+
+
+def project(run_dir: Path) -> Path:
+    return Path(run_dir) / "mutu"
+
+
+def docs_index(run_dir: Path) -> Path:
+    return project(run_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnection | None = None) -> dict:
+    """Apply the suites; return their summary for the manifest (and Data Docs built)."""
+    started = time.perf_counter()
+    ctx = context(project(run_dir))
+    con = con or duckdb.connect()
+    results: list[Hasil] = [run(ctx, s, con, Path(run_dir) / "karantina" / "mutu" / f"{s.name}.parquet")
+                            for s in suites]
+    ctx.build_data_docs()
+    return {
+        "rangkaian": {h.name: {"per_aturan": h.per_aturan, "dikarantina": h.quarantined} for h in results},
+        "kritis_gagal": [f"{h.name}:{a}" for h in results for a in h.critical_failures],
+        "peringatan": [f"{h.name}:{a}" for h in results for a in h.warnings],
+        "detik": round(time.perf_counter() - started, 2),
+    }
+
+
+def merge(parts: list[dict], run_dir: Path) -> dict:
+    """One summary for the manifest from the stages' summaries, with the overall status."""
+    summary = {"rangkaian": {}, "kritis_gagal": [], "peringatan": [], "detik": {}}
+    for stage, part in parts:
+        summary["rangkaian"] |= part["rangkaian"]
+        summary["kritis_gagal"] += part["kritis_gagal"]
+        summary["peringatan"] += part["peringatan"]
+        summary["detik"][stage] = part["detik"]
+    summary["status"] = "GAGAL" if summary["kritis_gagal"] else "PERINGATAN" if summary["peringatan"] else "LULUS"
+    summary["data_docs"] = str(docs_index(run_dir))
+    return summary
+
+
+def landed_columns(landed_dir: Path) -> dict[str, list[str]]:
+    """Each extract's header as landed (the union over a per-province extract's files)."""
+    import pyarrow.parquet as pq
+
+    from transforms.ingest.extracts import EXTRACTS
+
+    columns: dict[str, list[str]] = {}
+    for e in EXTRACTS:
+        for f in sorted(Path(landed_dir).glob(e.pattern)):
+            if e.format == "parquet":
+                names = pq.read_schema(f).names
+            elif e.format == "csv":
+                with open(f, encoding=e.encoding, errors="replace") as handle:
+                    names = [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(e.delimiter)]
+            else:  # JSON lines carry no header: their fields are checked row by row when standardized
+                names = list(e.columns)
+            columns[e.name] = sorted(set(columns.get(e.name, [])) | set(names))
+    return columns
+
+
+def check_raw_and_standardized(run_dir: Path, landed_dir: Path, cutoff, rows: dict[str, int],
+                               previous: dict[str, int]) -> dict:
+    from expectations import baku, mentah
+
+    return validate(run_dir, mentah.rangkaian(landed_columns(landed_dir), rows, previous)
+                    + baku.rangkaian(Path(run_dir), cutoff))
+
+
+def check_unified(run_dir: Path) -> dict:
+    from expectations import terpadu
+
+    return validate(run_dir, terpadu.rangkaian(Path(run_dir)))
+
+
+def check_snapshot(run_dir: Path, manifest: dict) -> dict:
+    from expectations import terbit
+
+    return validate(run_dir, terbit.rangkaian(Path(run_dir), manifest))
+
+
+__all__ = ["QualityError", "validate", "merge", "docs_index", "check_raw_and_standardized", "check_unified",
+           "check_snapshot"]

@@ -57,6 +57,7 @@ def refresh(
         help="reuse a fitted welfare model (a run's ranked/model_pmt.json) instead of fitting one")] = None,
 ) -> None:
     """Land, standardize, match, unify and rank one delivery as a Prefect flow; print the accounting."""
+    from expectations import QualityError
     from flows.refresh import refresh as refresh_flow
     from transforms.errors import DeliveryError
 
@@ -67,6 +68,10 @@ def refresh(
         err.print(f"[bold red]refresh failed:[/] {e}", soft_wrap=True)
         err.print("Nothing was published.")
         raise typer.Exit(2) from None
+    except QualityError as e:
+        err.print(f"[bold red]refresh stopped by the quality gate:[/] {e}", soft_wrap=True)
+        err.print(f"Data Docs: {e.docs}", soft_wrap=True)
+        raise typer.Exit(3) from None
     print_summary(json.loads(manifest_path.read_text()), manifest_path)
 
 
@@ -360,6 +365,12 @@ def print_summary(manifest: dict, path: Path) -> None:
         console.print(f"ranked {peringkat['keluarga']:,} families with {m['id']} ({m['cara']}; R² "
                       f"{m['statistik']['r2']:.3f}, n {m['statistik']['n']:,}); "
                       f"{peringkat['keluarga_dengan_masukan_hilang']:,} with a missing input", soft_wrap=True)
+    mutu = manifest.get("mutu")
+    if mutu:
+        checked = sum(len(r["per_aturan"]) for r in mutu["rangkaian"].values())
+        console.print(f"quality: {mutu['status']} ({checked} expectations in {len(mutu['rangkaian'])} suites, "
+                      f"{sum(mutu['detik'].values()):.1f} s)"
+                      + (f"; warnings: {', '.join(mutu['peringatan'])}" if mutu["peringatan"] else ""), soft_wrap=True)
     landed = manifest["landed"]
     # soft_wrap: a path is never broken over two lines, so it can be copied (and parsed).
     for label, where in (
@@ -369,6 +380,7 @@ def print_summary(manifest: dict, path: Path) -> None:
         ("ranked tables and the welfare model", path.parent / "ranked"),
         ("quarantine", path.parent / "karantina"),
         ("manifest (counts per rule, checksums, versions)", path),
+        *([("quality results (Data Docs)", mutu["data_docs"])] if mutu else []),
     ):
         console.print(f"{label}: {where}", soft_wrap=True)
     terbit = manifest.get("terbit")

@@ -152,12 +152,25 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     return counts
 
 
+@task(name="validate", task_run_name="validate-{stage}")
+def quality_task(stage: str, run_dir: str, landed_dir: str | None = None, cutoff: dt.date | None = None,
+                 rows: dict | None = None, previous: dict | None = None, manifest: dict | None = None) -> dict:
+    """One stage's expectation suites (Great Expectations) over the run's outputs."""
+    import expectations
+
+    if stage == "baku":
+        return expectations.check_raw_and_standardized(Path(run_dir), Path(landed_dir), cutoff, rows, previous)
+    if stage == "terpadu":
+        return expectations.check_unified(Path(run_dir))
+    return expectations.check_snapshot(Path(run_dir), manifest)
+
+
 @task(name="publish")
-def publish_task(run_dir: str) -> dict:
+def publish_task(run_dir: str, quality: str) -> dict:
     """One atomic publish of the run as a tagged snapshot (the same delivery only once)."""
     from warehouse import open_catalog, publish
 
-    done = publish(open_catalog(get_settings()), Path(run_dir))
+    done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality)
     return {"tag": done.snapshot.tag, "baru": done.created, "detik": round(done.seconds, 2),
             "jumlah_baris": done.snapshot.jumlah_baris}
 
@@ -209,18 +222,6 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
         logger.info("standardized %d/%d partitions", done, len(futures))
     seconds["standardize"] = round(time.perf_counter() - t, 2)
 
-    t = time.perf_counter()
-    padan = match_task(str(run_dir))
-    seconds["match"] = round(time.perf_counter() - t, 2)
-
-    t = time.perf_counter()
-    satu = unify_task(str(run_dir), cutoff)
-    seconds["unify"] = round(time.perf_counter() - t, 2)
-
-    t = time.perf_counter()
-    peringkat = rank_task(str(run_dir), cutoff, model_pmt)
-    seconds["rank"] = round(time.perf_counter() - t, 2)
-
     rekonsiliasi = reconcile(counts)
     manifest = {
         "run_id": run_id,
@@ -231,25 +232,77 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
         "code_version": code_version(),
         "config_versions": config_versions(),
         "started": started.isoformat(timespec="seconds"),
-        "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "seconds": seconds,
         "rekonsiliasi": rekonsiliasi,
-        "padan": padan,
-        "satukan": satu,
-        "peringkat": peringkat,
-        "seimbang": all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"] and satu["seimbang"],
-        "counts": sorted(counts, key=lambda c: (c["sumber"], c["berkas"])),
     }
-    path = write_manifest(run_dir, manifest)
+    mutu: list[tuple[str, dict]] = []
+
+    t = time.perf_counter()
+    rows = {name: r["dibaca"] for name, r in rekonsiliasi.items()}
+    mutu.append(("baku", quality_task("baku", str(run_dir), landed["path"], cutoff, rows, _previous_rows(settings))))
+    seconds["validate_standardized"] = round(time.perf_counter() - t, 2)
+    _gate(run_dir, manifest, mutu)
+
+    t = time.perf_counter()
+    manifest["padan"] = padan = match_task(str(run_dir))
+    seconds["match"] = round(time.perf_counter() - t, 2)
+
+    t = time.perf_counter()
+    manifest["satukan"] = satu = unify_task(str(run_dir), cutoff)
+    seconds["unify"] = round(time.perf_counter() - t, 2)
+
+    t = time.perf_counter()
+    mutu.append(("terpadu", quality_task("terpadu", str(run_dir))))
+    seconds["validate_unified"] = round(time.perf_counter() - t, 2)
+    _gate(run_dir, manifest, mutu)
+
+    t = time.perf_counter()
+    manifest["peringkat"] = rank_task(str(run_dir), cutoff, model_pmt)
+    seconds["rank"] = round(time.perf_counter() - t, 2)
+
+    manifest["seimbang"] = all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"] and satu["seimbang"]
+    manifest["counts"] = sorted(counts, key=lambda c: (c["sumber"], c["berkas"]))
     if not manifest["seimbang"]:
+        path = write_manifest(run_dir, manifest | {"finished": _now()})
         raise RuntimeError(f"row counts do not reconcile, see {path}; nothing was published")
 
     t = time.perf_counter()
-    manifest["terbit"] = publish_task(str(run_dir))
+    mutu.append(("terbit", quality_task("terbit", str(run_dir), manifest=manifest)))
+    seconds["validate_snapshot"] = round(time.perf_counter() - t, 2)
+    _gate(run_dir, manifest, mutu)
+
+    manifest["finished"] = _now()
+    path = write_manifest(run_dir, manifest)
+    t = time.perf_counter()
+    manifest["terbit"] = publish_task(str(run_dir), manifest["mutu"]["status"])
     seconds["publish"] = round(time.perf_counter() - t, 2)
     path = write_manifest(run_dir, manifest)
     logger.info("run %s: manifest at %s", run_id, path)
     return str(path)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _previous_rows(settings: Settings) -> dict[str, int]:
+    """Rows read per extract in the current published snapshot (empty before the first)."""
+    from warehouse import current, open_catalog
+
+    snapshot = current(open_catalog(settings))
+    if snapshot is None:
+        return {}
+    return {name: r["dibaca"] for name, r in snapshot.manifest.get("rekonsiliasi", {}).items()}
+
+
+def _gate(run_dir: Path, manifest: dict, mutu: list[tuple[str, dict]]) -> None:
+    """Record the quality results so far; stop the run on a critical failure."""
+    from expectations import QualityError, docs_index, merge
+
+    manifest["mutu"] = merge(mutu, run_dir)
+    if manifest["mutu"]["kritis_gagal"]:
+        write_manifest(run_dir, manifest | {"finished": _now()})
+        raise QualityError(manifest["mutu"]["kritis_gagal"], docs_index(run_dir))
 
 
 if __name__ == "__main__":

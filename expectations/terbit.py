@@ -1,0 +1,72 @@
+"""Suites for the snapshot about to be published: every family ranked, each national decile
+holding close to a tenth of the people, and the tables' row counts equal to the manifest's.
+A decile far from 10% means the ranking went wrong: critical, the snapshot is not published."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+from expectations.runner import Rangkaian, batches_from
+from transforms.engine import sql_path
+
+CRITICAL = FailureSeverity.CRITICAL
+# A decile's share of persons may differ from 10% by this much: whole families make the
+# boundaries a little uneven, and a small run's families are large relative to a tenth.
+DECILE_TOLERANCE = 0.01
+
+
+def ranked(run_dir: Path) -> Rangkaian:
+    keluarga = sql_path(run_dir / "ranked" / "keluarga.parquet")
+
+    def batches(con):
+        yield from batches_from(con, "keluarga", f"""
+            SELECT no_kk, desil_nasional, skor_kesejahteraan FROM read_parquet('{keluarga}')""")
+
+    return Rangkaian("terbit.peringkat", [
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="desil_nasional", severity=CRITICAL,
+                                                      meta={"aturan": "SETIAP_KELUARGA_BERDESIL"}),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="desil_nasional", min_value=1, max_value=10,
+                                                      severity=CRITICAL, meta={"aturan": "DESIL_1_SAMPAI_10"}),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="skor_kesejahteraan", min_value=0, strict_min=True,
+                                                      severity=CRITICAL, meta={"aturan": "SKOR_POSITIF"}),
+    ], batches, id_column="no_kk")
+
+
+def deciles(run_dir: Path) -> Rangkaian:
+    keluarga = sql_path(run_dir / "ranked" / "keluarga.parquet")
+
+    def batches(con):
+        yield from batches_from(con, "desil", f"""
+            SELECT d AS id_sumber, coalesce(sum(k.jumlah_anggota), 0) / (SELECT sum(jumlah_anggota)
+                FROM read_parquet('{keluarga}')) AS bagian_orang
+            FROM range(1, 11) r(d) LEFT JOIN read_parquet('{keluarga}') k ON k.desil_nasional = r.d
+            GROUP BY d ORDER BY d""")
+
+    return Rangkaian("terbit.desil", [
+        gx.expectations.ExpectColumnValuesToBeBetween(
+            column="bagian_orang", min_value=0.1 - DECILE_TOLERANCE, max_value=0.1 + DECILE_TOLERANCE,
+            severity=CRITICAL, meta={"aturan": "DESIL_SEPERSEPULUH_ORANG"}),
+    ], batches)
+
+
+def reconciled(run_dir: Path, manifest: dict) -> Rangkaian:
+    """The published tables' row counts against the counts the manifest reports."""
+    def batches(con):
+        counted = {t: con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(run_dir / f)}')").fetchall()[0][0]
+                   for t, f in (("keluarga", "ranked/keluarga.parquet"), ("individu", "ranked/individu.parquet"))}
+        reported = {"keluarga": manifest["satukan"]["keluarga"], "individu": manifest["satukan"]["individu"]}
+        yield "jumlah", pd.DataFrame([{"id_sumber": t, "baris": counted[t], "manifest": reported[t]} for t in counted]
+                                     + [{"id_sumber": "seimbang", "baris": int(bool(manifest["seimbang"])), "manifest": 1}])
+
+    return Rangkaian("terbit.rekonsiliasi", [
+        gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="baris", column_B="manifest", severity=CRITICAL,
+                                                        meta={"aturan": "JUMLAH_SESUAI_MANIFEST"}),
+    ], batches)
+
+
+def rangkaian(run_dir: Path, manifest: dict) -> list[Rangkaian]:
+    return [ranked(run_dir), deciles(run_dir), reconciled(run_dir, manifest)]

@@ -1,0 +1,86 @@
+"""Suites for the unified register: one row per NIK, one family per KK, every listed person
+in exactly one family that exists, every family with its head among its members, and no
+one the registry records as dead. All critical: a failure is a fault of unification.
+
+Uniqueness needs every occurrence of a key in one batch, so those batches are hash buckets
+of the key (a bounded number of rows each), not provinces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import great_expectations as gx
+from great_expectations.expectations.metadata_types import FailureSeverity
+
+from expectations.runner import ROWS_PER_BATCH, Rangkaian, batches_from
+from transforms.engine import sql_path
+
+CRITICAL = FailureSeverity.CRITICAL
+
+
+def _buckets(con, table: str) -> int:
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    return max(1, -(-rows // ROWS_PER_BATCH))
+
+
+def _load(con, run_dir: Path, stage: str) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW v_individu AS SELECT * FROM read_parquet('{sql_path(run_dir / stage / 'individu.parquet')}')")
+    con.execute(f"CREATE OR REPLACE VIEW v_keluarga AS SELECT * FROM read_parquet('{sql_path(run_dir / stage / 'keluarga.parquet')}')")
+    registry = sorted((run_dir / "standardized" / "dukcapil_penduduk").glob("*.parquet"))
+    con.execute("CREATE OR REPLACE VIEW v_penduduk AS SELECT nik, tgl_mati FROM read_parquet(["
+                + ", ".join(repr(sql_path(f)) for f in registry) + "])")
+
+
+def persons(run_dir: Path, stage: str = "unified") -> Rangkaian:
+    def batches(con):
+        _load(con, run_dir, stage)
+        n = _buckets(con, "v_individu")
+        for bucket in range(n):
+            yield from batches_from(con, f"individu#{bucket}", """
+                SELECT i.nik, i.no_kk, k.no_kk IS NOT NULL AS keluarga_ada, p.tgl_mati IS NOT NULL AS tercatat_meninggal
+                FROM v_individu i
+                LEFT JOIN v_keluarga k USING (no_kk)
+                LEFT JOIN v_penduduk p USING (nik)
+                WHERE hash(i.nik) % $n = $bucket""", {"n": n, "bucket": bucket})
+
+    return Rangkaian("terpadu.individu" if stage == "unified" else "terbit.individu", [
+        gx.expectations.ExpectColumnValuesToBeUnique(column="nik", severity=CRITICAL,
+                                                     meta={"aturan": "SATU_BARIS_PER_NIK"}),
+        gx.expectations.ExpectColumnValuesToNotBeNull(column="no_kk", severity=CRITICAL,
+                                                      meta={"aturan": "SETIAP_ORANG_DALAM_KELUARGA"}),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="keluarga_ada", value_set=[True], severity=CRITICAL,
+                                                    meta={"aturan": "KELUARGA_ORANG_TERDAFTAR"}),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="tercatat_meninggal", value_set=[False],
+                                                    severity=CRITICAL, meta={"aturan": "TIDAK_ADA_ORANG_MENINGGAL"}),
+    ], batches, id_column="nik")
+
+
+def families(run_dir: Path, stage: str = "unified") -> Rangkaian:
+    def batches(con):
+        _load(con, run_dir, stage)
+        n = _buckets(con, "v_keluarga")
+        for bucket in range(n):
+            yield from batches_from(con, f"keluarga#{bucket}", """
+                WITH anggota AS (
+                    SELECT no_kk, count(*) AS n, bool_or(nik = k.nik_kepala_keluarga) AS kepala_ada
+                    FROM v_individu JOIN v_keluarga k USING (no_kk)
+                    WHERE hash(no_kk) % $n = $bucket GROUP BY no_kk
+                )
+                SELECT k.no_kk, coalesce(a.kepala_ada, false) AS kepala_ada,
+                    k.jumlah_anggota = coalesce(a.n, 0) AS jumlah_anggota_cocok
+                FROM v_keluarga k LEFT JOIN anggota a USING (no_kk)
+                WHERE hash(k.no_kk) % $n = $bucket""", {"n": n, "bucket": bucket})
+
+    return Rangkaian("terpadu.keluarga" if stage == "unified" else "terbit.keluarga", [
+        gx.expectations.ExpectColumnValuesToBeUnique(column="no_kk", severity=CRITICAL,
+                                                     meta={"aturan": "SATU_KELUARGA_PER_KK"}),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="kepala_ada", value_set=[True], severity=CRITICAL,
+                                                    meta={"aturan": "KEPALA_KELUARGA_ADA"}),
+        gx.expectations.ExpectColumnValuesToBeInSet(column="jumlah_anggota_cocok", value_set=[True],
+                                                    severity=CRITICAL, meta={"aturan": "JUMLAH_ANGGOTA_COCOK"}),
+    ], batches, id_column="no_kk")
+
+
+def rangkaian(run_dir: Path) -> list[Rangkaian]:
+    return [persons(run_dir), families(run_dir)]
