@@ -44,8 +44,10 @@ def persons(run_dir: Path, cutoff: dt.date) -> Rangkaian:
         for table in PERSONS:
             if not (run_dir / "standardized" / table).exists():
                 continue
+            # The registry's record id is the NIK itself: its rows are named by line number.
+            ident = "'baris ' || baris" if table == "dukcapil_penduduk" else "id_sumber"
             yield from batches_from(con, table, f"""
-                SELECT id_sumber, CASE WHEN nik_cacat IS NULL THEN nik END AS nik,
+                SELECT {ident} AS id_sumber, CASE WHEN nik_cacat IS NULL THEN nik END AS nik,
                     CASE WHEN kk_cacat IS NULL THEN no_kk END AS no_kk, tgl_lahir,
                     jenis_kelamin, hubungan, kode_desa, kode_desa IN (SELECT kode FROM ref_desa) AS desa_dikenal
                 FROM read_parquet({_files(run_dir, table)})""")

@@ -14,9 +14,6 @@ from expectations.runner import Rangkaian, batches_from
 from transforms.engine import sql_path
 
 CRITICAL = FailureSeverity.CRITICAL
-# A decile's share of persons may differ from 10% by this much: whole families make the
-# boundaries a little uneven, and a small run's families are large relative to a tenth.
-DECILE_TOLERANCE = 0.01
 
 
 def ranked(run_dir: Path) -> Rangkaian:
@@ -40,16 +37,20 @@ def deciles(run_dir: Path) -> Rangkaian:
     keluarga = sql_path(run_dir / "ranked" / "keluarga.parquet")
 
     def batches(con):
+        # Whole families make a decile's boundary uneven by up to one family: the allowed
+        # distance from 10% is the largest family's share of all persons.
         yield from batches_from(con, "desil", f"""
-            SELECT d AS id_sumber, coalesce(sum(k.jumlah_anggota), 0) / (SELECT sum(jumlah_anggota)
-                FROM read_parquet('{keluarga}')) AS bagian_orang
-            FROM range(1, 11) r(d) LEFT JOIN read_parquet('{keluarga}') k ON k.desil_nasional = r.d
+            WITH k AS (SELECT desil_nasional, jumlah_anggota FROM read_parquet('{keluarga}')),
+            total AS (SELECT sum(jumlah_anggota) AS orang, max(jumlah_anggota) AS terbesar FROM k)
+            SELECT d AS id_sumber, abs(coalesce(sum(k.jumlah_anggota), 0) / any_value(t.orang) - 0.1) AS selisih,
+                any_value(t.terbesar) / any_value(t.orang) AS batas
+            FROM range(1, 11) r(d) CROSS JOIN total t LEFT JOIN k ON k.desil_nasional = r.d
             GROUP BY d ORDER BY d""")
 
     return Rangkaian("terbit.desil", [
-        gx.expectations.ExpectColumnValuesToBeBetween(
-            column="bagian_orang", min_value=0.1 - DECILE_TOLERANCE, max_value=0.1 + DECILE_TOLERANCE,
-            severity=CRITICAL, meta={"aturan": "DESIL_SEPERSEPULUH_ORANG"}),
+        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="batas", column_B="selisih", or_equal=True, severity=CRITICAL,
+            meta={"aturan": "DESIL_SEPERSEPULUH_ORANG"}),
     ], batches)
 
 

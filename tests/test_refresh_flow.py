@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -157,3 +158,33 @@ def test_synth_refuses_to_overwrite_a_delivery(tmp_path):
     assert first.exit_code == 0 and (tmp_path / "2026-10-17/dukcapil/penduduk.parquet").exists()
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2 and "already exists" in again.output and "Traceback" not in again.output
+
+
+def test_a_critical_quality_failure_publishes_nothing(delivery, dtsen_home, monkeypatch, tmp_path):
+    """A later delivery whose ranking goes wrong (families left without a decile): the
+    quality gate stops the run, and the snapshot published before stays current."""
+    from expectations import QualityError
+    from flows.refresh import refresh
+    from tests.delivery_kecil import write_delivery
+    from transforms import rank
+    from warehouse import open_catalog, snapshots
+
+    refresh(str(delivery))
+    before = [s.tag for s in snapshots(open_catalog())]
+    ranked = rank.rank
+
+    def rank_without_deciles(con, paths, *args, **kwargs):
+        counts = ranked(con, paths, *args, **kwargs)
+        out = paths.run_dir / "ranked" / "keluarga.parquet"
+        con.execute(f"COPY (SELECT * REPLACE (NULL::INTEGER AS desil_nasional) FROM '{out}') TO '{out}.tmp' "
+                    "(FORMAT parquet)")
+        Path(f"{out}.tmp").replace(out)
+        return counts
+
+    monkeypatch.setattr(rank, "rank", rank_without_deciles)
+    later = write_delivery(tmp_path / "later", cutoff=dt.date(2026, 12, 17))
+    with pytest.raises(QualityError, match="SETIAP_KELUARGA_BERDESIL"):
+        refresh(str(later))
+    assert [s.tag for s in snapshots(open_catalog())] == before
+    failed = json.loads(next((dtsen_home / "runs").glob("2026-12-17_*/manifest.json")).read_text())
+    assert failed["mutu"]["status"] == "GAGAL" and "terbit" not in failed

@@ -12,8 +12,8 @@
    directly (Spark, Trino, DuckDB) can time-travel by tag. Tags missing after a kill
    between 3 and 4 are put back by the next publish.
 
-The same delivery (its landed fingerprint) is published once; a new delivery for a cut-off
-already published becomes a revision (`<cutoff>-r2`).
+The same delivery (its landed fingerprint and cut-off date) is published once; a new
+delivery for a cut-off already published becomes a revision (`<cutoff>-r2`).
 """
 
 from __future__ import annotations
@@ -137,11 +137,12 @@ def publish(catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | No
     published = registry.snapshots(catalog)
     for s in published:
         tag_tables(catalog, s)  # repairs tags lost to a publish killed after its registration
-    same = [s for s in published if s.sidik_kiriman == fingerprint]
+    cutoff = dt.date.fromisoformat(manifest["cutoff"])
+    # The same delivery for the same cut-off: a month with identical extracts is still a month.
+    same = [s for s in published if s.sidik_kiriman == fingerprint and s.cutoff == cutoff]
     if same and not force:
         return Published(same[-1], created=False, seconds=time.perf_counter() - started)
 
-    cutoff = dt.date.fromisoformat(manifest["cutoff"])
     tag, revisi = next_tag(published, cutoff)
     con = con or duckdb.connect()
     folder = f"{tag}-{uuid.uuid4().hex[:8]}"

@@ -64,6 +64,9 @@ def test_publishing_the_same_delivery_twice_makes_no_second_version(catalog, two
     assert again.snapshot.tag == first.snapshot.tag
     assert len(snapshots(catalog)) == 1
     assert len(catalog.load_table("dtsen.keluarga").snapshots()) == 1
+    # Identical extracts for the next month are still the next month's snapshot.
+    unchanged = write_run(a.parent.parent / "next", "2026-11-17", "a" * 64, OCTOBER)
+    assert publish(catalog, unchanged).snapshot.tag == "2026-11-17"
 
 
 def test_a_backfill_does_not_move_the_current_snapshot_back(catalog, two_months, tmp_path):
