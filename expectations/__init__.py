@@ -89,23 +89,23 @@ def landed_columns(landed_dir: Path) -> dict[str, list[str]]:
 
 
 def check_raw_and_standardized(run_dir: Path, landed_dir: Path, cutoff, rows: dict[str, int],
-                               previous: dict[str, int]) -> dict:
+                               previous: dict[str, int], con: duckdb.DuckDBPyConnection | None = None) -> dict:
     from expectations import baku, mentah
 
     return validate(run_dir, mentah.rangkaian(landed_columns(landed_dir), rows, previous)
-                    + baku.rangkaian(Path(run_dir), cutoff))
+                    + baku.rangkaian(Path(run_dir), cutoff), con)
 
 
-def check_unified(run_dir: Path) -> dict:
+def check_unified(run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict:
     from expectations import terpadu
 
-    return validate(run_dir, terpadu.rangkaian(Path(run_dir)))
+    return validate(run_dir, terpadu.rangkaian(Path(run_dir)), con)
 
 
-def check_snapshot(run_dir: Path, manifest: dict) -> dict:
+def check_snapshot(run_dir: Path, manifest: dict, con: duckdb.DuckDBPyConnection | None = None) -> dict:
     from expectations import terbit
 
-    return validate(run_dir, terbit.rangkaian(Path(run_dir), manifest))
+    return validate(run_dir, terbit.rangkaian(Path(run_dir), manifest), con)
 
 
 __all__ = ["QualityError", "validate", "merge", "docs_index", "check_raw_and_standardized", "check_unified",

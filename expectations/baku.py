@@ -48,7 +48,10 @@ def persons(run_dir: Path, cutoff: dt.date) -> Rangkaian:
             ident = "'baris ' || baris" if table == "dukcapil_penduduk" else "id_sumber"
             yield from batches_from(con, table, f"""
                 SELECT {ident} AS id_sumber, CASE WHEN nik_cacat IS NULL THEN nik END AS nik,
-                    CASE WHEN kk_cacat IS NULL THEN no_kk END AS no_kk, tgl_lahir,
+                    CASE WHEN kk_cacat IS NULL THEN no_kk END AS no_kk,
+                    -- a birth date as days since 1900-01-01: GX compares numbers vectorised,
+                    -- dates one Python object at a time (0.8 s per million rows)
+                    date_diff('day', DATE '1900-01-01', tgl_lahir) AS tgl_lahir_hari,
                     jenis_kelamin, hubungan, kode_desa, kode_desa IN (SELECT kode FROM ref_desa) AS desa_dikenal
                 FROM read_parquet({_files(run_dir, table)})""")
 
@@ -57,9 +60,9 @@ def persons(run_dir: Path, cutoff: dt.date) -> Rangkaian:
                                                        meta={"aturan": "NIK_16_DIGIT"}),
         gx.expectations.ExpectColumnValuesToMatchRegex(column="no_kk", regex=DIGITS_16, severity=CRITICAL,
                                                        meta={"aturan": "KK_16_DIGIT"}),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="tgl_lahir", min_value=dt.date(1900, 1, 1),
-                                                      max_value=cutoff, severity=CRITICAL,
-                                                      meta={"aturan": "TANGGAL_LAHIR_WAJAR"}),
+        gx.expectations.ExpectColumnValuesToBeBetween(column="tgl_lahir_hari", min_value=0,
+                                                      max_value=(cutoff - dt.date(1900, 1, 1)).days,
+                                                      severity=CRITICAL, meta={"aturan": "TANGGAL_LAHIR_WAJAR"}),
         gx.expectations.ExpectColumnValuesToBeInSet(column="jenis_kelamin", value_set=[1, 2], severity=CRITICAL,
                                                     meta={"aturan": "JENIS_KELAMIN_DIKENAL"}),
         gx.expectations.ExpectColumnValuesToBeInSet(column="hubungan", value_set=list(range(1, 9)),

@@ -158,11 +158,17 @@ def quality_task(stage: str, run_dir: str, landed_dir: str | None = None, cutoff
     """One stage's expectation suites (Great Expectations) over the run's outputs."""
     import expectations
 
-    if stage == "baku":
-        return expectations.check_raw_and_standardized(Path(run_dir), Path(landed_dir), cutoff, rows, previous)
-    if stage == "terpadu":
-        return expectations.check_unified(Path(run_dir))
-    return expectations.check_snapshot(Path(run_dir), manifest)
+    # DuckDB builds the batches (joins included) within the run's memory limit.
+    con = _connection(get_settings(), Path(run_dir), alone=True)
+    try:
+        if stage == "baku":
+            return expectations.check_raw_and_standardized(Path(run_dir), Path(landed_dir), cutoff, rows, previous,
+                                                           con=con)
+        if stage == "terpadu":
+            return expectations.check_unified(Path(run_dir), con=con)
+        return expectations.check_snapshot(Path(run_dir), manifest, con=con)
+    finally:
+        con.close()
 
 
 @task(name="publish")
