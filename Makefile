@@ -42,6 +42,7 @@ bench: env
 	$(DTSEN) akurasi --run $$(ls -d $(BENCH)/home/runs/*/) --truth $(BENCH)/2026-11-17/truth
 	$(PY) bench/bench_match.py --run $$(ls -d $(BENCH)/home/runs/*/) --truth $(BENCH)/2026-11-17/truth
 	$(PY) bench/bench_warehouse.py --run $$(ls -d $(BENCH)/home/runs/*/)
+	$(PY) bench/bench_quality.py --run $$(ls -d $(BENCH)/home/runs/*/) --landed $$(ls -d $(BENCH)/home/landed/*/*/)
 
 clean:
 	rm -rf $(DTSEN_HOME) .pytest_cache
