@@ -185,15 +185,16 @@ def snapshots() -> None:
     from warehouse import open_catalog
     from warehouse import snapshots as published
 
-    rows = published(open_catalog(get_settings()))
+    settings = get_settings()
+    rows = published(open_catalog(settings))
     table = Table(title="published snapshots (current: the latest cut-off)")
-    for col in ("", "tag", "cut-off", "published (UTC)", "families", "persons", "verification", "quality", "run"):
+    for col in ("", "tag", "cut-off", "published (UTC)", "families", "persons", "verification", "quality", "report"):
         table.add_column(col, justify="right" if col in ("families", "persons", "verification") else "left")
     for i, s in enumerate(rows):
         n = s.jumlah_baris
         table.add_row("*" if i == len(rows) - 1 else "", s.tag, s.cutoff.isoformat(),
                       s.diterbitkan.strftime("%Y-%m-%d %H:%M"), f"{n['keluarga']:,}", f"{n['individu']:,}",
-                      f"{n['verifikasi']:,}", s.status_mutu, s.run_id)
+                      f"{n['verifikasi']:,}", s.status_mutu, str(settings.runs_dir / s.run_id / "laporan.html"))
     console.print(table if rows else "nothing is published yet")
 
 
@@ -381,6 +382,7 @@ def print_summary(manifest: dict, path: Path) -> None:
         ("quarantine", path.parent / "karantina"),
         ("manifest (counts per rule, checksums, versions)", path),
         *([("quality results (Data Docs)", mutu["data_docs"])] if mutu else []),
+        ("run report (HTML with plots)", path.parent / "laporan.html"),
     ):
         console.print(f"{label}: {where}", soft_wrap=True)
     terbit = manifest.get("terbit")

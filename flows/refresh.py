@@ -277,14 +277,36 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     seconds["validate_snapshot"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
+    manifest["isi"] = content_task(str(run_dir))
     manifest["finished"] = _now()
     path = write_manifest(run_dir, manifest)
     t = time.perf_counter()
     manifest["terbit"] = publish_task(str(run_dir), manifest["mutu"]["status"])
     seconds["publish"] = round(time.perf_counter() - t, 2)
     path = write_manifest(run_dir, manifest)
-    logger.info("run %s: manifest at %s", run_id, path)
+    _report(run_dir, manifest)
+    logger.info("run %s: manifest at %s; report at %s", run_id, path, run_dir / REPORT)
     return str(path)
+
+
+@task(name="content")
+def content_task(run_dir: str) -> dict:
+    """Rows and an order-independent hash per table to publish: a re-run is checked by it."""
+    from warehouse.publish import content
+
+    return content(Path(run_dir))
+
+
+def _report(run_dir: Path, manifest: dict) -> None:
+    """The run report: Prefect artifacts and `laporan.html` beside the manifest."""
+    from flows import report
+
+    content = report.gather(run_dir, manifest)
+    report.write_html(content, run_dir / REPORT)
+    report.publish_artifacts(content)
+
+
+REPORT = "laporan.html"
 
 
 def _now() -> str:
@@ -308,6 +330,7 @@ def _gate(run_dir: Path, manifest: dict, mutu: list[tuple[str, dict]]) -> None:
     manifest["mutu"] = merge(mutu, run_dir)
     if manifest["mutu"]["kritis_gagal"]:
         write_manifest(run_dir, manifest | {"finished": _now()})
+        _report(run_dir, manifest)
         raise QualityError(manifest["mutu"]["kritis_gagal"], docs_index(run_dir))
 
 

@@ -188,3 +188,19 @@ def test_a_critical_quality_failure_publishes_nothing(delivery, dtsen_home, monk
     assert [s.tag for s in snapshots(open_catalog())] == before
     failed = json.loads(next((dtsen_home / "runs").glob("2026-12-17_*/manifest.json")).read_text())
     assert failed["mutu"]["status"] == "GAGAL" and "terbit" not in failed
+
+
+def test_the_run_report_has_no_personal_data(delivery, dtsen_home):
+    """Prefect artifacts and laporan.html: counts, rates and deciles; no NIK or name."""
+    from flows import report
+    from flows.refresh import refresh
+
+    manifest_path = Path(refresh(str(delivery)))
+    run_dir = manifest_path.parent
+    manifest = json.loads(manifest_path.read_text())
+    content = report.gather(run_dir, manifest)
+    text = report.markdown(content) + json.dumps(report.table(content)) + (run_dir / "laporan.html").read_text()
+    assert "Quality: LULUS" in text and "Decile distribution" in text
+    assert sum(p for _, _, p in content["desil"]) == manifest["satukan"]["individu"]
+    assert not [v for v in personal_values() if v in text]
+    assert set(manifest["isi"]) == {"keluarga", "individu", "tautan_sumber", "verifikasi", "karantina"}

@@ -63,6 +63,18 @@ def sources(run_dir: Path) -> dict[str, str]:
     }
 
 
+def content(run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, dict]:
+    """Per published table: its row count and an order-independent hash of its rows (the
+    sum of the row hashes). Two runs that would publish the same rows have the same content,
+    whatever order their files hold them in: how a re-run is checked against the original."""
+    con = con or duckdb.connect()
+    out = {}
+    for name, query in sources(run_dir).items():
+        rows, total = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM ({query}) t").fetchall()[0]
+        out[name] = {"baris": rows, "hash": format(int(total or 0) % (1 << 64), "016x")}
+    return out
+
+
 @dataclass(frozen=True)
 class Published:
     snapshot: Snapshot
