@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     catalog_name: str = Field(default="dtsen", description="catalog name (several can share one database)")
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
     pengguna: str | None = Field(default=None, description="who reads, in the audit log; None: the login name")
+    stage_timeout_seconds: int = Field(default=4 * 3600, description="a stage task running longer fails")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
 
     def memory_per_partition(self) -> str:

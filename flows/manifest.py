@@ -25,6 +25,20 @@ def code_version() -> str:
     return rev or "unknown"
 
 
+CODE_DIRS = ("transforms", "expectations", "warehouse", "flows", "dtsen")
+
+
+def code_fingerprint() -> str:
+    """SHA-256 (16 hex) of every source, SQL and configuration file a stage runs: unlike
+    `git describe --dirty`, it changes with every edit, committed or not."""
+    digest = hashlib.sha256()
+    for p in sorted(q for d in CODE_DIRS for q in (ROOT / d).rglob("*")
+                    if q.suffix in {".py", ".sql", ".csv", ".json", ".toml"} and "__pycache__" not in q.parts):
+        digest.update(str(p.relative_to(ROOT)).encode())
+        digest.update(p.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def config_versions() -> dict[str, str]:
     """SHA-256 (12 hex) of every rule, mapping and SQL file that shapes the output."""
     return {str(p.relative_to(ROOT)): hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in CONFIG_FILES}

@@ -7,10 +7,13 @@ Tasks pass paths, never data. Runnable on its own: `python -m flows.refresh DELI
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 import shutil
 import sys
 import time
+from functools import lru_cache
 from pathlib import Path
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
@@ -19,7 +22,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from dtsen.settings import Settings, get_settings
-from flows.manifest import code_version, config_versions, reconcile, write_manifest
+from flows.manifest import code_fingerprint, code_version, config_versions, reconcile, write_manifest
 from transforms import standardize as std
 from transforms.engine import connect
 from transforms.errors import DeliveryError, SourceUnavailable
@@ -39,6 +42,25 @@ def _connection(settings: Settings, run_dir: Path, alone: bool = False):
     """A task's DuckDB: its share of the memory limit, or all of it for a stage that runs alone."""
     memory = settings.duckdb_memory_limit if alone else settings.memory_per_partition()
     return connect(memory, settings.duckdb_threads, settings.tmp_dir / run_dir.name)
+
+
+@lru_cache
+def _code() -> str:
+    return code_fingerprint()
+
+
+def stage_key(context, parameters: dict) -> str:
+    """A finished stage is reused when the same task runs on the same inputs with the same
+    code (every source, SQL and configuration file): a failed run re-run with the same
+    delivery resumes where it stopped instead of starting again. Run folders are named by
+    the delivery's fingerprint and never rewritten, so the outputs a key stands for stay."""
+    material = json.dumps([context.task.name, {k: str(v) for k, v in sorted(parameters.items())}, _code()])
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+# One stage: reused on a re-run (resume), bounded in time. Results are small dicts of counts.
+STAGE = {"cache_key_fn": stage_key, "persist_result": True, "cache_expiration": dt.timedelta(days=31),
+         "timeout_seconds": get_settings().stage_timeout_seconds}
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -72,7 +94,7 @@ def land_task(delivery: str, pulled: dict[str, str], skip: list[str]) -> dict:
     return landed.to_json()
 
 
-@task(name="standardize-reference")
+@task(name="standardize-reference", **STAGE)
 def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
     paths = std.RunPaths(Path(run_dir))
     con = _connection(get_settings(), paths.run_dir)
@@ -80,7 +102,7 @@ def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
     return [vars(c) for c in std.standardize_reference(con, Path(landed_dir), paths)]
 
 
-@task(name="standardize", task_run_name="standardize-{step}-{part}")
+@task(name="standardize", task_run_name="standardize-{step}-{part}", **STAGE)
 def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff: dt.date) -> list[dict]:
     paths = std.RunPaths(Path(run_dir))
     con = _connection(get_settings(), paths.run_dir)
@@ -96,7 +118,7 @@ def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff
     return [vars(c) for c in counts]
 
 
-@task(name="match")
+@task(name="match", **STAGE)
 def match_task(run_dir: str) -> dict:
     """Link every person-level record to the registry; write the outcomes and the model.
 
@@ -122,7 +144,7 @@ def match_task(run_dir: str) -> dict:
     return counts
 
 
-@task(name="unify")
+@task(name="unify", **STAGE)
 def unify_task(run_dir: str, cutoff: dt.date) -> dict:
     """One row per living person and per family (KK), attributes by survivorship.
 
@@ -137,7 +159,7 @@ def unify_task(run_dir: str, cutoff: dt.date) -> dict:
     return counts
 
 
-@task(name="rank")
+@task(name="rank", **STAGE)
 def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     """Welfare score per family, national deciles, ranks in province and regency.
 
@@ -152,9 +174,10 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     return counts
 
 
-@task(name="validate", task_run_name="validate-{stage}")
-def quality_task(stage: str, run_dir: str, landed_dir: str | None = None, cutoff: dt.date | None = None,
-                 rows: dict | None = None, previous: dict | None = None, manifest: dict | None = None) -> dict:
+@task(name="validate", task_run_name="validate-{stage}", **STAGE)
+def quality_task(run_dir: str, landed_dir: str | None = None, cutoff: dt.date | None = None,
+                 rows: dict | None = None, previous: dict | None = None, manifest: dict | None = None,
+                 stage: str = "baku") -> dict:
     """One stage's expectation suites (Great Expectations) over the run's outputs."""
     import expectations
 
@@ -172,11 +195,11 @@ def quality_task(stage: str, run_dir: str, landed_dir: str | None = None, cutoff
 
 
 @task(name="publish")
-def publish_task(run_dir: str, quality: str) -> dict:
+def publish_task(run_dir: str, quality: str, republish: bool = False) -> dict:
     """One atomic publish of the run as a tagged snapshot (the same delivery only once)."""
     from warehouse import open_catalog, publish
 
-    done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality)
+    done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality, force=republish)
     return {"tag": done.snapshot.tag, "baru": done.created, "detik": round(done.seconds, 2),
             "jumlah_baris": done.snapshot.jumlah_baris}
 
@@ -194,11 +217,14 @@ def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str
 
 
 @flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
-def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None) -> str:
-    """Land, standardize, match, unify, rank and publish one delivery; return the path of the run manifest.
+def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None,
+            republish: bool = False) -> str:
+    """Land, standardize, match, unify, rank, validate and publish one delivery; return the
+    path of the run manifest. A stage finished by an earlier attempt at the same delivery
+    with the same code is reused (resume); the manifest lists those in `dipakai_ulang`.
 
     `model_pmt`: a fitted welfare model file to reuse; without it the model is fitted on
-    the delivery's survey sample."""
+    the delivery's survey sample. `republish`: publish again although this delivery is."""
     logger = get_run_logger()
     settings = get_settings()
     started, seconds = dt.datetime.now(dt.timezone.utc), {}
@@ -216,7 +242,15 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     cutoff = dt.date.fromisoformat(landed["cutoff"])
 
     t = time.perf_counter()
-    counts = reference_task(landed["path"], str(run_dir))
+    reused: list[str] = []  # stages a re-run took from the previous attempt
+
+    def stage(task, *args, **kwargs):
+        state = task(*args, return_state=True, **kwargs)
+        if state.name == "Cached":
+            reused.append(task.name if "stage" not in kwargs else f"{task.name}-{kwargs['stage']}")
+        return state.result()
+
+    counts = stage(reference_task, landed["path"], str(run_dir))
     seconds["standardize_reference"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
@@ -225,6 +259,8 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     futures = [standardize_task.submit(step, part, landed["path"], str(run_dir), cutoff) for step, part in partitions]
     for done, future in enumerate(as_completed(futures), start=1):
         counts.extend(future.result())
+        if future.state.name == "Cached":
+            reused.append("standardize")
         logger.info("standardized %d/%d partitions", done, len(futures))
     seconds["standardize"] = round(time.perf_counter() - t, 2)
 
@@ -245,25 +281,26 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
 
     t = time.perf_counter()
     rows = {name: r["dibaca"] for name, r in rekonsiliasi.items()}
-    mutu.append(("baku", quality_task("baku", str(run_dir), landed["path"], cutoff, rows, _previous_rows(settings))))
+    mutu.append(("baku", stage(quality_task, str(run_dir), landed["path"], cutoff, rows,
+                                     _previous_rows(settings), stage="baku")))
     seconds["validate_standardized"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
     t = time.perf_counter()
-    manifest["padan"] = padan = match_task(str(run_dir))
+    manifest["padan"] = padan = stage(match_task, str(run_dir))
     seconds["match"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
-    manifest["satukan"] = satu = unify_task(str(run_dir), cutoff)
+    manifest["satukan"] = satu = stage(unify_task, str(run_dir), cutoff)
     seconds["unify"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
-    mutu.append(("terpadu", quality_task("terpadu", str(run_dir))))
+    mutu.append(("terpadu", stage(quality_task, str(run_dir), stage="terpadu")))
     seconds["validate_unified"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
     t = time.perf_counter()
-    manifest["peringkat"] = rank_task(str(run_dir), cutoff, model_pmt)
+    manifest["peringkat"] = stage(rank_task, str(run_dir), cutoff, model_pmt)
     seconds["rank"] = round(time.perf_counter() - t, 2)
 
     manifest["seimbang"] = all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"] and satu["seimbang"]
@@ -273,15 +310,16 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
         raise RuntimeError(f"row counts do not reconcile, see {path}; nothing was published")
 
     t = time.perf_counter()
-    mutu.append(("terbit", quality_task("terbit", str(run_dir), manifest=manifest)))
+    mutu.append(("terbit", stage(quality_task, str(run_dir), manifest=manifest, stage="terbit")))
     seconds["validate_snapshot"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
-    manifest["isi"] = content_task(str(run_dir))
+    manifest["isi"] = stage(content_task, str(run_dir))
+    manifest["dipakai_ulang"] = sorted(set(reused))
     manifest["finished"] = _now()
     path = write_manifest(run_dir, manifest)
     t = time.perf_counter()
-    manifest["terbit"] = publish_task(str(run_dir), manifest["mutu"]["status"])
+    manifest["terbit"] = publish_task(str(run_dir), manifest["mutu"]["status"], republish)
     seconds["publish"] = round(time.perf_counter() - t, 2)
     path = write_manifest(run_dir, manifest)
     _report(run_dir, manifest)
@@ -289,7 +327,7 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     return str(path)
 
 
-@task(name="content")
+@task(name="content", **STAGE)
 def content_task(run_dir: str) -> dict:
     """Rows and an order-independent hash per table to publish: a re-run is checked by it."""
     from warehouse.publish import content

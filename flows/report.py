@@ -86,7 +86,7 @@ def markdown(report: dict) -> str:
         total = sum(counts.values())
         lines.append(f"| {prov} | " + " | ".join(f"{100 * counts.get(m, 0) / total:.1f}" for m in methods) + " |")
     lines += ["", "## Decile distribution", "", "| desil | families | persons |", "|---|---|---|"]
-    lines += [f"| {d} | {f:,} | {p:,} |" for d, f, p in report["desil"]]
+    lines += [f"| {d if d is not None else 'none'} | {f:,} | {p:,} |" for d, f, p in report["desil"]]
     return "\n".join(lines)
 
 
@@ -112,9 +112,10 @@ def plots(report: dict) -> list[tuple[str, str]]:
     import matplotlib.pyplot as plt
 
     out = []
-    if report["desil"]:
+    ranked = [(d, p) for d, _, p in report["desil"] if d is not None]  # a failed run may leave some out
+    if ranked:
         fig, ax = plt.subplots(figsize=(6, 3))
-        ax.bar([d for d, _, _ in report["desil"]], [p for _, _, p in report["desil"]], color="#3b6ea5")
+        ax.bar([d for d, _ in ranked], [p for _, p in ranked], color="#3b6ea5")
         ax.set_xlabel("desil_nasional")
         ax.set_ylabel("persons")
         ax.set_xticks(range(1, 11))

@@ -1,0 +1,64 @@
+"""The `backfill` flow: refresh every delivery in a range of cut-off dates, oldest first,
+each as a child flow run; deliveries already published are skipped unless forced.
+
+A delivery is a folder `<root>/<YYYY-MM-DD>/` (SOURCES.md). Oldest first, so that each
+month's raw-count check compares with the month before, and so that "current" ends on the
+newest. A month that fails does not stop the others; the flow fails at the end, naming it.
+
+    python -m flows.backfill ROOT 2026-01-01 2026-12-31
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+import flows  # noqa: F401  (PREFECT_HOME before Prefect)
+from prefect import flow, get_run_logger
+
+from dtsen.settings import get_settings
+from flows.refresh import refresh
+
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def deliveries(root: Path, start: dt.date, end: dt.date) -> list[Path]:
+    """The delivery folders under `root` with a cut-off in [start, end], oldest first."""
+    found = [p for p in Path(root).iterdir() if p.is_dir() and DATE.match(p.name)]
+    return sorted((p for p in found if start <= dt.date.fromisoformat(p.name) <= end), key=lambda p: p.name)
+
+
+def published_cutoffs() -> set[dt.date]:
+    from warehouse import open_catalog, snapshots
+
+    return {s.cutoff for s in snapshots(open_catalog(get_settings()))}
+
+
+@flow(name="backfill")
+def backfill(root: str, start: str, end: str, force: bool = False) -> dict[str, str]:
+    """Refresh each delivery with a cut-off in [start, end] (ISO dates), oldest first.
+    Returns, per cut-off: the manifest path, `dilewati` (already published) or the error."""
+    logger = get_run_logger()
+    done = published_cutoffs()
+    outcome: dict[str, str] = {}
+    for delivery in deliveries(Path(root), dt.date.fromisoformat(start), dt.date.fromisoformat(end)):
+        cutoff = dt.date.fromisoformat(delivery.name)
+        if cutoff in done and not force:
+            outcome[delivery.name] = "dilewati"
+            logger.info("%s: already published, skipped (force=True publishes it again)", delivery.name)
+            continue
+        try:
+            outcome[delivery.name] = refresh(str(delivery), republish=force)
+        except Exception as e:  # noqa: BLE001  one month's failure must not hide the others
+            outcome[delivery.name] = f"gagal: {type(e).__name__}: {e}"
+            logger.error("%s failed: %s", delivery.name, e)
+    failed = [k for k, v in outcome.items() if v.startswith("gagal")]
+    if failed:
+        raise RuntimeError(f"backfill: {len(failed)} of {len(outcome)} deliveries failed: {', '.join(failed)}")
+    return outcome
+
+
+if __name__ == "__main__":
+    print(backfill(*sys.argv[1:4]))

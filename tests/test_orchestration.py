@@ -1,0 +1,81 @@
+"""Operating the refresh: resume after a kill, backfills in order, skipping what is published."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.delivery_kecil import write_delivery
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def refresh_process(delivery: Path, home: Path) -> subprocess.Popen:
+    env = os.environ | {"DTSEN_HOME": str(home), "PREFECT_HOME": str(home / "prefect")}
+    env.pop("PREFECT_API_URL", None)  # its own temporary server, not the test harness's
+    return subprocess.Popen([sys.executable, "-m", "flows.refresh", str(delivery)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def manifest_of(home: Path) -> dict:
+    return json.loads(next((home / "runs").glob("*/manifest.json")).read_text())
+
+
+def test_a_run_killed_mid_way_resumes_and_publishes_the_same_content(tmp_path):
+    delivery = write_delivery(tmp_path / "deliveries")
+    whole = refresh_process(delivery, tmp_path / "whole")
+    assert whole.wait(timeout=300) == 0, whole.stdout.read()[-3000:]
+
+    home = tmp_path / "killed"
+    first = refresh_process(delivery, home)
+    matched = None
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and first.poll() is None:
+        matched = next(home.glob("runs/*/matched/tautan_sumber.parquet"), None)
+        if matched:
+            break
+        time.sleep(0.2)
+    assert matched, "the run never reached matching"
+    os.killpg(first.pid, signal.SIGKILL)  # the flow and its temporary Prefect server
+    first.wait()
+    assert not list(home.glob("runs/*/manifest.json")) or "terbit" not in manifest_of(home)
+
+    again = refresh_process(delivery, home)
+    assert again.wait(timeout=300) == 0, again.stdout.read()[-3000:]
+    resumed, uninterrupted = manifest_of(home), manifest_of(tmp_path / "whole")
+    assert {"standardize", "match"} <= set(resumed["dipakai_ulang"])
+    assert uninterrupted["dipakai_ulang"] == []
+    assert resumed["isi"] == uninterrupted["isi"]
+    assert resumed["terbit"]["baru"] is True
+
+
+def test_backfill_runs_oldest_first_and_skips_what_is_published(tmp_path, dtsen_home):
+    from flows.backfill import backfill
+    from flows.refresh import refresh
+    from warehouse import current, open_catalog, snapshots
+
+    root = tmp_path / "deliveries"
+    for cutoff in ("2025-06-17", "2025-07-17", "2025-08-17", "2025-09-17"):
+        write_delivery(root, cutoff=dt.date.fromisoformat(cutoff))
+    refresh(str(root / "2025-07-17"))  # published before the backfill
+    before = {s.tag for s in snapshots(open_catalog())}
+
+    outcome = backfill(str(root), "2025-06-01", "2025-08-31")
+    assert list(outcome) == ["2025-06-17", "2025-07-17", "2025-08-17"]  # oldest first, in range only
+    assert outcome["2025-07-17"] == "dilewati"
+    new = [s for s in snapshots(open_catalog()) if s.tag not in before]
+    assert [s.tag for s in sorted(new, key=lambda s: s.diterbitkan)] == ["2025-06-17", "2025-08-17"]
+    assert current(open_catalog()).cutoff >= dt.date(2025, 8, 17)  # a backfill never moves it back
+
+    forced = backfill(str(root), "2025-07-01", "2025-07-31", force=True)
+    assert forced["2025-07-17"].endswith("manifest.json")
+    assert [s.tag for s in snapshots(open_catalog())].count("2025-07-17-r2") == 1
