@@ -25,7 +25,11 @@ class Settings(BaseSettings):
     catalog_name: str = Field(default="dtsen", description="catalog name (several can share one database)")
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
     pengguna: str | None = Field(default=None, description="who reads, in the audit log; None: the login name")
-    stage_timeout_seconds: int = Field(default=4 * 3600, description="a stage task running longer fails")
+    run_timeout_seconds: int = Field(default=8 * 3600, description="a refresh running longer fails")
+    task_runner: str = Field(default="thread", description="thread, or dask (prefect-dask) to run partitions on Dask")
+    dask_address: str | None = Field(default=None, description="scheduler of a running Dask cluster (tcp://host:8786); "
+                                     "None: a local cluster of `dask_workers` processes")
+    dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
 
     def memory_per_partition(self) -> str:

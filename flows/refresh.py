@@ -58,9 +58,10 @@ def stage_key(context, parameters: dict) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-# One stage: reused on a re-run (resume), bounded in time. Results are small dicts of counts.
-STAGE = {"cache_key_fn": stage_key, "persist_result": True, "cache_expiration": dt.timedelta(days=31),
-         "timeout_seconds": get_settings().stage_timeout_seconds}
+# One stage: reused on a re-run (resume). Results are small dicts of counts. Time is bounded
+# for the whole run (the flow's timeout): a timeout on a task in a worker thread cannot
+# interrupt it, and Prefect says so on every task.
+STAGE = {"cache_key_fn": stage_key, "persist_result": True, "cache_expiration": dt.timedelta(days=31)}
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -216,7 +217,23 @@ def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str
     return pulled, sorted({s.extract for s in sources})
 
 
-@flow(name="refresh", task_runner=ThreadPoolTaskRunner(max_workers=get_settings().partition_workers))
+def task_runner(settings: Settings):
+    """Where the partition tasks run: threads here, or Dask (a local cluster of processes,
+    or the cluster at DTSEN_DASK_ADDRESS). Tasks pass paths, so any worker that sees the
+    same file system can take a partition."""
+    if settings.task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if settings.dask_address:
+            return DaskTaskRunner(address=settings.dask_address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.dask_workers, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})
+    if settings.task_runner != "thread":
+        raise ValueError(f"DTSEN_TASK_RUNNER={settings.task_runner!r}: use thread or dask")
+    return ThreadPoolTaskRunner(max_workers=settings.partition_workers)
+
+
+@flow(name="refresh", task_runner=task_runner(get_settings()), timeout_seconds=get_settings().run_timeout_seconds)
 def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None,
             republish: bool = False) -> str:
     """Land, standardize, match, unify, rank, validate and publish one delivery; return the

@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def refresh_process(delivery: Path, home: Path) -> subprocess.Popen:
-    env = os.environ | {"DTSEN_HOME": str(home), "PREFECT_HOME": str(home / "prefect")}
+def refresh_process(delivery: Path, home: Path, **settings: str) -> subprocess.Popen:
+    env = os.environ | {"DTSEN_HOME": str(home), "PREFECT_HOME": str(home / "prefect")} | settings
     env.pop("PREFECT_API_URL", None)  # its own temporary server, not the test harness's
     return subprocess.Popen([sys.executable, "-m", "flows.refresh", str(delivery)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -30,10 +30,18 @@ def manifest_of(home: Path) -> dict:
     return json.loads(next((home / "runs").glob("*/manifest.json")).read_text())
 
 
-def test_a_run_killed_mid_way_resumes_and_publishes_the_same_content(tmp_path):
-    delivery = write_delivery(tmp_path / "deliveries")
-    whole = refresh_process(delivery, tmp_path / "whole")
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> tuple[Path, dict]:
+    """The small delivery refreshed once, start to end, on threads: what others must equal."""
+    root = tmp_path_factory.mktemp("whole")
+    delivery = write_delivery(root / "deliveries")
+    whole = refresh_process(delivery, root / "home")
     assert whole.wait(timeout=300) == 0, whole.stdout.read()[-3000:]
+    return delivery, manifest_of(root / "home")
+
+
+def test_a_run_killed_mid_way_resumes_and_publishes_the_same_content(tmp_path, uninterrupted):
+    delivery, whole = uninterrupted
 
     home = tmp_path / "killed"
     first = refresh_process(delivery, home)
@@ -51,11 +59,24 @@ def test_a_run_killed_mid_way_resumes_and_publishes_the_same_content(tmp_path):
 
     again = refresh_process(delivery, home)
     assert again.wait(timeout=300) == 0, again.stdout.read()[-3000:]
-    resumed, uninterrupted = manifest_of(home), manifest_of(tmp_path / "whole")
+    resumed = manifest_of(home)
     assert {"standardize", "match"} <= set(resumed["dipakai_ulang"])
-    assert uninterrupted["dipakai_ulang"] == []
-    assert resumed["isi"] == uninterrupted["isi"]
+    assert whole["dipakai_ulang"] == []
+    assert resumed["isi"] == whole["isi"]
     assert resumed["terbit"]["baru"] is True
+
+
+def test_the_same_flow_on_a_dask_cluster_publishes_the_same_content(tmp_path, uninterrupted):
+    """The partitions on a local Dask cluster of two worker processes (prefect-dask)."""
+    delivery, whole = uninterrupted
+    home = tmp_path / "dask"
+    run = refresh_process(delivery, home, DTSEN_TASK_RUNNER="dask", DTSEN_DASK_WORKERS="2")
+    output = run.communicate(timeout=300)[0]
+    assert run.returncode == 0, output[-3000:]
+    assert "LocalCluster" in output and "standardize-dtks" in output
+    on_dask = manifest_of(home)
+    assert on_dask["isi"] == whole["isi"]
+    assert on_dask["dipakai_ulang"] == []
 
 
 def test_backfill_runs_oldest_first_and_skips_what_is_published(tmp_path, dtsen_home):
