@@ -60,5 +60,19 @@ def backfill(root: str, start: str, end: str, force: bool = False) -> dict[str, 
     return outcome
 
 
+@flow(name="monthly-refresh")
+def monthly_refresh(root: str) -> str:
+    """The scheduled run: refresh the newest delivery under `root` not yet published (the
+    month's, landed on the 17th). Returns its manifest path, or says there is nothing new."""
+    logger = get_run_logger()
+    done = published_cutoffs()
+    waiting = [d for d in deliveries(Path(root), dt.date.min, dt.date.max)
+               if dt.date.fromisoformat(d.name) not in done]
+    if not waiting:
+        logger.info("no new delivery under %s: every cut-off there is published", root)
+        return "tidak ada kiriman baru"
+    return refresh(str(waiting[-1]))
+
+
 if __name__ == "__main__":
     print(backfill(*sys.argv[1:4]))

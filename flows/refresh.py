@@ -198,9 +198,14 @@ def quality_task(run_dir: str, landed_dir: str | None = None, cutoff: dt.date | 
 @task(name="publish")
 def publish_task(run_dir: str, quality: str, republish: bool = False) -> dict:
     """One atomic publish of the run as a tagged snapshot (the same delivery only once)."""
+    from prefect.concurrency.sync import concurrency
+
     from warehouse import open_catalog, publish
 
-    done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality, force=republish)
+    # One publish at a time across every deployment (the global limit `dtsen-warehouse`,
+    # created on the server; without it, this does not wait).
+    with concurrency("dtsen-warehouse", occupy=1):
+        done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality, force=republish)
     return {"tag": done.snapshot.tag, "baru": done.created, "detik": round(done.seconds, 2),
             "jumlah_baris": done.snapshot.jumlah_baris}
 
