@@ -76,6 +76,25 @@ def refresh(
 
 
 @app.command()
+def backfill(
+    root: Annotated[Path, typer.Option(help="folder holding the deliveries <root>/<YYYY-MM-DD>/")],
+    start: Annotated[str, typer.Option(help="first cut-off date, YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="last cut-off date, YYYY-MM-DD")],
+    force: Annotated[bool, typer.Option(help="refresh and publish again cut-offs already published")] = False,
+) -> None:
+    """Refresh every delivery with a cut-off from START to END (inclusive), oldest first, one child run each."""
+    from flows.backfill import backfill as backfill_flow
+
+    try:
+        outcome = backfill_flow(str(root), start, end, force)
+    except RuntimeError as e:
+        err.print(f"[bold red]backfill:[/] {e}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    for cutoff, result in outcome.items():
+        console.print(f"{cutoff}: {'already published, skipped' if result == 'dilewati' else result}", soft_wrap=True)
+
+
+@app.command()
 def akurasi(
     run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
     truth: Annotated[Path, typer.Option(help="the synthetic delivery's truth/ folder")],
