@@ -346,6 +346,8 @@ def status(
     if result.terdaftar:
         console.print(f"{mask_nik(nik)}: listed in snapshot {result.snapshot}, family {mask_nik(result.no_kk)}, "
                       f"desil_nasional {result.desil_nasional}, village {result.kode_desa}; listed since {result.sejak}")
+        for id_usulan, jenis, tanggal, state, outcome, alasan in result.usulan:
+            console.print(f"  {jenis}{' ' + alasan if alasan else ''} {id_usulan} of {tanggal}: {state}, {outcome}")
     else:
         reasons = ", ".join(f"{alasan} ({sumber})" for sumber, alasan in result.alasan)
         console.print(f"{mask_nik(nik)}: not listed in snapshot {result.snapshot}"

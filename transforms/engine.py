@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -34,7 +35,7 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None
 
 def run_statement(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None = None) -> None:
     """One statement, given the parameters it names (DuckDB refuses unused ones)."""
-    used = {k: v for k, v in (params or {}).items() if f"${k}" in statement}
+    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)}  # $usulan is not $usulan_anggota
     con.execute(statement, used or None)
 
 

@@ -33,6 +33,7 @@ TOKEN = {
     "tautan_sumber": ("nik", "id_sumber"),
     "verifikasi": ("id_sumber",),
     "karantina": ("id_sumber",),
+    "usulan": ("no_kk",),
 }
 DROP = {
     "individu": ("nama", "tgl_lahir"),

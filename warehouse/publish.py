@@ -60,6 +60,8 @@ def sources(run_dir: Path) -> dict[str, str]:
         "tautan_sumber": f"SELECT * FROM {parquet('matched/tautan_sumber.parquet')}",
         "verifikasi": f"SELECT * FROM {parquet('unified/verifikasi.parquet')}",
         "karantina": karantina,
+        # Every proposal, correction and objection with its outcome (pending and rejected too).
+        "usulan": f"SELECT * FROM {parquet('unified/usulan.parquet')}",
     }
 
 

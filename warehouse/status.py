@@ -1,5 +1,6 @@
 """`dtsen status NIK`: the Cek Bansos question. Is this person listed, in which family and
-decile, since which snapshot, and why not when not (e.g. the registry records a death)."""
+decile, since which snapshot, and why not when not (e.g. the registry records a death); and
+the family's proposals and objections, pending or decided."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class Status:
     kode_desa: str | None = None
     sejak: str | None = None  # the first snapshot of the unbroken run of listings up to this one
     alasan: list[tuple[str, str]] = field(default_factory=list)  # (source, reason) of unlisted records
+    # the family's proposals and objections: (id, kind, date, status, outcome, reason)
+    usulan: list[tuple] = field(default_factory=list)
 
 
 def _listing(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -> tuple | None:
@@ -46,4 +49,8 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
             break
         since = s.tag
     no_kk, desil, desa = found
-    return Status(snapshot.tag, True, no_kk=no_kk, desil_nasional=desil, kode_desa=desa, sejak=since)
+    con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["usulan"])
+    proposals = con.execute("SELECT id_usulan, jenis, tanggal, status, hasil, alasan FROM usulan WHERE no_kk = $kk "
+                            "ORDER BY tanggal, id_usulan", {"kk": no_kk}).fetchall()
+    return Status(snapshot.tag, True, no_kk=no_kk, desil_nasional=desil, kode_desa=desa, sejak=since,
+                  usulan=proposals)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from transforms import unify
+from transforms.standardize import RunPaths
 from transforms.unify import survivorship
 
 KK_A, KK_B, KK_C = "3201050202100001", "3201050202200002", "3201050303300003"
@@ -27,25 +27,6 @@ REGISTRY = [
 ]
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    c.execute("CREATE TABLE penduduk (nik VARCHAR, no_kk VARCHAR, nama VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
-              "stat_hbkel INT, kode_desa VARCHAR, kode_prov VARCHAR, hidup BOOLEAN)")
-    c.executemany(f"INSERT INTO penduduk VALUES (?, ?, 'X', DATE '1970-01-01', 1, ?, '{DESA}', '32', ?)", REGISTRY)
-    c.execute("CREATE TABLE tautan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, metode_padan VARCHAR)")
-    c.execute("CREATE TABLE anggota_sumber (sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, "
-              "hubungan INT, kode_desa VARCHAR, kode_prov VARCHAR)")
-    fields = [f for g in survivorship.load() for f in g.fields]
-    types = {f: "BOOLEAN" if f in BOOLEAN_FIELDS else "DOUBLE" if f == "r302" else "INTEGER" for f in fields}
-    c.execute("CREATE TABLE keluarga_sumber (sumber VARCHAR, id_keluarga_sumber VARCHAR, no_kk VARCHAR, "
-              "kode_desa VARCHAR, kode_prov VARCHAR, tanggal_data DATE, "
-              + ", ".join(f"{f} {t}" for f, t in types.items()) + ")")
-    c.execute("CREATE TABLE verifikasi_padan (sumber VARCHAR, id_sumber VARCHAR, kode_desa VARCHAR, "
-              "kode_prov VARCHAR, alasan VARCHAR, nik_cacat VARCHAR)")
-    return c
-
-
 def person(con, sumber, id_sumber, household, hubungan, nik):
     con.execute(f"INSERT INTO anggota_sumber VALUES (?, ?, ?, ?, '{DESA}', '32')", [sumber, id_sumber, household, hubungan])
     con.execute("INSERT INTO tautan VALUES (?, ?, ?, ?)",
@@ -61,11 +42,32 @@ def household(con, sumber, id_keluarga, tanggal, **fields):
     con.execute(f"INSERT INTO keluarga_sumber ({cols}) VALUES ({marks})", [sumber, id_keluarga, tanggal, *fields.values()])
 
 
-def run(con, tmp_path) -> None:
+USULAN_COLUMNS = ("id_sumber VARCHAR, kanal VARCHAR, jenis VARCHAR, tanggal DATE, status VARCHAR, no_kk VARCHAR, "
+                  "kode_desa VARCHAR, kode_prov VARCHAR, alasan VARCHAR, perubahan VARCHAR, keluarga VARCHAR")
+ANGGOTA_USULAN_COLUMNS = ("sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, hubungan INT, "
+                          "kode_desa VARCHAR, kode_prov VARCHAR")
+
+
+def write_proposals(con, tmp_path, proposals: list[tuple] = (), members: list[tuple] = ()) -> RunPaths:
+    """The standardized proposals feed (`usulan`, `usulan_anggota`) of a hand-made run."""
+    paths = RunPaths(tmp_path)
+    for table, columns, rows in (("usulan", USULAN_COLUMNS, proposals), ("usulan_anggota", ANGGOTA_USULAN_COLUMNS, members)):
+        out = paths.standardized(table)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE t_{table} ({columns})")
+        if rows:
+            con.executemany(f"INSERT INTO t_{table} VALUES ({', '.join('?' * len(rows[0]))})", list(rows))
+        con.execute(f"COPY t_{table} TO '{out}' (FORMAT parquet)")
+    return paths
+
+
+def run(con, tmp_path, proposals: list[tuple] = (), members: list[tuple] = ()) -> None:
+    unify.take_proposals(con, write_proposals(con, tmp_path, proposals, members))
     unify.link_households(con)
     unify.list_members(con)
     unify.choose_attributes(con)
     unify.assemble_families(con)
+    unify.apply_proposals(con)
     verifikasi = tmp_path / "verifikasi_padan.parquet"
     con.execute(f"COPY verifikasi_padan TO '{verifikasi}'")
     unify.record_outcomes(con, verifikasi)

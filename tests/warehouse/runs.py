@@ -49,6 +49,14 @@ def write_run(root: Path, cutoff: str, fingerprint: str, families: list[dict],
     pq.write_table(pa.Table.from_pylist([
         {"sumber": "DTKS", "berkas": "dtks/dtks_32.csv", "baris": 7 + i, "id_sumber": f"Q{i}", "aturan": "NIK_FORMAT",
          "kolom": "NIK", "nilai": "320101**********"} for i in range(quarantined)]), run / "karantina" / "dtks" / "32.parquet")
+    usulan = [{"id_usulan": f"U{i}", "kanal": "APLIKASI", "jenis": jenis, "tanggal": dt.date(2026, 10, i + 1),
+               "status": status, "no_kk": f["no_kk"], "kode_desa": f["no_kk"][:6] + "2001", "kode_prov": f["no_kk"][:2],
+               "alasan": alasan, "hasil": hasil, "keterangan": "TIDAK_LAYAK_SASARAN" if alasan else None,
+               "bertentangan": False}
+              for i, (f, jenis, status, alasan, hasil) in enumerate(
+                  [(families[0], "PERBAIKAN", "DIAJUKAN", None, "MENUNGGU"),
+                   (families[0], "SANGGAHAN", "TERVERIFIKASI_DINSOS", "MAMPU", "DITERAPKAN")][:len(families)])]
+    pq.write_table(pa.Table.from_pylist(usulan), run / "unified" / "usulan.parquet")
     (run / "manifest.json").write_text(json.dumps({
         "run_id": run.name, "cutoff": cutoff, "landed": {"fingerprint": fingerprint}, "code_version": "test"}))
     return run

@@ -136,6 +136,8 @@ def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two
     listed = status(catalog, now, N[1], settings)
     assert listed.terdaftar and listed.no_kk == KK1 and listed.desil_nasional == 2
     assert listed.sejak == "2026-10-17"  # listed in both snapshots
+    assert [(u[1], u[3], u[4]) for u in listed.usulan] == [("PERBAIKAN", "DIAJUKAN", "MENUNGGU"),
+                                                           ("SANGGAHAN", "TERVERIFIKASI_DINSOS", "DITERAPKAN")]
     newcomer = status(catalog, now, N[12], settings)
     assert newcomer.terdaftar and newcomer.sejak == "2026-11-17"
     unlisted = status(catalog, now, "3201010101999999", settings)
@@ -151,7 +153,7 @@ def test_the_analyst_view_holds_no_nik_kk_name_or_birth_date(catalog, settings, 
     publish(catalog, b)
     con = open_snapshot(catalog, resolve(catalog), Akses.analis, settings)
     personal = {*N.values(), KK1, KK2, KK3, KK4}
-    for table in ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina"):
+    for table in ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina", "usulan"):
         columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
         assert not {"nik", "no_kk", "nama", "tgl_lahir", "nik_kepala_keluarga", "nik_cacat"} & set(columns), table
         text = json.dumps(con.execute(f"SELECT * FROM {table}").fetchall(), default=str)

@@ -11,6 +11,7 @@ household gets an outcome, so the counts reconcile.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,8 @@ from transforms.standardize import RunPaths
 from transforms.unify import survivorship
 
 SQL = Path(__file__).parent / "sql"
-TABLES = ("keluarga", "individu", "verifikasi", "hasil_rumah_tangga")
+TABLES = ("keluarga", "individu", "verifikasi", "hasil_rumah_tangga", "usulan")
+SOURCE_TABLE = {"usulan": "hasil_usulan"}  # a written table built under another name
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> None:
@@ -37,6 +39,22 @@ def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date
         "regsosek_keluarga": str(paths.standardized("regsosek_keluarga")),
         "p3ke_keluarga": str(paths.standardized("p3ke_keluarga")),
     })
+
+
+def take_proposals(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> str:
+    """`usulan_berlaku`: the verified proposals that count (conflicts resolved by date); a
+    new family's proposal joins the source households and members."""
+    run_sql_file(con, SQL / "usulan.sql", {"usulan": str(paths.standardized("usulan")),
+                                          "usulan_anggota": str(paths.standardized("usulan_anggota"))})
+    fields = [c[0] for c in con.execute("DESCRIBE keluarga_sumber").fetchall() if re.fullmatch(r"r\d{3}[a-z]?", c[0])]
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga_sumber)").fetchall())
+    housing = ", ".join(f"TRY_CAST(json_extract(keluarga, '$.{f}') AS {types[f]}) AS {f}" for f in fields)
+    con.execute(f"""
+        INSERT INTO keluarga_sumber BY NAME
+        SELECT 'USULAN' AS sumber, id_usulan AS id_keluarga_sumber, no_kk, kode_desa, kode_prov,
+            tanggal AS tanggal_data, {housing}
+        FROM usulan_berlaku WHERE jenis = 'USUL_BARU'""")
+    return "usulan_berlaku"
 
 
 def link_households(con: duckdb.DuckDBPyConnection) -> str:
@@ -78,6 +96,42 @@ def assemble_families(con: duckdb.DuckDBPyConnection, config: Path = survivorshi
     return "keluarga"
 
 
+def apply_proposals(con: duckdb.DuckDBPyConnection, config: Path = survivorship.CONFIG) -> str:
+    """`hasil_usulan`: every entry's outcome (objections checked against the registry). A
+    verified correction overrides its family's fields (lineage `USULAN`); a verified `MAMPU`
+    objection marks the family not eligible for targeting, its rank kept visible."""
+    run_sql_file(con, SQL / "usulan_hasil.sql")
+    fields = [f for g in survivorship.load(config) for f in g.fields]
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga)").fetchall())
+    changed = ", ".join(f"TRY_CAST(json_extract(u.perubahan, '$.{f}') AS {types[f]}) AS {f}" for f in fields)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE perbaikan AS
+        SELECT u.no_kk, {changed} FROM usulan_berlaku u
+        JOIN hasil_usulan h USING (id_usulan) WHERE h.hasil = 'DITERAPKAN' AND u.jenis = 'PERBAIKAN'""")
+    values = ", ".join(f"coalesce(p.{f}, k.{f}) AS {f}" for f in fields)
+    # Decided again over its own result (a re-run), the family is rebuilt, not extended.
+    flags = [c for c in ("layak_sasaran", "status_sanggahan") if c in types]
+    exclude = f"EXCLUDE ({', '.join(flags)}) " if flags else ""
+    lineage = "struct_pack(" + ", ".join(
+        f"{f} := CASE WHEN p.{f} IS NOT NULL THEN 'USULAN' ELSE k.asal_bidang.{f} END" for f in fields) + ")"
+    con.execute(f"""
+        CREATE OR REPLACE TABLE keluarga AS
+        WITH sanggahan AS (
+            SELECT no_kk, bool_or(alasan = 'MAMPU' AND hasil = 'DITERAPKAN') AS mampu,
+                string_agg(alasan || ':' || hasil, ', ' ORDER BY tanggal, id_usulan) AS status_sanggahan
+            FROM hasil_usulan WHERE jenis = 'SANGGAHAN' AND hasil <> 'DITOLAK' GROUP BY no_kk
+        )
+        SELECT k.* {exclude}REPLACE ({values}, {lineage} AS asal_bidang,
+                CASE WHEN p.no_kk IS NULL THEN k.sumber ELSE list_sort(list_distinct(list_append(k.sumber, 'USULAN')))
+                END AS sumber),
+            NOT coalesce(s.mampu, false) AS layak_sasaran,
+            s.status_sanggahan
+        FROM keluarga k
+        LEFT JOIN perbaikan p USING (no_kk)
+        LEFT JOIN sanggahan s USING (no_kk)""")
+    return "hasil_usulan"
+
+
 def record_outcomes(con: duckdb.DuckDBPyConnection, verifikasi_padan: Path) -> str:
     """`hasil_catatan` for every person record, and the unified `verifikasi` list (the
     records matching could not link, from `verifikasi_padan`, and what unification adds)."""
@@ -88,10 +142,12 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, verifikasi_padan: Path) -> s
 def unify(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> dict:
     """All steps, outputs written under the run's `unified/`; returns the counts."""
     load_inputs(con, paths, cutoff)
+    take_proposals(con, paths)
     link_households(con)
     list_members(con)
     choose_attributes(con)
     assemble_families(con)
+    apply_proposals(con)
     record_outcomes(con, paths.run_dir / "matched" / "verifikasi.parquet")
     write(con, paths)
     return counts(con)
@@ -102,6 +158,7 @@ ORDER = {
     "individu": "kode_prov, no_kk, nik",
     "verifikasi": "kode_prov, tingkat, sumber, id_sumber",
     "hasil_rumah_tangga": "kode_prov, sumber, id_keluarga_sumber",
+    "usulan": "kode_prov, tanggal, id_usulan",
 }
 
 
@@ -110,7 +167,7 @@ def write(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> dict[str, Path]:
     written = {}
     for table in TABLES:
         written[table] = out / f"{table}.parquet"
-        copy_atomic(con, f"SELECT * FROM {table} ORDER BY {ORDER[table]}", written[table])
+        copy_atomic(con, f"SELECT * FROM {SOURCE_TABLE.get(table, table)} ORDER BY {ORDER[table]}", written[table])
     return written
 
 
@@ -134,6 +191,10 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict:
         "catatan_per_hasil": per_record,
         "rumah_tangga_per_hasil": per_household,
         "verifikasi": one("SELECT count(*) FROM verifikasi"),
+        "usulan_per_hasil": {f"{j}:{h}": n for j, h, n in con.execute(
+            "SELECT jenis, hasil, count(*) FROM hasil_usulan GROUP BY ALL ORDER BY ALL").fetchall()},
+        "usulan_bertentangan": one("SELECT count(*) FROM hasil_usulan WHERE bertentangan"),
         "seimbang": sum(per_record.values()) == records
-        and sum(n for h in per_household.values() for n in h.values()) == households,
+        and sum(n for h in per_household.values() for n in h.values()) == households
+        and one("SELECT count(*) FROM hasil_usulan WHERE hasil IS NOT NULL") == one("SELECT count(*) FROM usulan"),
     }

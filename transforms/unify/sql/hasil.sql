@@ -4,13 +4,16 @@ SELECT t.sumber, t.id_sumber,
     CASE
         WHEN t.nik IS NULL THEN 'TIDAK_PADAN'                   -- in verification since matching
         WHEN NOT p.hidup THEN 'MENINGGAL'                       -- the person has died: to verification
-        WHEN a.id_sumber IS NULL THEN 'MENUNGGU_USULAN'         -- a proposal's member: the proposals stage decides
+        WHEN a.id_sumber IS NULL AND u.status IN ('DIAJUKAN', 'DISETUJUI_DESA')
+            THEN 'MENUNGGU_USULAN'                              -- a pending proposal's member
+        WHEN a.id_sumber IS NULL THEN 'USULAN_TIDAK_DITERAPKAN' -- of a rejected or superseded proposal
         WHEN p.no_kk IS NULL THEN 'TANPA_KK'                    -- alive but on no family card: to verification
         ELSE 'DITERBITKAN'                                      -- a member of a published family
     END AS hasil
 FROM tautan t
 LEFT JOIN penduduk p ON p.nik = t.nik
-LEFT JOIN anggota_sumber a ON a.sumber = t.sumber AND a.id_sumber = t.id_sumber;
+LEFT JOIN anggota_sumber a ON a.sumber = t.sumber AND a.id_sumber = t.id_sumber
+LEFT JOIN usulan u ON t.sumber = 'USULAN' AND u.id_usulan = split_part(t.id_sumber, ':', 1);
 
 -- Everything that needs a field check, person records and households alike, with the
 -- reason. Grain: one row per (tingkat, sumber, id_sumber).
@@ -25,4 +28,10 @@ WHERE h.hasil IN ('MENINGGAL', 'TANPA_KK')
 UNION ALL
 SELECT 'KELUARGA', sumber, id_keluarga_sumber, hasil, NULL, kode_desa, kode_prov
 FROM hasil_rumah_tangga
-WHERE hasil <> 'DIGABUNG';
+WHERE hasil <> 'DIGABUNG'
+UNION ALL
+-- Verified proposals that do not hold (a death the registry does not record, a duplicate
+-- that is not one, a KK not listed); a new family's proposal is checked at household level.
+SELECT 'USULAN', 'USULAN', id_usulan, keterangan, NULL, kode_desa, kode_prov
+FROM hasil_usulan
+WHERE hasil = 'VERIFIKASI' AND jenis <> 'USUL_BARU';
