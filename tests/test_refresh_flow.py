@@ -203,4 +203,4 @@ def test_the_run_report_has_no_personal_data(delivery, dtsen_home):
     assert "Quality: LULUS" in text and "Decile distribution" in text
     assert sum(p for _, _, p in content["desil"]) == manifest["satukan"]["individu"]
     assert not [v for v in personal_values() if v in text]
-    assert set(manifest["isi"]) == {"keluarga", "individu", "tautan_sumber", "verifikasi", "karantina"}
+    assert set(manifest["isi"]) == {"keluarga", "individu", "tautan_sumber", "verifikasi", "karantina", "usulan"}
