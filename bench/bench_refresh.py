@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--delivery", type=Path, required=True)
     ap.add_argument("--home", type=Path, default=None, help="DTSEN_HOME for the run (default: a temp folder)")
+    ap.add_argument("--record", type=Path, default=None, help="append the figures as one JSON line (bench_scale.py)")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="dtsen-bench-"))
     env = os.environ | {"DTSEN_HOME": str(home), "COLUMNS": "200"}
@@ -65,6 +67,13 @@ def main() -> None:
           + ", ".join(f"{k} {v:.1f} s" for k, v in manifest["seconds"].items()))
     print(f"- throughput: {read / stage:,.0f} rows/s over the stages")
     print(f"- reconciled: {manifest['seimbang']}")
+    if args.record:
+        persons = json.loads((args.delivery / "truth" / "metadata.json").read_text()).get("persons") \
+            if (args.delivery / "truth" / "metadata.json").exists() else None
+        with args.record.open("a") as f:
+            f.write(json.dumps({"persons": persons, "rows_read": read, "wall": round(wall, 1), "rss_mib": round(rss),
+                                "stages": manifest["seconds"], "run": str(manifest_path.parent),
+                                "date": time.strftime("%Y-%m-%d")}) + "\n")
     if args.home is None:
         shutil.rmtree(home, ignore_errors=True)
 
