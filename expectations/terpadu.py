@@ -24,7 +24,7 @@ def _buckets(con, table: str) -> int:
     return max(1, -(-rows // ROWS_PER_BATCH))
 
 
-def _load(con, run_dir: Path, stage: str) -> None:
+def _load(con, run_dir: Path, stage: str = "unified") -> None:
     con.execute(f"CREATE OR REPLACE VIEW v_individu AS SELECT * FROM read_parquet('{sql_path(run_dir / stage / 'individu.parquet')}')")
     con.execute(f"CREATE OR REPLACE VIEW v_keluarga AS SELECT * FROM read_parquet('{sql_path(run_dir / stage / 'keluarga.parquet')}')")
     registry = sorted((run_dir / "standardized" / "dukcapil_penduduk").glob("*.parquet"))
@@ -32,25 +32,27 @@ def _load(con, run_dir: Path, stage: str) -> None:
                 + ", ".join(repr(sql_path(f)) for f in registry) + "])")
 
 
-def persons(run_dir: Path, stage: str = "unified") -> Rangkaian:
+def _in_buckets(con, name: str, rows_sql: str, key: str, over: str):
+    """`rows_sql` (the joins) run once into a table ordered by the hash bucket of `key`;
+    then one batch per bucket (running the joins once per bucket cost 50 s at 10M)."""
+    n = _buckets(con, over)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE cek_{name} AS SELECT *, hash({key}) % $n AS ember "
+                f"FROM ({rows_sql}) ORDER BY ember", {"n": n})
+    for bucket in range(n):
+        yield from batches_from(con, f"{name}#{bucket}", f"SELECT * EXCLUDE (ember) FROM cek_{name} "
+                                "WHERE ember = $bucket", {"bucket": bucket})
+
+
+def persons(run_dir: Path) -> Rangkaian:
     def batches(con):
-        _load(con, run_dir, stage)
-        n = _buckets(con, "v_individu")
-        # The joins once, in bucket order; each bucket then reads its own rows (ten passes
-        # of the joins cost 50 s at 10M).
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE cek_individu AS
-            SELECT i.nik, i.no_kk, k.no_kk IS NOT NULL AS keluarga_ada, p.tgl_mati IS NOT NULL AS tercatat_meninggal,
-                hash(i.nik) % $n AS ember
+        _load(con, run_dir)
+        yield from _in_buckets(con, "individu", """
+            SELECT i.nik, i.no_kk, k.no_kk IS NOT NULL AS keluarga_ada, p.tgl_mati IS NOT NULL AS tercatat_meninggal
             FROM v_individu i
             LEFT JOIN (SELECT DISTINCT no_kk FROM v_keluarga) k USING (no_kk)
-            LEFT JOIN v_penduduk p USING (nik)
-            ORDER BY ember""", {"n": n})
-        for bucket in range(n):
-            yield from batches_from(con, f"individu#{bucket}", "SELECT * EXCLUDE (ember) FROM cek_individu "
-                                    "WHERE ember = $bucket", {"bucket": bucket})
+            LEFT JOIN v_penduduk p USING (nik)""", key="nik", over="v_individu")
 
-    return Rangkaian("terpadu.individu" if stage == "unified" else "terbit.individu", [
+    return Rangkaian("terpadu.individu", [
         gx.expectations.ExpectColumnValuesToBeUnique(column="nik", severity=CRITICAL,
                                                      meta={"aturan": "SATU_BARIS_PER_NIK"}),
         gx.expectations.ExpectColumnValuesToNotBeNull(column="no_kk", severity=CRITICAL,
@@ -62,25 +64,19 @@ def persons(run_dir: Path, stage: str = "unified") -> Rangkaian:
     ], batches, id_column="nik")
 
 
-def families(run_dir: Path, stage: str = "unified") -> Rangkaian:
+def families(run_dir: Path) -> Rangkaian:
     def batches(con):
-        _load(con, run_dir, stage)
-        n = _buckets(con, "v_keluarga")
-        con.execute("""
-            CREATE OR REPLACE TEMP TABLE cek_keluarga AS
+        _load(con, run_dir)
+        yield from _in_buckets(con, "keluarga", """
             WITH anggota AS (
                 SELECT i.no_kk, count(*) AS n, bool_or(i.nik = k.nik_kepala_keluarga) AS kepala_ada
                 FROM v_individu i JOIN v_keluarga k USING (no_kk) GROUP BY i.no_kk
             )
             SELECT k.no_kk, coalesce(a.kepala_ada, false) AS kepala_ada,
-                k.jumlah_anggota = coalesce(a.n, 0) AS jumlah_anggota_cocok, hash(k.no_kk) % $n AS ember
-            FROM v_keluarga k LEFT JOIN anggota a USING (no_kk)
-            ORDER BY ember""", {"n": n})
-        for bucket in range(n):
-            yield from batches_from(con, f"keluarga#{bucket}", "SELECT * EXCLUDE (ember) FROM cek_keluarga "
-                                    "WHERE ember = $bucket", {"bucket": bucket})
+                k.jumlah_anggota = coalesce(a.n, 0) AS jumlah_anggota_cocok
+            FROM v_keluarga k LEFT JOIN anggota a USING (no_kk)""", key="no_kk", over="v_keluarga")
 
-    return Rangkaian("terpadu.keluarga" if stage == "unified" else "terbit.keluarga", [
+    return Rangkaian("terpadu.keluarga", [
         gx.expectations.ExpectColumnValuesToBeUnique(column="no_kk", severity=CRITICAL,
                                                      meta={"aturan": "SATU_KELUARGA_PER_KK"}),
         gx.expectations.ExpectColumnValuesToBeInSet(column="kepala_ada", value_set=[True], severity=CRITICAL,
