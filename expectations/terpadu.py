@@ -24,9 +24,9 @@ def _buckets(con, table: str) -> int:
     return max(1, -(-rows // ROWS_PER_BATCH))
 
 
-def _load(con, run_dir: Path, stage: str = "unified") -> None:
-    con.execute(f"CREATE OR REPLACE VIEW v_individu AS SELECT * FROM read_parquet('{sql_path(run_dir / stage / 'individu.parquet')}')")
-    con.execute(f"CREATE OR REPLACE VIEW v_keluarga AS SELECT * FROM read_parquet('{sql_path(run_dir / stage / 'keluarga.parquet')}')")
+def _load(con, run_dir: Path) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW v_individu AS SELECT * FROM read_parquet('{sql_path(run_dir / 'unified' / 'individu.parquet')}')")
+    con.execute(f"CREATE OR REPLACE VIEW v_keluarga AS SELECT * FROM read_parquet('{sql_path(run_dir / 'unified' / 'keluarga.parquet')}')")
     registry = sorted((run_dir / "standardized" / "dukcapil_penduduk").glob("*.parquet"))
     con.execute("CREATE OR REPLACE VIEW v_penduduk AS SELECT nik, tgl_mati FROM read_parquet(["
                 + ", ".join(repr(sql_path(f)) for f in registry) + "])")
