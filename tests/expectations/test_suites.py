@@ -86,7 +86,7 @@ def test_an_unknown_region_code_is_caught_and_quarantined_by_name(run_dir):
 
 
 def test_a_duplicated_nik_is_caught_and_masked_in_the_quarantine(run_dir):
-    members = duckdb.sql(f"SELECT * FROM '{run_dir}/unified/individu.parquet'").fetch_arrow_table().to_pylist()
+    members = duckdb.sql(f"SELECT * FROM '{run_dir}/unified/individu.parquet'").to_arrow_table().to_pylist()
     members.append(dict(members[4]))  # the same person twice
     write(run_dir / "unified/individu.parquet", members)
     result = check(run_dir, terpadu.rangkaian(run_dir))
@@ -98,7 +98,7 @@ def test_a_duplicated_nik_is_caught_and_masked_in_the_quarantine(run_dir):
 
 
 def test_a_dead_person_listed_is_caught(run_dir):
-    registry = duckdb.sql(f"SELECT * FROM '{run_dir}/standardized/dukcapil_penduduk/nasional.parquet'").fetch_arrow_table()
+    registry = duckdb.sql(f"SELECT * FROM '{run_dir}/standardized/dukcapil_penduduk/nasional.parquet'").to_arrow_table()
     rows = registry.to_pylist()
     rows[7]["tgl_mati"] = dt.date(2026, 3, 1)  # died, yet still listed
     write(run_dir / "standardized/dukcapil_penduduk/nasional.parquet", rows)
@@ -108,7 +108,7 @@ def test_a_dead_person_listed_is_caught(run_dir):
 
 def test_a_decile_imbalance_is_caught(run_dir):
     ranked = duckdb.sql(f"SELECT * EXCLUDE (desil_nasional), 1 AS desil_nasional FROM '{run_dir}/ranked/keluarga.parquet'")
-    write(run_dir / "ranked/keluarga.parquet", ranked.fetch_arrow_table().to_pylist())
+    write(run_dir / "ranked/keluarga.parquet", ranked.to_arrow_table().to_pylist())
     result = check(run_dir, terbit.rangkaian(run_dir, MANIFEST))
     assert result["kritis_gagal"] == ["terbit.desil:DESIL_SEPERSEPULUH_ORANG"]
 
