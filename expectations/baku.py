@@ -17,7 +17,7 @@ import duckdb
 import great_expectations as gx
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-from expectations.runner import Rangkaian, batches_from
+from expectations.runner import Rangkaian, batches_from, fact_holds
 from transforms.engine import sql_path
 
 PERSONS = ("dukcapil_penduduk", "dtks_individu", "regsosek_anggota", "p3ke_anggota", "usulan_anggota")
@@ -67,8 +67,7 @@ def persons(run_dir: Path, cutoff: dt.date) -> Rangkaian:
                                                     meta={"aturan": "JENIS_KELAMIN_DIKENAL"}),
         gx.expectations.ExpectColumnValuesToBeInSet(column="hubungan", value_set=list(range(1, 9)),
                                                     severity=CRITICAL, meta={"aturan": "HUBUNGAN_DIKENAL"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="desa_dikenal", value_set=[True], severity=CRITICAL,
-                                                    meta={"aturan": "KODE_DESA_ADA_DI_REFERENSI"}),
+        fact_holds("desa_dikenal", "KODE_DESA_ADA_DI_REFERENSI"),
     ], batches)
 
 
@@ -91,8 +90,7 @@ def households(run_dir: Path) -> Rangkaian:
     return Rangkaian("baku.rumah_tangga", [
         gx.expectations.ExpectColumnValuesToMatchRegex(column="no_kk", regex=DIGITS_16, severity=CRITICAL,
                                                        meta={"aturan": "KK_16_DIGIT"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="desa_dikenal", value_set=[True], severity=CRITICAL,
-                                                    meta={"aturan": "KODE_DESA_ADA_DI_REFERENSI"}),
+        fact_holds("desa_dikenal", "KODE_DESA_ADA_DI_REFERENSI"),
         *[gx.expectations.ExpectColumnValuesToBeInSet(column=c, value_set=list(v), severity=FailureSeverity.WARNING,
                                                       meta={"aturan": f"KODE_{c.upper()}_DIKENAL"})
           for c, v in CODES.items()],

@@ -62,6 +62,13 @@ class Hasil:
         return [a for a, r in self.per_aturan.items() if not r["sukses"] and r["tingkat"] != "critical"]
 
 
+def fact_holds(column: str, rule: str, value: bool = True, severity=FailureSeverity.CRITICAL):
+    """The expectation that a fact DuckDB computed per row (a boolean column: "the village is
+    in the reference", "the registry records a death") has `value` on every row."""
+    return gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=[value], severity=severity,
+                                                       meta={"aturan": rule})
+
+
 def batches_from(con: duckdb.DuckDBPyConnection, label: str, sql: str, params: dict | None = None
                  ) -> Iterator[tuple[str, pd.DataFrame]]:
     """A DuckDB query streamed as frames of at most ROWS_PER_BATCH rows."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import great_expectations as gx
 from great_expectations.expectations.metadata_types import FailureSeverity
 
-from expectations.runner import ROWS_PER_BATCH, Rangkaian, batches_from
+from expectations.runner import ROWS_PER_BATCH, Rangkaian, batches_from, fact_holds
 from transforms.engine import sql_path
 
 CRITICAL = FailureSeverity.CRITICAL
@@ -57,10 +57,8 @@ def persons(run_dir: Path) -> Rangkaian:
                                                      meta={"aturan": "SATU_BARIS_PER_NIK"}),
         gx.expectations.ExpectColumnValuesToNotBeNull(column="no_kk", severity=CRITICAL,
                                                       meta={"aturan": "SETIAP_ORANG_DALAM_KELUARGA"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="keluarga_ada", value_set=[True], severity=CRITICAL,
-                                                    meta={"aturan": "KELUARGA_ORANG_TERDAFTAR"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="tercatat_meninggal", value_set=[False],
-                                                    severity=CRITICAL, meta={"aturan": "TIDAK_ADA_ORANG_MENINGGAL"}),
+        fact_holds("keluarga_ada", "KELUARGA_ORANG_TERDAFTAR"),
+        fact_holds("tercatat_meninggal", "TIDAK_ADA_ORANG_MENINGGAL", value=False),
     ], batches, id_column="nik")
 
 
@@ -79,10 +77,8 @@ def families(run_dir: Path) -> Rangkaian:
     return Rangkaian("terpadu.keluarga", [
         gx.expectations.ExpectColumnValuesToBeUnique(column="no_kk", severity=CRITICAL,
                                                      meta={"aturan": "SATU_KELUARGA_PER_KK"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="kepala_ada", value_set=[True], severity=CRITICAL,
-                                                    meta={"aturan": "KEPALA_KELUARGA_ADA"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="jumlah_anggota_cocok", value_set=[True],
-                                                    severity=CRITICAL, meta={"aturan": "JUMLAH_ANGGOTA_COCOK"}),
+        fact_holds("kepala_ada", "KEPALA_KELUARGA_ADA"),
+        fact_holds("jumlah_anggota_cocok", "JUMLAH_ANGGOTA_COCOK"),
     ], batches, id_column="no_kk")
 
 

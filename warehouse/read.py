@@ -42,6 +42,17 @@ def source_sql(files: list[str]) -> str:
     return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], union_by_name = true, hive_partitioning = false)"
 
 
+def table_source(con: duckdb.DuckDBPyConnection, catalog: Catalog, table: str, snapshot: Snapshot,
+                 name: str) -> tuple[str, list[str]]:
+    """What to select one table at one snapshot from (its files, or an empty relation of its
+    schema when it has never held a row), and its columns."""
+    files, schema = data_files(catalog, table, snapshot)
+    if files:
+        return source_sql(files), schema.names
+    con.register(f"_kosong_{name}", schema.empty_table())
+    return f"_kosong_{name}", schema.names
+
+
 def referenced(sql: str) -> list[str]:
     """The published tables a query names (so an analyst's query materialises only those)."""
     return [t for t in TABLES if re.search(rf"\b{t}\b", sql, re.IGNORECASE)]
@@ -61,13 +72,7 @@ def analyst_copy(catalog: Catalog, snapshot: Snapshot, settings: Settings) -> Pa
     con = duckdb.connect(str(tmp))
     try:
         for table in TABLES:
-            files, schema = data_files(catalog, table, snapshot)
-            if files:
-                source = source_sql(files)
-            else:
-                con.register("kosong", schema.empty_table())
-                source = "kosong"
-            columns = [f.name for f in schema]
+            source, columns = table_source(con, catalog, table, snapshot, table)
             con.execute(f"CREATE TABLE {table} AS {analyst_select(table, columns, source)}",
                         key_pads(settings) if TOKEN[table] else None)
     finally:
@@ -91,12 +96,7 @@ def open_snapshot(catalog: Catalog, snapshot: Snapshot, akses: Akses, settings: 
         if akses is Akses.analis:
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {alias}.{table}")
             continue
-        files, schema = data_files(catalog, table, snapshot)
-        if files:
-            source = source_sql(files)
-        else:
-            con.register(f"_kosong_{name}", schema.empty_table())
-            source = f"_kosong_{name}"
+        source, _ = table_source(con, catalog, table, snapshot, name)
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}")
     if akses is Akses.analis and lock:
         con.execute("SET enable_external_access = false")
