@@ -46,6 +46,7 @@ def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnect
     con = con or duckdb.connect()
     results: list[Hasil] = [run(ctx, s, con, Path(run_dir) / "karantina" / "mutu" / f"{s.name}.parquet")
                             for s in suites]
+    scrub_stored_results(project(run_dir))
     ctx.build_data_docs()
     return {
         "rangkaian": {h.name: {"per_aturan": h.per_aturan, "dikarantina": h.quarantined} for h in results},
@@ -53,6 +54,24 @@ def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnect
         "peringatan": [f"{h.name}:{a}" for h in results for a in h.warnings],
         "detik": round(time.perf_counter() - started, 2),
     }
+
+
+# What GX keeps of the rejected rows in a stored result: their values and identifiers,
+# personal data (NIKs, KKs). The quarantine holds those rows, masked; the stored results,
+# and so the Data Docs, keep only the counts.
+ROW_KEYS = ("unexpected_list", "partial_unexpected_list", "unexpected_index_list", "partial_unexpected_index_list",
+            "partial_unexpected_counts", "unexpected_index_query", "unexpected_rows")
+
+
+def scrub_stored_results(gx_project: Path) -> None:
+    import json
+
+    for stored in (gx_project / "gx" / "uncommitted" / "validations").rglob("*.json"):
+        result = json.loads(stored.read_text())
+        for r in result.get("results", []):
+            for key in ROW_KEYS:
+                r.get("result", {}).pop(key, None)
+        stored.write_text(json.dumps(result))
 
 
 def merge(parts: list[dict], run_dir: Path) -> dict:

@@ -95,6 +95,9 @@ def test_a_duplicated_nik_is_caught_and_masked_in_the_quarantine(run_dir):
     assert {r[1] for r in rows} >= {"SATU_BARIS_PER_NIK"}
     assert all(members[4]["nik"] not in (r[2] or "") for r in rows)  # the NIK shown masked
     assert any(r[2] == members[4]["nik"][:6] + "*" * 10 for r in rows)
+    # GX's stored results and the Data Docs keep counts, not the rejected NIK.
+    stored = [f for f in (run_dir / "mutu").rglob("*") if f.is_file() and f.suffix in (".json", ".html")]
+    assert stored and not [f for f in stored if members[4]["nik"] in f.read_text(errors="replace")]
 
 
 def test_a_dead_person_listed_is_caught(run_dir):
