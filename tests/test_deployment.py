@@ -1,8 +1,12 @@
-"""prefect.yaml deploys: a real Prefect server on PostgreSQL, `prefect deploy --all`, a
-process worker, and a run of the monthly-refresh deployment that publishes a snapshot."""
+"""prefect.yaml deploys and its schedule fires: a real Prefect server on a fresh PREFECT_HOME
+(database on PostgreSQL), `prefect deploy --all`, the scheduler service creating the
+monthly-refresh runs by itself, and a process worker running that deployment to a
+published snapshot."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 import signal
@@ -12,8 +16,11 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
+import yaml
 
 from dtsen.settings import Settings
 from tests.conftest import POSTGRES_URL
@@ -34,7 +41,42 @@ def background(args: list[str], env: dict, log: Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def test_prefect_yaml_deploys_and_the_monthly_refresh_publishes(postgres, tmp_path):
+class Server:
+    """A Prefect server of its own, with the project's deployments on it."""
+
+    def __init__(self, folder: Path, env: dict, port: int):
+        self.folder, self.env, self.port = folder, env, port
+        self.processes: list[subprocess.Popen] = []
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "server.log"
+
+    def start(self, *args: str, log: str) -> None:
+        self.processes.append(background([PREFECT, *args], self.env, self.folder / log))
+
+    def prefect(self, *args: str) -> str:
+        done = subprocess.run([PREFECT, *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return done.stdout
+
+    def api(self, path: str, body: dict) -> list | dict:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/{path}", data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        for p in reversed(self.processes):
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(postgres, tmp_path_factory):
+    """Started as the README says: a server, the work pool, the warehouse limit, deploy --all.
+    The scheduler looks every 2 s instead of every 60 s; nothing else is changed."""
+    folder = tmp_path_factory.mktemp("prefect-server")
     database = f"prefect_{uuid.uuid4().hex[:8]}"
     admin = postgres.execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -42,53 +84,90 @@ def test_prefect_yaml_deploys_and_the_monthly_refresh_publishes(postgres, tmp_pa
     server_db = sa.make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", database=database)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
-        "PREFECT_HOME": str(tmp_path / "prefect"), "DTSEN_HOME": str(tmp_path / "home"),
+        "PREFECT_HOME": str(folder / "prefect"), "DTSEN_HOME": str(folder / "home"),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_API_DATABASE_CONNECTION_URL": server_db.render_as_string(hide_password=False),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
     }
-    processes = []
+    s = Server(folder, env, port)
     try:
-        processes.append(background([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                    env, tmp_path / "server.log"))
+        s.start("server", "start", "--host", "127.0.0.1", "--port", str(port), log="server.log")
         deadline = time.monotonic() + 180
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=2)
                 break
             except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, s.log.read_text()[-3000:]
                 time.sleep(1)
-
-        def prefect(*args: str) -> str:
-            done = subprocess.run([PREFECT, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-            return done.stdout
-
-        prefect("work-pool", "create", "dtsen-local", "--type", "process")
-        prefect("gcl", "create", "dtsen-warehouse", "--limit", "1")
-        deployed = prefect("--no-prompt", "deploy", "--all")
-        for name in ("monthly-refresh/monthly-refresh", "backfill/backfill", "refresh/refresh"):
-            assert f"Deployment '{name}' successfully created" in deployed.replace("\n", "")
-        schedule = prefect("deployment", "inspect", "monthly-refresh/monthly-refresh")
-        assert "'cron': '0 2 18 * *'" in schedule and "'timezone': 'Asia/Jakarta'" in schedule
-
-        deliveries = tmp_path / "deliveries"
-        write_delivery(deliveries)
-        processes.append(background([PREFECT, "worker", "start", "--pool", "dtsen-local"], env, tmp_path / "worker.log"))
-        run = subprocess.run([PREFECT, "deployment", "run", "monthly-refresh/monthly-refresh",
-                              "-p", f"root={deliveries}", "--watch"], cwd=ROOT, env=env, capture_output=True,
-                             text=True, timeout=600)
-        assert "Completed" in run.stdout, run.stdout[-3000:] + (tmp_path / "worker.log").read_text()[-5000:]
+        s.prefect("work-pool", "create", "dtsen-local", "--type", "process")
+        s.prefect("gcl", "create", "dtsen-warehouse", "--limit", "1")
+        s.deployed = s.prefect("--no-prompt", "deploy", "--all")
+        yield s
     finally:
-        for p in processes:
-            os.killpg(p.pid, signal.SIGTERM)
-            p.wait(timeout=60)
+        s.stop()
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        shutil.rmtree(folder / "prefect", ignore_errors=True)
+
+
+def monthly_times(after: dt.datetime, n: int) -> list[dt.datetime]:
+    """The next n run times of the monthly schedule as prefect.yaml states it (cron and
+    timezone read from the file), computed here without Prefect: minute hour day * *."""
+    definition = yaml.safe_load((ROOT / "prefect.yaml").read_text())["definitions"]["schedules"]["monthly"]
+    minute, hour, day, month, weekday = definition["cron"].split()
+    assert (month, weekday) == ("*", "*"), "this check covers a day-of-month schedule"
+    zone = ZoneInfo(definition["timezone"])
+    local = after.astimezone(zone)
+    year, mon, times = local.year, local.month, []
+    while len(times) < n:
+        t = dt.datetime(year, mon, int(day), int(hour), int(minute), tzinfo=zone)
+        if t > after:
+            times.append(t.astimezone(dt.timezone.utc))
+        year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
+    return times
+
+
+def test_the_scheduler_creates_the_monthly_refresh_runs(server):
+    for name in ("monthly-refresh/monthly-refresh", "backfill/backfill", "refresh/refresh"):
+        assert f"Deployment '{name}' successfully created" in server.deployed.replace("\n", "")
+    deployments = server.api("deployments/filter", {"deployments": {"name": {"any_": ["monthly-refresh"]}}})
+    assert len(deployments) == 1
+    deployment = deployments[0]
+
+    # Wait for the scheduler service (not a run started by hand) to fill the schedule.
+    deadline, runs = time.monotonic() + 120, []
+    while time.monotonic() < deadline:
+        runs = server.api("flow_runs/filter", {
+            "flow_runs": {"deployment_id": {"any_": [deployment["id"]]}, "state": {"type": {"any_": ["SCHEDULED"]}}},
+            "sort": "EXPECTED_START_TIME_ASC"})
+        if len(runs) >= 3:
+            break
+        time.sleep(2)
+    log = server.log.read_text()
+    assert len(runs) >= 3, f"the scheduler created {len(runs)} runs; server log:\n{log[-4000:]}"
+    assert all(r["auto_scheduled"] for r in runs)
+    expected = monthly_times(dt.datetime.now(dt.timezone.utc), len(runs))
+    assert [dt.datetime.fromisoformat(r["expected_start_time"]) for r in runs] == expected
+    # 02:00 in Jakarta on the 18th is 19:00 UTC on the 17th.
+    assert all((t.day, t.hour) == (17, 19) for t in expected)
+    assert runs[0]["parameters"] == {"root": "var/deliveries"}
+    assert "Traceback" not in log, log[log.index("Traceback") - 200:][:4000]
+
+
+def test_a_worker_runs_the_monthly_refresh_to_a_published_snapshot(server):
+    schedule = server.prefect("deployment", "inspect", "monthly-refresh/monthly-refresh")
+    assert "'cron': '0 2 18 * *'" in schedule and "'timezone': 'Asia/Jakarta'" in schedule
+    deliveries = server.folder / "deliveries"
+    write_delivery(deliveries)
+    server.start("worker", "start", "--pool", "dtsen-local", log="worker.log")
+    run = subprocess.run([PREFECT, "deployment", "run", "monthly-refresh/monthly-refresh",
+                          "-p", f"root={deliveries}", "--watch"], cwd=ROOT, env=server.env, capture_output=True,
+                         text=True, timeout=600)
+    assert "Completed" in run.stdout, run.stdout[-3000:] + (server.folder / "worker.log").read_text()[-5000:]
 
     from warehouse import open_catalog, snapshots
 
-    published = snapshots(open_catalog(Settings(home=tmp_path / "home")))
+    published = snapshots(open_catalog(Settings(home=server.folder / "home")))
     assert [s.tag for s in published] == ["2026-11-17"] and published[0].status_mutu == "LULUS"
-    shutil.rmtree(tmp_path / "prefect", ignore_errors=True)
