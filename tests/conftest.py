@@ -21,7 +21,6 @@ atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["DTSEN_HOME"] = str(_HOME)
 os.environ.setdefault("DTSEN_DUCKDB_MEMORY_LIMIT", "2GB")
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "wilayah_kemendagri_2025.csv"
 MARIADB_URL = os.environ.get("DTSEN_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 POSTGRES_URL = os.environ.get("DTSEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 from pathlib import Path
 
 import duckdb
 import pytest
 
 import transforms.standardize as std
+from dtsen.referensi import WILAYAH_KEMENDAGRI_2025
 from synthetic import generate_delivery, vocab
-from tests.conftest import REFERENCE
 from transforms.engine import connect
 from transforms.ingest.land import land_delivery
 
@@ -41,7 +42,8 @@ def test_every_label_the_generator_writes_is_mapped():
 def _two_provinces(tmp: Path) -> Path:
     """Aceh and Bali from the official 2025 list: real codes, a test-sized population."""
     out = tmp / "wilayah_11_51.csv"
-    with REFERENCE.open(encoding="utf-8") as f, out.open("w", encoding="utf-8") as g:
+    with (gzip.open(WILAYAH_KEMENDAGRI_2025, "rt", encoding="utf-8", newline="") as f,
+          out.open("w", encoding="utf-8", newline="") as g):
         for i, line in enumerate(f):
             if i == 0 or line.startswith(("11", "51")):
                 g.write(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -25,8 +26,11 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
     reg = ctx.regions
     (out / WILAYAH).parent.mkdir(parents=True, exist_ok=True)
     if reg.wilayah_file is not None:
-        # The list given is the reference: written through byte for byte.
-        shutil.copyfile(reg.wilayah_file, out / WILAYAH)
+        # The list given is the reference: written through byte for byte (unpacked, if
+        # it is the project's compressed copy).
+        opener = gzip.open if Path(reg.wilayah_file).suffix == ".gz" else open
+        with opener(reg.wilayah_file, "rb") as src, (out / WILAYAH).open("wb") as dst:
+            shutil.copyfileobj(src, dst)
         n_wilayah = _count_rows(out / WILAYAH)
     else:
         # As the ministry publishes it: CRLF, a name quoted only when it holds a comma.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import json
 from pathlib import Path
 
@@ -10,10 +11,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
+from dtsen.referensi import WILAYAH_KEMENDAGRI_2025
 from synthetic import generate_delivery
 
 CUTOFF = dt.date(2026, 11, 17)
-REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "wilayah_kemendagri_2025.csv"
 
 
 def _strings(path: Path, sep: str, encoding: str) -> pa.Table:
@@ -58,9 +59,7 @@ def delivery_20k(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def region_subset(tmp_path_factory) -> Path:
     """Provinces 11 (Aceh) and 51 (Bali) of the real 2025 list, lines kept byte for byte."""
-    if not REFERENCE.exists():
-        pytest.skip(f"reference region list not found at {REFERENCE}")
-    lines = REFERENCE.read_bytes().split(b"\r\n")
+    lines = gzip.decompress(WILAYAH_KEMENDAGRI_2025.read_bytes()).split(b"\r\n")
     keep = [lines[0]] + [ln for ln in lines[1:] if ln[:2] in (b"11", b"51")]
     path = tmp_path_factory.mktemp("wilayah") / "wilayah_11_51.csv"
     path.write_bytes(b"\r\n".join(keep) + b"\r\n")

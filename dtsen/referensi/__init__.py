@@ -1,0 +1,18 @@
+"""Reference data the project carries inside the package, so that it stands alone:
+the official Kemendagri 2025 region list (source and licence in README.md beside it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WILAYAH_KEMENDAGRI_2025 = Path(__file__).with_name("wilayah_kemendagri_2025.csv.gz")
+
+# The word `dtsen synth --regions` takes for the list above.
+KEMENDAGRI = "kemendagri"
+
+
+def region_list(value: str | Path | None) -> Path | None:
+    """`--regions`: None (synthetic regions), the word `kemendagri`, or a kode,nama file."""
+    if value is None:
+        return None
+    return WILAYAH_KEMENDAGRI_2025 if str(value) == KEMENDAGRI else Path(value)
