@@ -44,5 +44,10 @@ bench: env
 	$(PY) bench/bench_warehouse.py --run $$(ls -d $(BENCH)/home/runs/*/)
 	$(PY) bench/bench_quality.py --run $$(ls -d $(BENCH)/home/runs/*/) --landed $$(ls -d $(BENCH)/home/landed/*/*/)
 
+# Only a data folder inside this project, holding no tracked file: DTSEN_HOME may point
+# anywhere, and `rm -rf` of a mistyped one would take what is there with it.
 clean:
-	rm -rf $(DTSEN_HOME) .pytest_cache
+	@home="$$(realpath -m "$(DTSEN_HOME)")"; \
+	case "$$home" in "$(CURDIR)"/?*) ;; *) echo "make clean: DTSEN_HOME=$$home is not inside $(CURDIR); remove it yourself if you mean it" >&2; exit 2;; esac; \
+	if [ -n "$$(git ls-files -- "$$home" | head -n 1)" ]; then echo "make clean: $$home holds files of the repository; not removed" >&2; exit 2; fi; \
+	rm -rf "$$home" .pytest_cache; echo "removed $$home"

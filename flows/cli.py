@@ -5,19 +5,61 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
+from flows import preflight
 
 app = typer.Typer(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 console = Console()
 err = Console(stderr=True)
+
+
+def _fail(what: str, e: Exception | str, code: int = 2) -> None:
+    """One line on stderr, no traceback: the message names the file or value and what to do.
+    Plain text, not Rich markup: a path or a value may hold brackets."""
+    err.print(Text.assemble((f"{what}: ", "bold red"), str(e)), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """What an operator can fix: a bad argument, file or delivery, an unknown snapshot, a
+    refused read. Anything else is a bug and keeps its traceback."""
+    from pydantic import ValidationError
+
+    from transforms.errors import DeliveryError, InputError
+    from transforms.match.akurasi import TruthMismatch
+    from warehouse.access import AccessError
+    from warehouse.registry import SnapshotNotFound
+
+    return DeliveryError, InputError, TruthMismatch, AccessError, SnapshotNotFound, ValidationError
+
+
+def _one_line(e: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(e, ValidationError):  # a setting: name it and say what was wrong, not a dump
+        first = e.errors()[0]
+        return f"{'.'.join(map(str, first['loc'])) or e.title}: {first['msg'].removeprefix('Value error, ')}"
+    return str(e)
+
+
+def main() -> None:
+    """The `dtsen` entry point: a user error ends in one line and exit 2."""
+    try:
+        app()
+    except _user_errors() as e:
+        command = next((a for a in sys.argv[1:] if not a.startswith("-")), "dtsen")
+        err.print(Text.assemble((f"{command}: ", "bold red"), _one_line(e)), soft_wrap=True)
+        sys.exit(2)
 
 
 @app.command()
@@ -26,52 +68,68 @@ def synth(
     persons: Annotated[int, typer.Option(min=100, help="registry persons")] = 100_000,
     seed: Annotated[int, typer.Option()] = 1,
     cutoff: Annotated[str, typer.Option(help="cut-off date YYYY-MM-DD")] = "2026-11-17",
-    regions: Annotated[Optional[Path], typer.Option(help="region list in the Kemendagri kode,nama format")] = None,
+    regions: Annotated[Optional[str], typer.Option(
+        help="'kemendagri' for the official 2025 list the project carries (83,762 villages), or a kode,nama "
+             "CSV in that format; default: synthetic regions")] = None,
     error_scale: Annotated[float, typer.Option(help="multiply every error rate (2 = the hard setting)")] = 1.0,
     # No default here: importing the generator to read it would slow every command by 2 s.
     welfare_r2: Annotated[Optional[float], typer.Option(
         help="R² of the ideal welfare model [default: synthetic.config.WELFARE_R2, 0.8]")] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing delivery of that cut-off")] = False,
 ) -> None:
-    """Generate a synthetic delivery with ground truth (SOURCES.md)."""
+    """Generate a synthetic delivery with ground truth, in the shapes of docs/contract.md."""
+    from dtsen.referensi import region_list
+
+    region_file = region_list(regions)
+    if region_file is not None and not region_file.is_file():
+        _fail("synth", f"--regions {regions}: no such file; pass 'kemendagri' for the official 2025 list, or a "
+                       "kode,nama CSV")
+    try:
+        cut = dt.date.fromisoformat(cutoff)
+    except ValueError:
+        _fail("synth", f"--cutoff {cutoff!r}: write the date as YYYY-MM-DD")
     from synthetic import generate_delivery
     from synthetic.config import WELFARE_R2
 
     welfare_r2 = WELFARE_R2 if welfare_r2 is None else welfare_r2
     try:
         with console.status("generating") as status:
-            path = generate_delivery(out, persons, seed, dt.date.fromisoformat(cutoff), regions=regions,
+            path = generate_delivery(out, persons, seed, cut, regions=region_file,
                                      error_scale=error_scale, welfare_r2=welfare_r2, overwrite=overwrite,
                                      progress=lambda step: status.update(f"generating: {step}"))
-    except ValueError as e:  # an existing delivery, an impossible setting, a bad date
-        err.print(f"[bold red]synth failed:[/] {e}", soft_wrap=True)
-        raise typer.Exit(2) from None
+    except ValueError as e:  # an existing delivery, an impossible setting, a bad region list
+        _fail("synth", _one_line(e))
     console.print(f"delivery written to [bold]{path}[/]")
 
 
 @app.command()
 def refresh(
     delivery: Annotated[Path, typer.Option(help="delivery folder <root>/<YYYY-MM-DD>")],
-    sql: Annotated[Optional[list[str]], typer.Option(help="pull an extract from SQL: EXTRACT=URL::TABLE")] = None,
+    sql: Annotated[Optional[list[str]], typer.Option(
+        help="pull an extract from SQL: EXTRACT=DTSEN_SQL_<NAME>::TABLE, the setting holding the URL "
+             "(EXTRACT=URL::TABLE for a URL without a password)")] = None,
     model_pmt: Annotated[Optional[Path], typer.Option(
         help="reuse a fitted welfare model (a run's ranked/model_pmt.json) instead of fitting one")] = None,
 ) -> None:
     """Land, standardize, match, unify and rank one delivery as a Prefect flow; print the accounting."""
-    from expectations import QualityError
-    from flows.refresh import refresh as refresh_flow
     from transforms.errors import DeliveryError
 
+    # Before Prefect starts (tens of seconds): the arguments are usable.
+    sources = preflight.sql_sources(sql or [])
+    preflight.delivery(delivery, sources)
+    preflight.model_pmt(model_pmt)
+
+    from expectations import QualityError
+    from flows.refresh import refresh as refresh_flow
+
     try:
-        manifest_path = Path(refresh_flow(str(delivery), sql_sources=sql or [],
-                                          model_pmt=str(model_pmt) if model_pmt else None))
+        manifest_path = Path(refresh_flow(str(delivery.resolve()), sql_sources=sql or [],
+                                          model_pmt=str(model_pmt.resolve()) if model_pmt else None))
     except DeliveryError as e:
-        err.print(f"[bold red]refresh failed:[/] {e}", soft_wrap=True)
-        err.print("Nothing was published.")
-        raise typer.Exit(2) from None
+        _fail("refresh failed", f"{e}. Nothing was published.")
     except QualityError as e:
-        err.print(f"[bold red]refresh stopped by the quality gate:[/] {e}", soft_wrap=True)
-        err.print(f"Data Docs: {e.docs}", soft_wrap=True)
-        raise typer.Exit(3) from None
+        err.print(Text.assemble(("refresh stopped by the quality gate: ", "bold red"), str(e)), soft_wrap=True)
+        _fail("Data Docs", str(e.docs), code=3)
     print_summary(json.loads(manifest_path.read_text()), manifest_path)
 
 
@@ -83,13 +141,13 @@ def backfill(
     force: Annotated[bool, typer.Option(help="refresh and publish again cut-offs already published")] = False,
 ) -> None:
     """Refresh every delivery with a cut-off from START to END (inclusive), oldest first, one child run each."""
+    preflight.date_range(root, start, end)
     from flows.backfill import backfill as backfill_flow
 
     try:
         outcome = backfill_flow(str(root), start, end, force)
     except RuntimeError as e:
-        err.print(f"[bold red]backfill:[/] {e}", soft_wrap=True)
-        raise typer.Exit(2) from None
+        _fail("backfill", e)
     for cutoff, result in outcome.items():
         console.print(f"{cutoff}: {'already published, skipped' if result == 'dilewati' else result}", soft_wrap=True)
 
@@ -101,10 +159,11 @@ def akurasi(
 ) -> None:
     """Matching and ranking accuracy of a run against a synthetic delivery's ground truth; kept in its manifest."""
     from flows.manifest import write_manifest
-    from transforms.match.akurasi import accuracy
+    from transforms.match.akurasi import accuracy, check_truth
 
     manifest_path = run / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
+    manifest = preflight.run_folder(run, needs=("matched/tautan_sumber.parquet",))
+    check_truth(run / "matched" / "tautan_sumber.parquet", truth, manifest["cutoff"])
     report = accuracy(run / "matched" / "tautan_sumber.parquet", truth / "tautan.parquet")
     manifest["akurasi_padan"] = report
     ranked = run / "ranked" / "keluarga.parquet"
@@ -136,13 +195,12 @@ def jelaskan(
     no_kk: Annotated[str, typer.Option(help="the family card number")],
 ) -> None:
     """Why a family has its score and decile: each variable group's part, for objections and audits."""
+    preflight.run_folder(run, needs=("ranked/keluarga.parquet", "ranked/model_pmt.json"))
     from transforms.rank import explain
 
-    family = explain(run, no_kk)
+    family = explain(run, no_kk.strip())
     if family is None:
-        err.print(f"[bold red]not ranked:[/] no family with that KK in {run / 'ranked' / 'keluarga.parquet'}",
-                  soft_wrap=True)
-        raise typer.Exit(2)
+        _fail("not ranked", f"no family with that KK in {run / 'ranked' / 'keluarga.parquet'}")
     console.print(f"desil_nasional {family['desil_nasional']}, skor_kesejahteraan Rp {family['skor_kesejahteraan']:,.0f} "
                   f"per person per month ({family['jumlah_anggota']} members); rank {family['peringkat_provinsi']:,} "
                   f"in the province, {family['peringkat_kabupaten']:,} in the regency; model {family['model']}")
@@ -171,13 +229,7 @@ def _akses(value: str):
     try:
         return Akses(value)
     except ValueError:
-        err.print(f"[bold red]--akses {value!r}:[/] use analis or penuh")
-        raise typer.Exit(2) from None
-
-
-def _fail(what: str, e: Exception) -> None:
-    err.print(f"[bold red]{what}:[/] {e}", soft_wrap=True)
-    raise typer.Exit(2) from None
+        _fail(f"--akses {value}", "use analis or penuh")
 
 
 @app.command()
@@ -186,6 +238,7 @@ def publish(
     force: Annotated[bool, typer.Option(help="publish again although this delivery is published")] = False,
 ) -> None:
     """Publish a finished run as a tagged snapshot (`dtsen refresh` does this itself)."""
+    preflight.run_folder(run, needs=("ranked/keluarga.parquet",))
     from dtsen.settings import get_settings
     from warehouse import open_catalog
     from warehouse import publish as publish_run
@@ -331,13 +384,14 @@ def status(
     from warehouse.audit import record
     from warehouse.status import status as look_up
 
+    nik = preflight.nik(nik)
     settings = get_settings()
     catalog = open_catalog(settings)
     try:
         snap = resolve(catalog, snapshot)
     except SnapshotNotFound as e:
         _fail("status", e)
-    result = look_up(catalog, snap, nik.strip(), settings)
+    result = look_up(catalog, snap, nik, settings)
     try:
         who = token(nik.strip(), settings)[:16]
     except AccessError:
@@ -418,4 +472,4 @@ def print_summary(manifest: dict, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    app()
+    main()

@@ -22,3 +22,8 @@ class DeliveryError(Exception):
 
 class SourceUnavailable(DeliveryError):
     """The source could not be reached (database down, network): worth retrying."""
+
+
+class InputError(Exception):
+    """Something the operator named (a folder, a file, a value) cannot be used: the message
+    says which and what to do. The command line ends it in one line, exit 2."""

@@ -72,11 +72,24 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
         pull_sql_table(source, BY_NAME["dtks"], tmp_path / "x.parquet")
 
 
-def test_source_spec_parsing():
-    s = SqlSource.parse("dtks=postgresql+psycopg://u:secret@h:5432/db::public.dtks")
-    assert (s.extract, s.table) == ("dtks", "public.dtks") and "secret" not in s.display_url()
+def test_source_spec_parsing(monkeypatch):
+    s = SqlSource.parse("dtks=postgresql+psycopg://reader@h:5432/db::public.dtks")
+    assert (s.extract, s.table, s.url) == ("dtks", "public.dtks", "postgresql+psycopg://reader@h:5432/db")
     with pytest.raises(ValueError):
         SqlSource.parse("dtks")
+
+
+def test_a_password_travels_only_inside_its_setting(monkeypatch):
+    """The spec is what Prefect stores as a parameter and the manifest shows: it names the
+    setting, and only the pull reads the URL with its password."""
+    with pytest.raises(ValueError, match="DTSEN_SQL_"):
+        SqlSource.parse("dtks=postgresql+psycopg://u:secret@h:5432/db::public.dtks")
+    s = SqlSource.parse("dtks=DTSEN_SQL_DTKS::public.dtks")
+    with pytest.raises(DeliveryError, match="DTSEN_SQL_DTKS is not set"):
+        s.url  # noqa: B018
+    monkeypatch.setenv("DTSEN_SQL_DTKS", "postgresql+psycopg://u:secret@h:5432/db")
+    assert s.url.endswith(":secret@h:5432/db") and s.display_url() == "DTSEN_SQL_DTKS"
+    assert "secret" not in repr(s)
 
 
 def test_only_an_unreachable_source_is_retried():

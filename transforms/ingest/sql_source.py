@@ -7,6 +7,7 @@ so the rest of the pipeline cannot tell it from a file delivery.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,23 +20,65 @@ from transforms.ingest.extracts import Extract
 from transforms.ingest.readers import check_columns
 
 
+SETTING_PREFIX = "DTSEN_SQL_"
+
+
 @dataclass(frozen=True)
 class SqlSource:
+    """`target` is a URL without a password, or the name of a setting `DTSEN_SQL_<NAME>`
+    (environment or `.env`) holding the full URL. Only the target travels as a Prefect
+    parameter and into the manifest, so a password never lands in Prefect's database."""
+
     extract: str
-    url: str
+    target: str
     table: str
 
     @classmethod
     def parse(cls, spec: str) -> "SqlSource":
-        """`dtks=mysql+pymysql://root@127.0.0.1/test::dtks`"""
+        """`dtks=DTSEN_SQL_DTKS::dtks` or `dtks=mysql+pymysql://reader@db.kemensos/dtks::dtks`"""
         name, sep, rest = spec.partition("=")
-        url, sep2, table = rest.rpartition("::")
-        if not (sep and sep2 and name and url and table):
-            raise ValueError(f"SQL source {spec!r} is not EXTRACT=URL::TABLE")
-        return cls(name.strip(), url.strip(), table.strip())
+        target, sep2, table = rest.rpartition("::")
+        if not (sep and sep2 and name.strip() and target.strip() and table.strip()):
+            raise ValueError(f"--sql {spec.split('=')[0]}=...: write EXTRACT=DTSEN_SQL_<NAME>::TABLE "
+                             "(or EXTRACT=URL::TABLE for a URL without a password)")
+        source = cls(name.strip(), target.strip(), table.strip())
+        if source.is_setting:
+            if not target.strip()[len(SETTING_PREFIX):]:
+                raise ValueError(f"--sql {source.extract}: name the setting, e.g. {SETTING_PREFIX}DTKS")
+        else:
+            try:
+                url = sa.make_url(source.target)
+            except sa.exc.ArgumentError:
+                raise ValueError(f"--sql {source.extract}: {source.target!r} is neither a SQLAlchemy URL nor "
+                                 f"a setting named {SETTING_PREFIX}<NAME>") from None
+            if url.password is not None:
+                raise ValueError(f"--sql {source.extract}: the URL carries a password, which would be stored with "
+                                 f"the run; put the URL in a setting {SETTING_PREFIX}<NAME> (environment or .env) "
+                                 f"and pass --sql {source.extract}={SETTING_PREFIX}<NAME>::{source.table}")
+        return source
+
+    @property
+    def is_setting(self) -> bool:
+        return self.target.startswith(SETTING_PREFIX)
+
+    @property
+    def url(self) -> str:
+        """The URL to connect with, read from its setting at the moment of use."""
+        if not self.is_setting:
+            return self.target
+        from dotenv import dotenv_values
+
+        value = os.environ.get(self.target) or dotenv_values(".env").get(self.target)
+        if not value:
+            raise DeliveryError(f"--sql {self.extract}", f"the setting {self.target} is not set",
+                                hint="Set it in the environment or in .env to the database's SQLAlchemy URL")
+        return value
 
     def display_url(self) -> str:
-        return sa.make_url(self.url).render_as_string(hide_password=True)
+        """For messages and the manifest: the setting's name, or the URL with no password."""
+        if self.is_setting:
+            return self.target
+        return sa.make_url(self.target).render_as_string(hide_password=True)
 
 
 def _text(value: object) -> str | None:

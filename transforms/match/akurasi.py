@@ -45,3 +45,32 @@ def accuracy(tautan: Path, truth: Path) -> dict:
     for scores in report["per_metode"].values():  # recall is a whole-pipeline figure
         scores.pop("recall"), scores.pop("f1")
     return report
+
+
+class TruthMismatch(ValueError):
+    """The truth given is not the truth of the delivery the run refreshed."""
+
+
+def check_truth(tautan: Path, truth: Path, cutoff: str) -> None:
+    """Refuse a truth folder that belongs to another delivery, before any figure is written:
+    its cut-off must be the run's, and the persons it names must be the persons the run
+    linked (another seed or size shares almost none of them)."""
+    truth = Path(truth)
+    for name in ("tautan.parquet", "keluarga.parquet"):
+        if not (truth / name).is_file():
+            raise TruthMismatch(f"{truth}: {name} is missing; pass the truth/ folder of a synthetic delivery")
+    metadata = truth / "metadata.json"
+    if metadata.is_file():
+        import json
+
+        theirs = json.loads(metadata.read_text()).get("cutoff")
+        if theirs and theirs != cutoff:
+            raise TruthMismatch(f"{truth}: this truth is of the delivery cut off {theirs}, the run's is {cutoff}; "
+                                f"pass <root>/{cutoff}/truth")
+    shared, linked = duckdb.connect().execute(
+        "WITH r AS (SELECT DISTINCT nik FROM read_parquet($tautan) WHERE nik IS NOT NULL) "
+        "SELECT count(*) FILTER (WHERE r.nik IN (SELECT nik_benar FROM read_parquet($truth))), count(*) FROM r",
+        {"tautan": str(tautan), "truth": str(truth / "tautan.parquet")}).fetchall()[0]
+    if linked and shared < 0.5 * linked:
+        raise TruthMismatch(f"{truth}: only {shared:,} of the {linked:,} persons the run linked are in this truth; "
+                            "it is the truth of another delivery (another seed or size)")

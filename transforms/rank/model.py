@@ -86,11 +86,42 @@ def save(model: dict, path: Path) -> Path:
     return path
 
 
+class ModelFileError(ValueError):
+    """A model file that cannot score: missing, not this project's JSON, or changed by hand."""
+
+
+# What scoring reads from a model file; `statistik` is what the manifest reports of it.
+_SCORING_KEYS = ("konstanta", "koefisien", "efek_provinsi", "rerata", "kelompok", "provinsi_acuan", "statistik", "id")
+
+
 def load(path: Path) -> dict:
-    model = json.loads(Path(path).read_text())
-    if with_id(model)["id"] != model.get("id"):
-        raise ValueError(f"{path}: the model's id does not match its coefficients; the file was changed by hand "
-                         "or is damaged. Fit a new model, or restore the file.")
+    """The model in `path`, if it can score the families: every key scoring reads, a number
+    for every variable it names, only variables `fitur_pmt` computes (they become SQL
+    identifiers), and an `id` that still matches its coefficients."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file; pass a run's ranked/model_pmt.json")
+    try:
+        model = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path}: not a JSON model file ({type(e).__name__} at character "
+                             f"{getattr(e, 'pos', '?')}); pass a run's ranked/model_pmt.json") from None
+    if not isinstance(model, dict):
+        raise ModelFileError(f"{path}: not a model file (a JSON object is expected)")
+    missing = [k for k in _SCORING_KEYS if k not in model]
+    if missing:
+        raise ModelFileError(f"{path}: key {missing[0]!r} is missing; this is not a model file this project wrote")
+    known = set(variables(config()))
+    for group, names in model["kelompok"].items():
+        for name in names:
+            if name not in known:
+                raise ModelFileError(f"{path}: group {group!r} names {name!r}, which is no PMT variable")
+            for key in ("koefisien", "rerata"):
+                if not isinstance(model[key].get(name), (int, float)):
+                    raise ModelFileError(f"{path}: {key}.{name} is missing or not a number")
+    if with_id(model)["id"] != model["id"]:
+        raise ModelFileError(f"{path}: the model's id does not match its coefficients; the file was changed by "
+                             "hand or is damaged. Fit a new model, or restore the file.")
     return model
 
 
