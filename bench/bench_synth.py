@@ -1,7 +1,7 @@
 """Benchmark of the synthetic delivery generator: wall time, peak memory, rows per file.
 
     .venv/bin/python bench/bench_synth.py --persons 1000000
-    .venv/bin/python bench/bench_synth.py --persons 1000000 --regions ../shared/reference/wilayah_kemendagri_2025.csv
+    .venv/bin/python bench/bench_synth.py --persons 1000000 --regions kemendagri
 
 The generator runs as the whole command (`dtsen synth`, or `python -m synthetic` with
 --via module) in a subprocess under /usr/bin/time -v, so imports and start-up count.

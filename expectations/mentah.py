@@ -1,4 +1,4 @@
-"""Suite for the raw extracts: every column SOURCES.md names is there, and the row count is
+"""Suite for the raw extracts: every column docs/contract.md names is there, and the row count is
 within bounds of the previous published delivery's (a delivery half the size of last
 month's is more likely a broken export than a change in the population)."""
 

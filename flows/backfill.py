@@ -1,7 +1,7 @@
 """The `backfill` flow: refresh every delivery in a range of cut-off dates, oldest first,
 each as a child flow run; deliveries already published are skipped unless forced.
 
-A delivery is a folder `<root>/<YYYY-MM-DD>/` (SOURCES.md). Oldest first, so that each
+A delivery is a folder `<root>/<YYYY-MM-DD>/` (docs/contract.md). Oldest first, so that each
 month's raw-count check compares with the month before, and so that "current" ends on the
 newest. A month that fails does not stop the others; the flow fails at the end, naming it.
 

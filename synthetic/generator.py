@@ -1,4 +1,5 @@
-"""Generate one synthetic delivery: every extract of SOURCES.md plus the truth behind them.
+"""Generate one synthetic delivery: every extract of the delivery contract (docs/contract.md)
+plus the truth behind them.
 
 The delivery is built in a hidden folder beside the target and moved into place at the
 end, so a half-written delivery is never visible under its cut-off date.

@@ -1,4 +1,4 @@
-"""A small hand-made delivery: every file of SOURCES.md, a handful of rows each, with
+"""A small hand-made delivery: every file of docs/contract.md, a handful of rows each, with
 known defects. Tests change single cells to seed the defect they check."""
 
 from __future__ import annotations

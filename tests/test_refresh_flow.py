@@ -52,7 +52,7 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert len(individu) == satu["individu"] == len({n for n, _ in individu})
     dead = [p[0] for p in PENDUDUK if p[13] is not None]
     assert dead and not {n for n, _ in individu} & set(dead)
-    # The published columns SOURCES.md names (ranking and objections come with their stages).
+    # The published columns docs/tables.md names (ranking and objections come with their stages).
     assert {"nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan_keluarga", "kode_desa", "sumber"} <= \
         set(duckdb.sql(f"SELECT * FROM '{run_dir}/unified/individu.parquet'").columns)
     assert {"no_kk", "kode_desa", "jumlah_anggota", "nik_kepala_keluarga", "sumber", "asal_bidang"} <= \

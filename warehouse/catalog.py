@@ -15,7 +15,7 @@ from pyiceberg.catalog.sql import SqlCatalog
 from dtsen.settings import Settings, get_settings
 
 NAMESPACE = "dtsen"
-# The published tables (SOURCES.md, and every proposal's outcome), each partitioned by province.
+# The published tables (docs/tables.md), each partitioned by province.
 TABLES = ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina", "usulan")
 # One row per published snapshot: the registry readers resolve tags through.
 REGISTRY = "daftar_snapshot"

@@ -1,5 +1,5 @@
 """One module per source extract: each builds its tables from the registry and the truth,
-applies the error model, and writes its files exactly as SOURCES.md describes them."""
+applies the error model, and writes its files exactly as docs/contract.md describes them."""
 
 from __future__ import annotations
 

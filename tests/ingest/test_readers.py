@@ -54,7 +54,7 @@ def test_missing_column_names_file_and_column(delivery, tmp_path):
     with pytest.raises(DeliveryError) as e:
         _read(tmp_path, "dtks", f)
     assert e.value.column == "TGL_LAHIR" and e.value.row == 1
-    assert "SOURCES.md" in str(e.value)
+    assert "docs/contract.md" in str(e.value)
 
 
 def test_broken_row_is_located_without_quoting_it(delivery, tmp_path):

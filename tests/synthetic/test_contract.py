@@ -1,4 +1,4 @@
-"""The delivery has exactly the files, columns, types and formats of SOURCES.md."""
+"""The delivery has exactly the files, columns, types and formats of docs/contract.md."""
 
 from __future__ import annotations
 

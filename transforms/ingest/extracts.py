@@ -1,4 +1,4 @@
-"""The extracts of one delivery, as SOURCES.md lists them: where each lives, its format
+"""The extracts of one delivery, as docs/contract.md lists them: where each lives, its format
 and the columns it must have. Configuration as data: readers and checks use this table."""
 
 from __future__ import annotations

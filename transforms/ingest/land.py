@@ -41,7 +41,7 @@ class LandedDelivery:
 
 
 def parse_cutoff(delivery: Path) -> dt.date:
-    """The delivery folder is named by its cut-off date (SOURCES.md)."""
+    """The delivery folder is named by its cut-off date (docs/contract.md)."""
     try:
         return dt.date.fromisoformat(delivery.name)
     except ValueError:
@@ -50,7 +50,7 @@ def parse_cutoff(delivery: Path) -> dt.date:
 
 
 def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[Path]:
-    """Every extract file SOURCES.md expects; a missing one is a clear error."""
+    """Every extract file the contract expects (docs/contract.md); a missing one is a clear error."""
     files: list[Path] = []
     for extract in EXTRACTS:
         if extract.name in skip:
@@ -58,7 +58,7 @@ def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[P
         found = sorted(delivery.glob(extract.pattern))
         if not found:
             raise DeliveryError(str(delivery / extract.pattern), "file is missing from the delivery",
-                                hint="Check the delivery is complete (SOURCES.md lists every file)")
+                                hint="Check the delivery is complete (docs/contract.md lists every file)")
         files.extend(found)
     return files
 

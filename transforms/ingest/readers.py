@@ -28,7 +28,7 @@ def check_columns(extract: Extract, file: Path, present: list[str]) -> None:
     if missing:
         raise DeliveryError(
             str(file), f"missing column(s) {', '.join(missing)}", row=1 if extract.format == "csv" else None,
-            column=missing[0], hint=f"The {extract.name} extract must have the columns listed in SOURCES.md",
+            column=missing[0], hint=f"The {extract.name} extract must have the columns listed in docs/contract.md",
         )
 
 

@@ -90,7 +90,7 @@ def standardize_dukcapil(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths
 
 
 def dtks_province(file: Path) -> str | None:
-    """`dtks_32.csv` -> '32' (one file per province, SOURCES.md); None for a national pull."""
+    """`dtks_32.csv` -> '32' (one file per province, docs/contract.md); None for a national pull."""
     code = file.stem.rsplit("_", 1)[-1]
     return code if code.isdigit() and len(code) == 2 else None
 

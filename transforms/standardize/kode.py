@@ -1,4 +1,4 @@
-"""Code lists of the Regsosek code book (SOURCES.md): the valid range of every coded field.
+"""Code lists of the Regsosek code book (docs/contract.md): the valid range of every coded field.
 
 A value outside its range is emptied and the field named in `kode_tidak_valid`; the row
 is kept (one bad housing code does not make a family disappear).
