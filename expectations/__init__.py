@@ -14,10 +14,12 @@ Results and Data Docs are kept in the run folder (`mutu/`).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
+from expectations import data_docs
 from expectations.runner import Hasil, Rangkaian, context, run
 
 
@@ -44,10 +46,12 @@ def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnect
     started = time.perf_counter()
     ctx = context(project(run_dir))
     con = con or duckdb.connect()
-    results: list[Hasil] = [run(ctx, s, con, Path(run_dir) / "karantina" / "mutu" / f"{s.name}.parquet")
+    labels = data_docs.Labels(data_docs.store_dir(project(run_dir)))
+    results: list[Hasil] = [run(ctx, replace(s, batches=labels.wrap(s.batches)), con,
+                                Path(run_dir) / "karantina" / "mutu" / f"{s.name}.parquet")
                             for s in suites]
     scrub_stored_results(project(run_dir))
-    ctx.build_data_docs()
+    build_data_docs(ctx, project(run_dir), labels)
     return {
         "rangkaian": {h.name: {"per_aturan": h.per_aturan, "dikarantina": h.quarantined} for h in results},
         "kritis_gagal": [f"{h.name}:{a}" for h in results for a in h.critical_failures],
@@ -72,6 +76,18 @@ def scrub_stored_results(gx_project: Path) -> None:
             for key in ROW_KEYS:
                 r.get("result", {}).pop(key, None)
         stored.write_text(json.dumps(result))
+
+
+def build_data_docs(ctx, gx_project: Path, labels: data_docs.Labels | None = None) -> Path:
+    """GX's Data Docs, readable offline, each result labelled by the batch it checked and
+    opening with its rules and severities (`expectations/data_docs.py`); the index path."""
+    if labels is not None:
+        data_docs.apply_labels(labels)
+    data_docs.without_how_to(ctx)
+    ctx.build_data_docs()
+    data_docs.finish_site(data_docs.site_dir(gx_project), data_docs.store_dir(gx_project),
+                          title=f", run {Path(gx_project).parent.name}")
+    return data_docs.site_dir(gx_project) / "index.html"
 
 
 def merge(parts: list[dict], run_dir: Path) -> dict:
