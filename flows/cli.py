@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
+from functools import wraps
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -17,8 +17,6 @@ from rich.text import Text
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from flows import preflight
 
-app = typer.Typer(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
 console = Console()
 err = Console(stderr=True)
 
@@ -52,14 +50,49 @@ def _one_line(e: Exception) -> str:
     return str(e)
 
 
-def main() -> None:
-    """The `dtsen` entry point: a user error ends in one line and exit 2."""
-    try:
-        app()
-    except _user_errors() as e:
-        command = next((a for a in sys.argv[1:] if not a.startswith("-")), "dtsen")
-        err.print(Text.assemble((f"{command}: ", "bold red"), _one_line(e)), soft_wrap=True)
-        sys.exit(2)
+def _refusing_user_errors(command):
+    """A command that ends a user error in one line on stderr and exit 2."""
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except _user_errors() as e:
+            _fail(command.__name__, _one_line(e))
+    return run
+
+
+class _Commands(typer.Typer):
+    """Every command refuses a user error the same way, whoever calls it (the `dtsen`
+    script, a test's CliRunner)."""
+
+    def command(self, *args, **kwargs):
+        register = super().command(*args, **kwargs)
+        return lambda fn: register(_refusing_user_errors(fn))
+
+
+app = _Commands(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
+                pretty_exceptions_enable=False)
+
+
+def _tracebacks_only_for_bugs() -> None:
+    """Prefect prints a failed task's exception with its traceback on the console. For a user
+    error (a broken file, a quality gate) the message says what to fix, and the traceback
+    only buries it; Prefect's own log of the run keeps it."""
+    import logging
+
+    from expectations import QualityError
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    user_errors = (*_user_errors(), QualityError)
+
+    def message_only(record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], user_errors):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, PrefectConsoleHandler):
+            handler.addFilter(message_only)
 
 
 @app.command()
@@ -114,14 +147,17 @@ def refresh(
     """Land, standardize, match, unify and rank one delivery as a Prefect flow; print the accounting."""
     from transforms.errors import DeliveryError
 
-    # Before Prefect starts (tens of seconds): the arguments are usable.
-    sources = preflight.sql_sources(sql or [])
-    preflight.delivery(delivery, sources)
-    preflight.model_pmt(model_pmt)
+    try:  # before Prefect starts (tens of seconds): the arguments are usable
+        sources = preflight.sql_sources(sql or [])
+        preflight.delivery(delivery, sources)
+        preflight.model_pmt(model_pmt)
+    except DeliveryError as e:
+        _fail("refresh failed", f"{e}. Nothing was published.")
 
     from expectations import QualityError
     from flows.refresh import refresh as refresh_flow
 
+    _tracebacks_only_for_bugs()
     try:
         manifest_path = Path(refresh_flow(str(delivery.resolve()), sql_sources=sql or [],
                                           model_pmt=str(model_pmt.resolve()) if model_pmt else None))
@@ -144,6 +180,7 @@ def backfill(
     preflight.date_range(root, start, end)
     from flows.backfill import backfill as backfill_flow
 
+    _tracebacks_only_for_bugs()
     try:
         outcome = backfill_flow(str(root), start, end, force)
     except RuntimeError as e:
@@ -472,4 +509,4 @@ def print_summary(manifest: dict, path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    app()

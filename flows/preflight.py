@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transforms.errors import DeliveryError, InputError
-from transforms.ingest.extracts import BY_NAME
+from transforms.ingest.extracts import BY_NAME, EXTRACTS, Extract
 from transforms.ingest.land import delivery_files, parse_cutoff
 
 if TYPE_CHECKING:  # SQLAlchemy only when a source is pulled: `dtsen --help` stays quick
@@ -39,14 +39,22 @@ def sql_sources(specs: list[str]) -> list[SqlSource]:
 
 def delivery(folder: Path, sql: list[SqlSource]) -> Path:
     """The delivery folder exists, is named by its cut-off, and holds every extract file
-    (those pulled from SQL excepted)."""
+    (those pulled from SQL excepted), each with the columns the contract names."""
+    from transforms.ingest.readers import check_header
+
     folder = Path(folder)
     if not folder.is_dir():
         raise DeliveryError(str(folder), "delivery folder not found",
                             hint="Pass the folder <root>/<YYYY-MM-DD> that holds the month's extracts")
     parse_cutoff(folder)
-    delivery_files(folder, frozenset(s.extract for s in sql))
+    for file in delivery_files(folder, frozenset(s.extract for s in sql)):
+        check_header(extract_of(folder, file), file)
     return folder
+
+
+def extract_of(folder: Path, file: Path) -> Extract:
+    rel = file.relative_to(folder)
+    return next(e for e in EXTRACTS if rel.match(e.pattern))
 
 
 def model_pmt(path: Path | None) -> Path | None:
@@ -87,7 +95,8 @@ def nik(value: str) -> str:
     """A NIK is 16 digits; anything else cannot be looked up (and is not echoed back)."""
     value = value.strip()
     if len(value) != NIK_DIGITS or not value.isdigit():
-        raise InputError(f"a NIK has {NIK_DIGITS} digits; the value given has {len(value)} characters"
+        raise InputError(f"a NIK has {NIK_DIGITS} digits; the value given has {len(value)} character"
+                         + ("" if len(value) == 1 else "s")
                          + ("" if value.isdigit() else ", not all digits"))
     return value
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import time
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
@@ -58,10 +58,32 @@ def stage_key(context, parameters: dict) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+def plain_delivery_errors(fn):
+    """A delivery's fault is named by its file, row and column; where in the code it was
+    found helps nobody. Its traceback would keep the stage's frames (its DuckDB connection,
+    the rows being read) for as long as Prefect keeps the exception, to the end of the
+    process, where DuckDB's bindings print them as leaked; and an engine error it replaced
+    may quote a row's personal data. Both are dropped: the error travels as its message."""
+    @wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DeliveryError as e:
+            if e.__suppress_context__:  # raised `from None`: the engine's error is not wanted
+                e.__context__ = None
+            raise e.with_traceback(None) from e.__cause__
+    return run
+
+
 # One stage: reused on a re-run (resume). Results are small dicts of counts. Time is bounded
 # for the whole run (the flow's timeout): a timeout on a task in a worker thread cannot
 # interrupt it, and Prefect says so on every task.
 STAGE = {"cache_key_fn": stage_key, "persist_result": True, "cache_expiration": dt.timedelta(days=31)}
+
+
+def stage_task(**options):
+    """A stage's task: cached for resume; a delivery error leaves it as its message."""
+    return lambda fn: task(**STAGE, **options)(plain_delivery_errors(fn))
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -95,7 +117,7 @@ def land_task(delivery: str, pulled: dict[str, str], skip: list[str]) -> dict:
     return landed.to_json()
 
 
-@task(name="standardize-reference", **STAGE)
+@stage_task(name="standardize-reference")
 def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
     paths = std.RunPaths(Path(run_dir))
     con = _connection(get_settings(), paths.run_dir)
@@ -103,7 +125,7 @@ def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
     return [vars(c) for c in std.standardize_reference(con, Path(landed_dir), paths)]
 
 
-@task(name="standardize", task_run_name="standardize-{step}-{part}", **STAGE)
+@stage_task(name="standardize", task_run_name="standardize-{step}-{part}")
 def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff: dt.date) -> list[dict]:
     paths = std.RunPaths(Path(run_dir))
     con = _connection(get_settings(), paths.run_dir)
@@ -119,7 +141,7 @@ def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff
     return [vars(c) for c in counts]
 
 
-@task(name="match", **STAGE)
+@stage_task(name="match")
 def match_task(run_dir: str) -> dict:
     """Link every person-level record to the registry; write the outcomes and the model.
 
@@ -145,7 +167,7 @@ def match_task(run_dir: str) -> dict:
     return counts
 
 
-@task(name="unify", **STAGE)
+@stage_task(name="unify")
 def unify_task(run_dir: str, cutoff: dt.date) -> dict:
     """One row per living person and per family (KK), attributes by survivorship.
 
@@ -160,7 +182,7 @@ def unify_task(run_dir: str, cutoff: dt.date) -> dict:
     return counts
 
 
-@task(name="rank", **STAGE)
+@stage_task(name="rank")
 def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     """Welfare score per family, national deciles, ranks in province and regency.
 
@@ -175,7 +197,7 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     return counts
 
 
-@task(name="validate", task_run_name="validate-{stage}", **STAGE)
+@stage_task(name="validate", task_run_name="validate-{stage}")
 def quality_task(run_dir: str, landed_dir: str | None = None, cutoff: dt.date | None = None,
                  rows: dict | None = None, previous: dict | None = None, manifest: dict | None = None,
                  stage: str = "baku") -> dict:
@@ -349,7 +371,7 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     return str(path)
 
 
-@task(name="content", **STAGE)
+@stage_task(name="content")
 def content_task(run_dir: str) -> dict:
     """Rows and an order-independent hash per table to publish: a re-run is checked by it."""
     from warehouse.publish import content

@@ -21,7 +21,7 @@ def dtsen(home: Path, *args: str, env: dict | None = None) -> subprocess.Complet
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
     environment |= {"DTSEN_HOME": str(home), "COLUMNS": "200"} | (env or {})
     return subprocess.run([DTSEN, *args], cwd=home.parent, env=environment, capture_output=True, text=True,
-                          timeout=120)
+                          stdin=subprocess.DEVNULL, timeout=300)
 
 
 def assert_refused(done: subprocess.CompletedProcess, *words: str) -> None:
@@ -51,7 +51,7 @@ def test_refresh_checks_its_arguments_before_prefect_starts(home, delivery, tmp_
     delivery = wrong_name.rename(delivery)
     sample = delivery / "susenas" / "sampel.parquet"
     sample.rename(tmp_path / "sampel.parquet")
-    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery)), "susenas/sampel.parquet", "missing")
+    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery)), "susenas/sampel.parquet", "missing", "Nothing was published")
     (tmp_path / "sampel.parquet").rename(sample)
 
     for content, why in (("{not json", "not a JSON model file"), ("[]", "not a model file"),
@@ -76,6 +76,21 @@ def test_refresh_checks_its_arguments_before_prefect_starts(home, delivery, tmp_
     assert_refused(dtsen(home, "refresh", "--delivery", str(delivery), "--sql", "gaji=DTSEN_SQL_X::t"),
                    "no such extract")
     assert not prefect_started(home)
+
+
+def test_a_broken_row_found_during_the_run_ends_in_one_line(home, delivery):
+    """Headers pass the checks before Prefect; a row is broken further down. The operator
+    sees Prefect's progress, then one line naming file and row: no traceback, no dump."""
+    f = delivery / "p3ke" / "p3ke_anggota.csv"
+    lines = f.read_text().splitlines(keepends=True)
+    lines[2] = lines[2].rstrip("\r\n") + ",a stray field\n"
+    f.write_text("".join(lines))
+    done = dtsen(home, "refresh", "--delivery", str(delivery))
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr and "nanobind" not in done.stderr, done.stderr[-3000:]
+    verdict = [line for line in done.stderr.splitlines() if line.startswith("refresh failed: ")]
+    assert len(verdict) == 1 and "p3ke_anggota.csv, row 2" in verdict[0], done.stderr[-3000:]
+    assert "Nothing was published" in verdict[0]
 
 
 def finished_run(home: Path, niks: list[str], cutoff: str = "2026-11-17") -> Path:

@@ -76,6 +76,18 @@ def _header(extract: Extract, file: Path) -> list[str]:
         return next(csv.reader(f, delimiter=extract.delimiter), [])
 
 
+def check_header(extract: Extract, file: Path) -> None:
+    """The file's columns, from its header alone (CSV) or its schema (Parquet): cheap
+    enough to check every file of a delivery before any stage starts."""
+    if extract.format == "csv":
+        try:
+            check_columns(extract, file, _header(extract, file))
+        except UnicodeDecodeError:
+            check_encoding(extract, file)  # names the row and the byte
+    elif extract.format == "parquet":
+        parquet_columns(extract, file)
+
+
 def _locate_bad_row(extract: Extract, file: Path, width: int) -> int | None:
     """Slow path, only on failure: the first row whose field count is wrong."""
     with file.open(encoding=extract.encoding, newline="") as f:
