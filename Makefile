@@ -28,7 +28,10 @@ demo: env
 run: demo
 	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_CUTOFF)
 
+# Style and types first (seconds), then the suite.
 test: env
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -q
 
 # Figures for bench/RESULTS.md: the generator, a whole refresh, matching accuracy, and

@@ -58,10 +58,15 @@ def main() -> None:
             import pyarrow as pa
             import pyarrow.csv as pacsv
 
-            tables = [pacsv.read_csv(f, read_options=pacsv.ReadOptions(encoding="cp1252"),
-                                     parse_options=pacsv.ParseOptions(delimiter=e.delimiter),
-                                     convert_options=pacsv.ConvertOptions(
-                                         column_types={c: pa.string() for c in e.columns})) for f in files]
+            tables = [
+                pacsv.read_csv(
+                    f,
+                    read_options=pacsv.ReadOptions(encoding="cp1252"),
+                    parse_options=pacsv.ParseOptions(delimiter=e.delimiter),
+                    convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in e.columns}),
+                )
+                for f in files
+            ]
             con.register("cp1252", pa.concat_tables(tables, promote_options="permissive"))
             con.execute(f"CREATE TABLE {e.name} AS SELECT * FROM cp1252")
             con.unregister("cp1252")
@@ -72,8 +77,10 @@ def main() -> None:
     t = time.perf_counter()
     written = 0
     for name, query in sources(a.run).items():
-        con.execute(f"COPY ({query}) TO '{scratch / name}' (FORMAT parquet, COMPRESSION zstd, "
-                    "PARTITION_BY (kode_prov), WRITE_PARTITION_COLUMNS true)")
+        con.execute(
+            f"COPY ({query}) TO '{scratch / name}' (FORMAT parquet, COMPRESSION zstd, "
+            "PARTITION_BY (kode_prov), WRITE_PARTITION_COLUMNS true)"
+        )
         written += con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
     write = time.perf_counter() - t
     con.close()
@@ -82,10 +89,15 @@ def main() -> None:
     print(f"### I/O floor: {a.delivery} ({time.strftime('%Y-%m-%d')})\n")
     print(f"- command: `.venv/bin/python bench/bench_io_floor.py --delivery {a.delivery} --run {a.run}`")
     print(f"- machine: {machine()}")
-    print(f"- read {rows:,} extract rows in {read:.1f} s; wrote {written:,} published rows in {write:.1f} s; "
-          f"**floor {floor:.1f} s**")
+    print(
+        f"- read {rows:,} extract rows in {read:.1f} s; wrote {written:,} published rows in {write:.1f} s; "
+        f"**floor {floor:.1f} s**"
+    )
     if a.refresh_seconds:
-        print(f"- the refresh's stages took {a.refresh_seconds:.1f} s: **{a.refresh_seconds / floor:.1f} times the floor**")
+        print(
+            f"- the refresh's stages took {a.refresh_seconds:.1f} s: "
+            f"**{a.refresh_seconds / floor:.1f} times the floor**"
+        )
     print(json.dumps({"read": round(read, 2), "write": round(write, 2), "floor": round(floor, 2)}))
 
 

@@ -52,8 +52,10 @@ def pipeline(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     match.match_nik_repair(con)
     match_probabilistic(con)
     seconds = time.perf_counter() - t
-    links = ("SELECT sumber, id_sumber, nik FROM padan_nik_exact UNION ALL SELECT sumber, id_sumber, nik "
-             "FROM padan_nik_repair UNION ALL SELECT sumber, id_sumber, nik FROM padan_probabilistik")
+    links = (
+        "SELECT sumber, id_sumber, nik FROM padan_nik_exact UNION ALL SELECT sumber, id_sumber, nik "
+        "FROM padan_nik_repair UNION ALL SELECT sumber, id_sumber, nik FROM padan_probabilistik"
+    )
     return seconds, score(con, links, tmp, truth)
 
 
@@ -68,10 +70,14 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     """Every record through Splink, the NIK one more comparison (what a Splink-only build does)."""
     con = fresh(run)
     t = time.perf_counter()
-    common = ("nama_baku, tgl_lahir, jenis_kelamin, kode_desa, left(kode_desa, 6) AS kode_kec, "
-              "year(tgl_lahir) AS tahun_lahir, split_part(nama_baku, ' ', 1) AS nama_depan, nik")
-    con.execute(f"CREATE TABLE kiri AS SELECT sumber || ':' || id_sumber AS unique_id, {common} FROM catatan "
-                "WHERE nama_baku IS NOT NULL")
+    common = (
+        "nama_baku, tgl_lahir, jenis_kelamin, kode_desa, left(kode_desa, 6) AS kode_kec, "
+        "year(tgl_lahir) AS tahun_lahir, split_part(nama_baku, ' ', 1) AS nama_depan, nik"
+    )
+    con.execute(
+        f"CREATE TABLE kiri AS SELECT sumber || ':' || id_sumber AS unique_id, {common} FROM catatan "
+        "WHERE nama_baku IS NOT NULL"
+    )
     con.execute(f"CREATE TABLE kanan AS SELECT nik AS unique_id, {common} FROM penduduk")
     s = SettingsCreator(
         link_type="link_only",
@@ -104,14 +110,19 @@ def main() -> None:
     tmp.mkdir(exist_ok=True)
     truth = a.truth / "tautan.parquet"
     print("| method | seconds | links | wrong | precision | recall | F1 |\n|---|---|---|---|---|---|---|")
-    for key, name, fn in (("pipeline", "pipeline (NIK exact, repair, Splink on the rest)", pipeline),
-                          ("exact", "exact NIK join only", exact_only),
-                          ("splink", "Splink alone, every record", splink_alone)):
+    for key, name, fn in (
+        ("pipeline", "pipeline (NIK exact, repair, Splink on the rest)", pipeline),
+        ("exact", "exact NIK join only", exact_only),
+        ("splink", "Splink alone, every record", splink_alone),
+    ):
         if a.only and key != a.only:
             continue
         seconds, r = fn(a.run, tmp, truth)
-        print(f"| {name} | {seconds:.1f} | {r['tautan']:,} | {r['salah']:,} | {r['precision']:.5f} | "
-              f"{r['recall']:.5f} | {r['f1']:.5f} |", flush=True)
+        print(
+            f"| {name} | {seconds:.1f} | {r['tautan']:,} | {r['salah']:,} | {r['precision']:.5f} | "
+            f"{r['recall']:.5f} | {r['f1']:.5f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -59,8 +59,9 @@ def main() -> None:
     print("| run | process wall | flow call | inside the flow (tasks) |\n|---|---|---|---|")
     for label in ("first (fresh PREFECT_HOME: migrations)", "second"):
         t = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, str(a.tasks)], env=env, capture_output=True, text=True,
-                             check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(a.tasks)], env=env, capture_output=True, text=True, check=True
+        ).stdout.split()
         wall = time.perf_counter() - t
         print(f"| {label} | {wall:.1f} s | {float(out[0]):.1f} s | {float(out[1]):.2f} s |")
 

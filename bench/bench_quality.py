@@ -51,8 +51,13 @@ def main() -> None:
     # A copy of the run's outputs is not needed: validation writes only mutu/ and
     # karantina/mutu/, which a refresh writes too.
     env = os.environ | {"PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-c", CHILD, str(a.run), str(a.landed)],
-                          capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
+    proc = subprocess.run(
+        ["/usr/bin/time", "-v", sys.executable, "-c", CHILD, str(a.run), str(a.landed)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tempfile.gettempdir(),
+    )
     if proc.returncode != 0:
         sys.exit(proc.stderr[-3000:])
     seconds = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -64,10 +69,15 @@ def main() -> None:
     print(f"### quality suites: {manifest['run_id']} ({dt.date.today()})\n")
     print(f"- command: `.venv/bin/python bench/bench_quality.py --run {a.run} --landed {a.landed}`")
     print(f"- machine: {machine()}")
-    print(f"- validation: {total:.1f} s (" + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
-          + f"), peak RSS of the validating process {rss:,} MiB")
-    print(f"- the refresh's other stages (land to rank, from its manifest): {work:.1f} s; "
-          f"validation adds **{total / work:.0%}**")
+    print(
+        f"- validation: {total:.1f} s ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+        + f"), peak RSS of the validating process {rss:,} MiB"
+    )
+    print(
+        f"- the refresh's other stages (land to rank, from its manifest): {work:.1f} s; "
+        f"validation adds **{total / work:.0%}**"
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // (1 << 20)
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}"
 
@@ -54,7 +60,9 @@ def main() -> None:
     env = os.environ | {"DTSEN_HOME": str(home), "COLUMNS": "200"}
     cmd = [str(ROOT / ".venv/bin/dtsen"), "refresh", "--delivery", str(args.delivery.resolve())]
     wall, rss, out = timed(cmd, env)
-    manifest_path = Path(re.search(r"manifest \(counts per rule, checksums, versions\): (\S+manifest\.json)", out).group(1))
+    manifest_path = Path(
+        re.search(r"manifest \(counts per rule, checksums, versions\): (\S+manifest\.json)", out).group(1)
+    )
     manifest = json.loads(manifest_path.read_text())
     read = sum(r["dibaca"] for r in manifest["rekonsiliasi"].values())
     stage = sum(manifest["seconds"].values())
@@ -63,17 +71,33 @@ def main() -> None:
     print(f"- command: `{' '.join(['DTSEN_HOME=' + str(home)] + cmd)}`")
     print(f"- machine: {machine()}")
     print(f"- whole process: {wall:.1f} s wall, peak RSS {rss:,.0f} MiB")
-    print(f"- stages (excluding Prefect's temporary server): {stage:.1f} s = "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in manifest["seconds"].items()))
+    print(
+        f"- stages (excluding Prefect's temporary server): {stage:.1f} s = "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in manifest["seconds"].items())
+    )
     print(f"- throughput: {read / stage:,.0f} rows/s over the stages")
     print(f"- reconciled: {manifest['seimbang']}")
     if args.record:
-        persons = json.loads((args.delivery / "truth" / "metadata.json").read_text()).get("persons") \
-            if (args.delivery / "truth" / "metadata.json").exists() else None
+        persons = (
+            json.loads((args.delivery / "truth" / "metadata.json").read_text()).get("persons")
+            if (args.delivery / "truth" / "metadata.json").exists()
+            else None
+        )
         with args.record.open("a") as f:
-            f.write(json.dumps({"persons": persons, "rows_read": read, "wall": round(wall, 1), "rss_mib": round(rss),
-                                "stages": manifest["seconds"], "run": str(manifest_path.parent),
-                                "date": time.strftime("%Y-%m-%d")}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "persons": persons,
+                        "rows_read": read,
+                        "wall": round(wall, 1),
+                        "rss_mib": round(rss),
+                        "stages": manifest["seconds"],
+                        "run": str(manifest_path.parent),
+                        "date": time.strftime("%Y-%m-%d"),
+                    }
+                )
+                + "\n"
+            )
     if args.home is None:
         shutil.rmtree(home, ignore_errors=True)
 

@@ -26,22 +26,49 @@ PLOT = ROOT / "bench" / "scale.png"
 def run(size: int, seed: int, work: Path) -> None:
     out = work / f"d{size}"
     t = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv/bin/dtsen"), "synth", "--out", str(out), "--persons", str(size),
-                    "--seed", str(seed), "--overwrite"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(ROOT / ".venv/bin/dtsen"),
+            "synth",
+            "--out",
+            str(out),
+            "--persons",
+            str(size),
+            "--seed",
+            str(seed),
+            "--overwrite",
+        ],
+        check=True,
+        capture_output=True,
+    )
     print(f"synth {size:,}: {time.perf_counter() - t:.1f} s", flush=True)
-    subprocess.run([sys.executable, str(ROOT / "bench/bench_refresh.py"), "--delivery", str(out / "2026-11-17"),
-                    "--home", str(work / f"h{size}"), "--record", str(RECORDS)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench/bench_refresh.py"),
+            "--delivery",
+            str(out / "2026-11-17"),
+            "--home",
+            str(work / f"h{size}"),
+            "--record",
+            str(RECORDS),
+        ],
+        check=True,
+    )
 
 
 def table(records: list[dict]) -> str:
-    stages = sorted({k for r in records for k in r["stages"]}, key=lambda k: list(records[-1]["stages"]).index(k)
-                    if k in records[-1]["stages"] else 99)
-    lines = ["| persons | wall | peak RSS | rows/s | " + " | ".join(stages) + " |",
-             "|---" * (4 + len(stages)) + "|"]
+    stages = sorted(
+        {k for r in records for k in r["stages"]},
+        key=lambda k: list(records[-1]["stages"]).index(k) if k in records[-1]["stages"] else 99,
+    )
+    lines = ["| persons | wall | peak RSS | rows/s | " + " | ".join(stages) + " |", "|---" * (4 + len(stages)) + "|"]
     for r in sorted(records, key=lambda r: r["persons"]):
         total = sum(r["stages"].values())
-        lines.append(f"| {r['persons']:,} | {r['wall']:.0f} s | {r['rss_mib'] / 1024:.1f} GiB | "
-                     f"{r['rows_read'] / total:,.0f} | " + " | ".join(f"{r['stages'].get(s, 0):.1f}" for s in stages) + " |")
+        lines.append(
+            f"| {r['persons']:,} | {r['wall']:.0f} s | {r['rss_mib'] / 1024:.1f} GiB | "
+            f"{r['rows_read'] / total:,.0f} | " + " | ".join(f"{r['stages'].get(s, 0):.1f}" for s in stages) + " |"
+        )
     return "\n".join(lines)
 
 

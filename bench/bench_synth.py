@@ -26,8 +26,19 @@ CUTOFF = "2026-11-17"
 
 
 def command(via: str, out: Path, a: argparse.Namespace) -> list[str]:
-    args = ["--out", str(out), "--persons", str(a.persons), "--seed", str(a.seed), "--cutoff", CUTOFF,
-            "--error-scale", str(a.error_scale), "--overwrite"]
+    args = [
+        "--out",
+        str(out),
+        "--persons",
+        str(a.persons),
+        "--seed",
+        str(a.seed),
+        "--cutoff",
+        CUTOFF,
+        "--error-scale",
+        str(a.error_scale),
+        "--overwrite",
+    ]
     if a.regions:
         args += ["--regions", str(Path(a.regions).resolve())]
     dtsen = Path(sys.executable).parent / "dtsen"
@@ -57,8 +68,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--regions", default=None, help="Kemendagri region list (kode,nama)")
     ap.add_argument("--error-scale", type=float, default=1.0)
-    ap.add_argument("--via", choices=("cli", "module"), default="cli",
-                    help="cli: `dtsen synth` (the whole command); module: `python -m synthetic`")
+    ap.add_argument(
+        "--via",
+        choices=("cli", "module"),
+        default="cli",
+        help="cli: `dtsen synth` (the whole command); module: `python -m synthetic`",
+    )
     ap.add_argument("--out", type=Path, default=None, help="root folder (default: a temporary one, removed)")
     ap.add_argument("--json", type=Path, default=None, help="append the result as one JSON line to this file")
     a = ap.parse_args()
@@ -73,12 +88,19 @@ def main() -> None:
         if a.out is None:
             shutil.rmtree(out, ignore_errors=True)
 
-    result = {"persons": a.persons, "regions": meta["regions"], "villages": meta["villages"],
-              "error_scale": a.error_scale, "command": " ".join(Path(cmd[0]).name if i == 0 else c
-                                                                 for i, c in enumerate(cmd)),
-              "wall_s": round(wall, 2), "peak_rss_mib": round(peak_kib / 1024, 1),
-              "delivery_mib": round(size / 2**20, 1), "cpus": os.cpu_count(),
-              "welfare_r2_achieved": meta["welfare_r2_achieved"], "rows": meta["rows"]}
+    result = {
+        "persons": a.persons,
+        "regions": meta["regions"],
+        "villages": meta["villages"],
+        "error_scale": a.error_scale,
+        "command": " ".join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd)),
+        "wall_s": round(wall, 2),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "delivery_mib": round(size / 2**20, 1),
+        "cpus": os.cpu_count(),
+        "welfare_r2_achieved": meta["welfare_r2_achieved"],
+        "rows": meta["rows"],
+    }
     print(f"command: {result['command']}")
     print(f"persons {a.persons:,}  villages {meta['villages']:,}  regions {meta['regions'][:40]}")
     print(f"wall {wall:.1f} s   peak RSS {peak_kib / 1024:,.0f} MiB   delivery {size / 2**20:,.0f} MiB")

@@ -27,8 +27,11 @@ class Settings(BaseSettings):
     pengguna: str | None = Field(default=None, description="who reads, in the audit log; None: the login name")
     run_timeout_seconds: int = Field(default=8 * 3600, description="a refresh running longer fails")
     task_runner: str = Field(default="thread", description="thread, or dask (prefect-dask) to run partitions on Dask")
-    dask_address: str | None = Field(default=None, description="scheduler of a running Dask cluster (tcp://host:8786); "
-                                     "None: a local cluster of `dask_workers` processes")
+    dask_address: str | None = Field(
+        default=None,
+        description="scheduler of a running Dask cluster (tcp://host:8786); "
+        "None: a local cluster of `dask_workers` processes",
+    )
     dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
 

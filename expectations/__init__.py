@@ -28,9 +28,11 @@ class QualityError(RuntimeError):
 
     def __init__(self, failures: list[str], docs: Path):
         self.failures, self.docs = failures, docs
-        super().__init__(f"critical quality checks failed: {', '.join(failures)}; nothing was published "
-                         f"(the previous snapshot stays current). Rejected rows are in the run's "
-                         f"karantina/mutu/, the full results in {docs}")
+        super().__init__(
+            f"critical quality checks failed: {', '.join(failures)}; nothing was published "
+            f"(the previous snapshot stays current). Rejected rows are in the run's "
+            f"karantina/mutu/, the full results in {docs}"
+        )
 
 
 def project(run_dir: Path) -> Path:
@@ -47,9 +49,15 @@ def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnect
     ctx = context(project(run_dir))
     con = con or duckdb.connect()
     labels = data_docs.Labels(data_docs.store_dir(project(run_dir)))
-    results: list[Hasil] = [run(ctx, replace(s, batches=labels.wrap(s.batches)), con,
-                                Path(run_dir) / "karantina" / "mutu" / f"{s.name}.parquet")
-                            for s in suites]
+    results: list[Hasil] = [
+        run(
+            ctx,
+            replace(s, batches=labels.wrap(s.batches)),
+            con,
+            Path(run_dir) / "karantina" / "mutu" / f"{s.name}.parquet",
+        )
+        for s in suites
+    ]
     scrub_stored_results(project(run_dir))
     build_data_docs(ctx, project(run_dir), labels)
     return {
@@ -63,8 +71,15 @@ def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnect
 # What GX keeps of the rejected rows in a stored result: their values and identifiers,
 # personal data (NIKs, KKs). The quarantine holds those rows, masked; the stored results,
 # and so the Data Docs, keep only the counts.
-ROW_KEYS = ("unexpected_list", "partial_unexpected_list", "unexpected_index_list", "partial_unexpected_index_list",
-            "partial_unexpected_counts", "unexpected_index_query", "unexpected_rows")
+ROW_KEYS = (
+    "unexpected_list",
+    "partial_unexpected_list",
+    "unexpected_index_list",
+    "partial_unexpected_index_list",
+    "partial_unexpected_counts",
+    "unexpected_index_query",
+    "unexpected_rows",
+)
 
 
 def scrub_stored_results(gx_project: Path) -> None:
@@ -85,8 +100,9 @@ def build_data_docs(ctx, gx_project: Path, labels: data_docs.Labels | None = Non
         data_docs.apply_labels(labels)
     data_docs.without_how_to(ctx)
     ctx.build_data_docs()
-    data_docs.finish_site(data_docs.site_dir(gx_project), data_docs.store_dir(gx_project),
-                          title=f", run {Path(gx_project).parent.name}")
+    data_docs.finish_site(
+        data_docs.site_dir(gx_project), data_docs.store_dir(gx_project), title=f", run {Path(gx_project).parent.name}"
+    )
     return data_docs.site_dir(gx_project) / "index.html"
 
 
@@ -123,12 +139,21 @@ def landed_columns(landed_dir: Path) -> dict[str, list[str]]:
     return columns
 
 
-def check_raw_and_standardized(run_dir: Path, landed_dir: Path, cutoff, rows: dict[str, int],
-                               previous: dict[str, int], con: duckdb.DuckDBPyConnection | None = None) -> dict:
+def check_raw_and_standardized(
+    run_dir: Path,
+    landed_dir: Path,
+    cutoff,
+    rows: dict[str, int],
+    previous: dict[str, int],
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> dict:
     from expectations import baku, mentah
 
-    return validate(run_dir, mentah.rangkaian(landed_columns(landed_dir), rows, previous)
-                    + baku.rangkaian(Path(run_dir), cutoff), con)
+    return validate(
+        run_dir,
+        mentah.rangkaian(landed_columns(landed_dir), rows, previous) + baku.rangkaian(Path(run_dir), cutoff),
+        con,
+    )
 
 
 def check_unified(run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict:
@@ -143,5 +168,12 @@ def check_snapshot(run_dir: Path, manifest: dict, con: duckdb.DuckDBPyConnection
     return validate(run_dir, terbit.rangkaian(Path(run_dir), manifest), con)
 
 
-__all__ = ["QualityError", "validate", "merge", "docs_index", "check_raw_and_standardized", "check_unified",
-           "check_snapshot"]
+__all__ = [
+    "QualityError",
+    "check_raw_and_standardized",
+    "check_snapshot",
+    "check_unified",
+    "docs_index",
+    "merge",
+    "validate",
+]

@@ -34,8 +34,10 @@ def _files(run_dir: Path, table: str) -> str:
 
 
 def _reference(con: duckdb.DuckDBPyConnection, run_dir: Path) -> None:
-    con.execute(f"CREATE OR REPLACE TABLE ref_desa AS SELECT kode FROM read_parquet({_files(run_dir, 'ref_wilayah')}) "
-                "WHERE tingkat = 'DESA'")
+    con.execute(
+        f"CREATE OR REPLACE TABLE ref_desa AS SELECT kode FROM read_parquet({_files(run_dir, 'ref_wilayah')}) "
+        "WHERE tingkat = 'DESA'"
+    )
 
 
 def persons(run_dir: Path, cutoff: dt.date) -> Rangkaian:
@@ -46,29 +48,45 @@ def persons(run_dir: Path, cutoff: dt.date) -> Rangkaian:
                 continue
             # The registry's record id is the NIK itself: its rows are named by line number.
             ident = "'baris ' || baris" if table == "dukcapil_penduduk" else "id_sumber"
-            yield from batches_from(con, table, f"""
+            yield from batches_from(
+                con,
+                table,
+                f"""
                 SELECT {ident} AS id_sumber, CASE WHEN nik_cacat IS NULL THEN nik END AS nik,
                     CASE WHEN kk_cacat IS NULL THEN no_kk END AS no_kk,
                     -- a birth date as days since 1900-01-01: GX compares numbers vectorised,
                     -- dates one Python object at a time (0.8 s per million rows)
                     date_diff('day', DATE '1900-01-01', tgl_lahir) AS tgl_lahir_hari,
                     jenis_kelamin, hubungan, kode_desa, kode_desa IN (SELECT kode FROM ref_desa) AS desa_dikenal
-                FROM read_parquet({_files(run_dir, table)})""")
+                FROM read_parquet({_files(run_dir, table)})""",
+            )
 
-    return Rangkaian("baku.orang", [
-        gx.expectations.ExpectColumnValuesToMatchRegex(column="nik", regex=DIGITS_16, severity=CRITICAL,
-                                                       meta={"aturan": "NIK_16_DIGIT"}),
-        gx.expectations.ExpectColumnValuesToMatchRegex(column="no_kk", regex=DIGITS_16, severity=CRITICAL,
-                                                       meta={"aturan": "KK_16_DIGIT"}),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="tgl_lahir_hari", min_value=0,
-                                                      max_value=(cutoff - dt.date(1900, 1, 1)).days,
-                                                      severity=CRITICAL, meta={"aturan": "TANGGAL_LAHIR_WAJAR"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="jenis_kelamin", value_set=[1, 2], severity=CRITICAL,
-                                                    meta={"aturan": "JENIS_KELAMIN_DIKENAL"}),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="hubungan", value_set=list(range(1, 9)),
-                                                    severity=CRITICAL, meta={"aturan": "HUBUNGAN_DIKENAL"}),
-        fact_holds("desa_dikenal", "KODE_DESA_ADA_DI_REFERENSI"),
-    ], batches)
+    return Rangkaian(
+        "baku.orang",
+        [
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column="nik", regex=DIGITS_16, severity=CRITICAL, meta={"aturan": "NIK_16_DIGIT"}
+            ),
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column="no_kk", regex=DIGITS_16, severity=CRITICAL, meta={"aturan": "KK_16_DIGIT"}
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="tgl_lahir_hari",
+                min_value=0,
+                max_value=(cutoff - dt.date(1900, 1, 1)).days,
+                severity=CRITICAL,
+                meta={"aturan": "TANGGAL_LAHIR_WAJAR"},
+            ),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="jenis_kelamin", value_set=[1, 2], severity=CRITICAL, meta={"aturan": "JENIS_KELAMIN_DIKENAL"}
+            ),
+            gx.expectations.ExpectColumnValuesToBeInSet(
+                column="hubungan", value_set=list(range(1, 9)), severity=CRITICAL, meta={"aturan": "HUBUNGAN_DIKENAL"}
+            ),
+            fact_holds("desa_dikenal", "KODE_DESA_ADA_DI_REFERENSI"),
+        ],
+        batches,
+    )
 
 
 def households(run_dir: Path) -> Rangkaian:
@@ -82,19 +100,34 @@ def households(run_dir: Path) -> Rangkaian:
             # A KK the parser judged (kk_cacat) is checked; DTKS households keep it as typed.
             kk_ok = "kk_cacat IS NULL" if "kk_cacat" in present else "FALSE"
             housing = ", ".join(c if c in present else f"NULL::INTEGER AS {c}" for c in CODES)
-            yield from batches_from(con, table, f"""
+            yield from batches_from(
+                con,
+                table,
+                f"""
                 SELECT id_keluarga_sumber AS id_sumber, CASE WHEN {kk_ok} THEN no_kk END AS no_kk, kode_desa,
                     kode_desa IN (SELECT kode FROM ref_desa) AS desa_dikenal, {housing}
-                FROM {source}""")
+                FROM {source}""",
+            )
 
-    return Rangkaian("baku.rumah_tangga", [
-        gx.expectations.ExpectColumnValuesToMatchRegex(column="no_kk", regex=DIGITS_16, severity=CRITICAL,
-                                                       meta={"aturan": "KK_16_DIGIT"}),
-        fact_holds("desa_dikenal", "KODE_DESA_ADA_DI_REFERENSI"),
-        *[gx.expectations.ExpectColumnValuesToBeInSet(column=c, value_set=list(v), severity=FailureSeverity.WARNING,
-                                                      meta={"aturan": f"KODE_{c.upper()}_DIKENAL"})
-          for c, v in CODES.items()],
-    ], batches)
+    return Rangkaian(
+        "baku.rumah_tangga",
+        [
+            gx.expectations.ExpectColumnValuesToMatchRegex(
+                column="no_kk", regex=DIGITS_16, severity=CRITICAL, meta={"aturan": "KK_16_DIGIT"}
+            ),
+            fact_holds("desa_dikenal", "KODE_DESA_ADA_DI_REFERENSI"),
+            *[
+                gx.expectations.ExpectColumnValuesToBeInSet(
+                    column=c,
+                    value_set=list(v),
+                    severity=FailureSeverity.WARNING,
+                    meta={"aturan": f"KODE_{c.upper()}_DIKENAL"},
+                )
+                for c, v in CODES.items()
+            ],
+        ],
+        batches,
+    )
 
 
 def rangkaian(run_dir: Path, cutoff: dt.date) -> list[Rangkaian]:

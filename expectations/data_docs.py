@@ -40,34 +40,33 @@ ASSETS = {
     "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "popper/popper.min.js",
     "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": "bootstrap-table/bootstrap-table.min.css",
     "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": "bootstrap-table/bootstrap-table.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js":
-        "bootstrap-table/bootstrap-table-filter-control.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": "bootstrap-table/bootstrap-table-filter-control.min.js",
     # The templates ask for the 1.19.0 stylesheet of the filter control (minified or not): 1.19.1's.
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css":
-        "bootstrap-table/bootstrap-table-filter-control.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css":
-        "bootstrap-table/bootstrap-table-filter-control.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
-        "bootstrap-datepicker/bootstrap-datepicker.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
-        "bootstrap-datepicker/bootstrap-datepicker.min.js",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": "bootstrap-table/bootstrap-table-filter-control.min.css",
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": "bootstrap-table/bootstrap-table-filter-control.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": "bootstrap-datepicker/bootstrap-datepicker.min.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": "bootstrap-datepicker/bootstrap-datepicker.min.js",
     "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "fontawesome/css/all.min.css",
     "https://cdn.jsdelivr.net/npm/vega@5": "vega/vega.min.js",
     "https://cdn.jsdelivr.net/npm/vega-lite@5": "vega/vega-lite.min.js",
     "https://cdn.jsdelivr.net/npm/vega-embed@6": "vega/vega-embed.min.js",
-    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css":
-        "bootstrap-dark/bootstrap-prefers-dark.css",
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": "bootstrap-dark/bootstrap-prefers-dark.css",
 }
 LEFT_OUT: set[str] = set()  # remote loads dropped on purpose (none today)
 # GX's logo comes from its web-assets bucket, tagged with the project's id; the site has it.
 REMOTE_IMAGES = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
 
-STAGES = {"mentah": "raw extracts as landed", "baku": "standardized sources", "terpadu": "unified register",
-          "terbit": "snapshot to publish"}
+STAGES = {
+    "mentah": "raw extracts as landed",
+    "baku": "standardized sources",
+    "terpadu": "unified register",
+    "terbit": "snapshot to publish",
+}
 MARK = "<!-- dtsen: ringkasan -->"
 
 
 # -- labels: which batch each stored result checked ------------------------------------------
+
 
 @dataclass
 class Labels:
@@ -76,6 +75,7 @@ class Labels:
     The runner validates its batches one after another and GX stores each result as it is
     made, so the files that appear in the store between handing out one batch and the
     next are that batch's result."""
+
     store: Path
     by_file: dict[Path, str] = field(default_factory=dict)
 
@@ -92,6 +92,7 @@ class Labels:
                 previous = label if given[label] == 1 else f"{label}-bagian-{given[label]}"
                 yield label, frame
             self._note(seen, previous)
+
         return labelled
 
     def _note(self, seen: set[Path], label: str | None) -> set[Path]:
@@ -135,6 +136,7 @@ def apply_labels(labels: Labels) -> None:
 
 # -- reading the stored results ----------------------------------------------------------------
 
+
 @dataclass
 class Aturan:
     name: str
@@ -149,6 +151,7 @@ class Aturan:
 @dataclass
 class Hasil:
     """One stored validation result: one suite over one batch."""
+
     suite: str
     bagian: str
     run_time: str
@@ -178,16 +181,27 @@ def stored_results(store: Path) -> list[Hasil]:
             counts = r.get("result") or {}
             success = bool(r.get("success"))
             failed = counts.get("unexpected_count")
-            rules.append(Aturan(
-                name=(config.get("meta") or {}).get("aturan", config.get("type", "?")),
-                tingkat=str(config.get("severity") or "critical"), expectation=config.get("type", "?"),
-                column=(config.get("kwargs") or {}).get("column"),
-                diperiksa=counts.get("element_count"), gagal=int(failed) if failed is not None else int(not success),
-                sukses=success))
-        out.append(Hasil(suite=result.get("suite_name", "?"),
-                         bagian=meta.get("dtsen_bagian") or run_id.get("run_name") or "(unnamed)",
-                         run_time=str(run_id.get("run_time") or ""), sukses=bool(result.get("success")),
-                         page=Path("validations") / f.relative_to(store).with_suffix(".html"), rules=rules))
+            rules.append(
+                Aturan(
+                    name=(config.get("meta") or {}).get("aturan", config.get("type", "?")),
+                    tingkat=str(config.get("severity") or "critical"),
+                    expectation=config.get("type", "?"),
+                    column=(config.get("kwargs") or {}).get("column"),
+                    diperiksa=counts.get("element_count"),
+                    gagal=int(failed) if failed is not None else int(not success),
+                    sukses=success,
+                )
+            )
+        out.append(
+            Hasil(
+                suite=result.get("suite_name", "?"),
+                bagian=meta.get("dtsen_bagian") or run_id.get("run_name") or "(unnamed)",
+                run_time=str(run_id.get("run_time") or ""),
+                sukses=bool(result.get("success")),
+                page=Path("validations") / f.relative_to(store).with_suffix(".html"),
+                rules=rules,
+            )
+        )
     return out
 
 
@@ -197,8 +211,9 @@ def latest(results: list[Hasil]) -> list[Hasil]:
     for h in sorted(results, key=lambda h: h.run_time):
         newest[(h.suite, h.bagian)] = h
     order = list(STAGES)
-    return sorted(newest.values(), key=lambda h: (order.index(h.stage) if h.stage in order else len(order),
-                                                  h.suite, h.run_time))
+    return sorted(
+        newest.values(), key=lambda h: (order.index(h.stage) if h.stage in order else len(order), h.suite, h.run_time)
+    )
 
 
 # -- the static summaries --------------------------------------------------------------------
@@ -247,24 +262,30 @@ def index_summary(results: list[Hasil], title: str = "") -> str:
                 f"<tr><td>{e(suite)}</td><td><code>{e(name)}</code></td>"
                 f"<td class='tingkat-{e(parts[0].tingkat)}'>{e(parts[0].tingkat)}</td><td class='n'>{len(parts)}</td>"
                 f"<td class='n'>{_n(sum(p.diperiksa or 0 for p in parts))}</td>"
-                f"<td class='n'>{_n(sum(p.gagal for p in parts))}</td><td>{_status(ok, parts[0].tingkat)}</td></tr>")
+                f"<td class='n'>{_n(sum(p.gagal for p in parts))}</td><td>{_status(ok, parts[0].tingkat)}</td></tr>"
+            )
     for h in results:
         failed = ", ".join(f"<code>{e(r.name)}</code> ({e(r.tingkat)}, {r.gagal:,})" for r in h.rules if not r.sukses)
         rows_batches.append(
             f"<tr><td>{e(h.stage)}</td><td>{e(h.suite)}</td><td><a href='{e(h.page.as_posix())}'>{e(h.bagian)}</a></td>"
             f"<td class='n'>{_n(h.rows)}</td><td class='n'>{len(h.rules)}</td><td>{_result_status(h)}</td>"
-            f"<td>{failed or '—'}</td></tr>")
+            f"<td>{failed or '—'}</td></tr>"
+        )
     stages = "; ".join(f"<b>{e(k)}</b>: {e(v)}" for k, v in STAGES.items())
-    return (f"{MARK}{STYLE}<div class='dtsen-ringkasan'><h3>DTSEN quality results{e(title)}</h3>"
-            f"<p>The newest result of every suite on every batch (the table, extract or hash bucket it "
-            f"checked). Stages: {stages}. Counts only: rejected rows are in the run's "
-            f"<code>karantina/mutu/</code>, masked.</p>"
-            "<h4>Rules</h4><table><thead><tr><th>suite</th><th>rule</th><th>severity</th><th>batches</th>"
-            "<th>rows checked</th><th>rows failed</th><th>status</th></tr></thead><tbody>"
-            + "".join(rows_rules) + "</tbody></table>"
-            "<h4>Validation results by batch</h4><table><thead><tr><th>stage</th><th>suite</th><th>batch</th>"
-            "<th>rows</th><th>rules</th><th>status</th><th>failed rules (severity, rows)</th></tr></thead><tbody>"
-            + "".join(rows_batches) + "</tbody></table></div>")
+    return (
+        f"{MARK}{STYLE}<div class='dtsen-ringkasan'><h3>DTSEN quality results{e(title)}</h3>"
+        f"<p>The newest result of every suite on every batch (the table, extract or hash bucket it "
+        f"checked). Stages: {stages}. Counts only: rejected rows are in the run's "
+        f"<code>karantina/mutu/</code>, masked.</p>"
+        "<h4>Rules</h4><table><thead><tr><th>suite</th><th>rule</th><th>severity</th><th>batches</th>"
+        "<th>rows checked</th><th>rows failed</th><th>status</th></tr></thead><tbody>"
+        + "".join(rows_rules)
+        + "</tbody></table>"
+        "<h4>Validation results by batch</h4><table><thead><tr><th>stage</th><th>suite</th><th>batch</th>"
+        "<th>rows</th><th>rules</th><th>status</th><th>failed rules (severity, rows)</th></tr></thead><tbody>"
+        + "".join(rows_batches)
+        + "</tbody></table></div>"
+    )
 
 
 def page_summary(h: Hasil) -> str:
@@ -273,14 +294,17 @@ def page_summary(h: Hasil) -> str:
     rows = "".join(
         f"<tr><td><code>{e(r.name)}</code></td><td class='tingkat-{e(r.tingkat)}'>{e(r.tingkat)}</td>"
         f"<td>{e(r.expectation)}</td><td>{e(r.column or '—')}</td><td class='n'>{_n(r.diperiksa)}</td>"
-        f"<td class='n'>{_n(r.gagal)}</td><td>{_status(r.sukses, r.tingkat)}</td></tr>" for r in h.rules)
-    return (f"{MARK}{STYLE}<div class='dtsen-ringkasan'><h3>{e(h.suite)} on {e(h.bagian)}: {_result_status(h)}</h3>"
-            f"<p>Stage <b>{e(h.stage)}</b> ({e(STAGES.get(h.stage, '?'))}), suite <b>{e(h.suite)}</b>, "
-            f"batch <b>{e(h.bagian)}</b> (the table, extract or hash bucket checked), {_n(h.rows)} rows, "
-            f"validated {e(h.run_time)}.</p>"
-            "<table><thead><tr><th>rule</th><th>severity</th><th>expectation</th><th>column</th>"
-            "<th>rows checked</th><th>rows failed</th><th>status</th></tr></thead><tbody>" + rows
-            + "</tbody></table></div>")
+        f"<td class='n'>{_n(r.gagal)}</td><td>{_status(r.sukses, r.tingkat)}</td></tr>"
+        for r in h.rules
+    )
+    return (
+        f"{MARK}{STYLE}<div class='dtsen-ringkasan'><h3>{e(h.suite)} on {e(h.bagian)}: {_result_status(h)}</h3>"
+        f"<p>Stage <b>{e(h.stage)}</b> ({e(STAGES.get(h.stage, '?'))}), suite <b>{e(h.suite)}</b>, "
+        f"batch <b>{e(h.bagian)}</b> (the table, extract or hash bucket checked), {_n(h.rows)} rows, "
+        f"validated {e(h.run_time)}.</p>"
+        "<table><thead><tr><th>rule</th><th>severity</th><th>expectation</th><th>column</th>"
+        "<th>rows checked</th><th>rows failed</th><th>status</th></tr></thead><tbody>" + rows + "</tbody></table></div>"
+    )
 
 
 # -- offline pages ---------------------------------------------------------------------------
@@ -304,7 +328,7 @@ def offline(text: str, to_root: str, images: set[str]) -> tuple[str, set[str]]:
         if not found:
             # The site's own files, from where this page is (GX counts one folder short for
             # the favicon of a result page).
-            return LOCAL_STATIC.sub(lambda m: f'{m.group(1)}={m.group(2)}{to_root}static/', tag)
+            return LOCAL_STATIC.sub(lambda m: f"{m.group(1)}={m.group(2)}{to_root}static/", tag)
         url = found.group(3)
         if kind == "link" and "stylesheet" not in tag.lower() and "icon" not in tag.lower():
             return tag  # a link that loads nothing
@@ -358,8 +382,9 @@ def finish_site(site: Path, store: Path, title: str = "") -> None:
             text = _insert(text, page_summary(pages[rel.as_posix()]))
         page.write_text(text, encoding="utf-8")
     if dropped:
-        log.warning("Data Docs: no local copy of %s; dropped (add it to expectations/static)",
-                    ", ".join(sorted(dropped)))
+        log.warning(
+            "Data Docs: no local copy of %s; dropped (add it to expectations/static)", ", ".join(sorted(dropped))
+        )
 
 
 def without_how_to(ctx) -> None:

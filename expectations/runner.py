@@ -30,25 +30,40 @@ ROWS_PER_BATCH = 1_000_000
 Batches = Callable[[duckdb.DuckDBPyConnection], Iterator[tuple[str, pd.DataFrame]]]
 
 # How a rejected value is shown in the quarantine: personal data masked.
-MASK = {"nik": mask_nik, "no_kk": mask_nik, "nik_kepala_keluarga": mask_nik, "nama": mask_name,
-        "tgl_lahir": lambda v: mask_date(str(v))}
-QUARANTINE = pa.schema([("sumber", pa.string()), ("berkas", pa.string()), ("baris", pa.int64()),
-                        ("id_sumber", pa.string()), ("aturan", pa.string()), ("kolom", pa.string()),
-                        ("nilai", pa.string())])
+MASK = {
+    "nik": mask_nik,
+    "no_kk": mask_nik,
+    "nik_kepala_keluarga": mask_nik,
+    "nama": mask_name,
+    "tgl_lahir": lambda v: mask_date(str(v)),
+}
+QUARANTINE = pa.schema(
+    [
+        ("sumber", pa.string()),
+        ("berkas", pa.string()),
+        ("baris", pa.int64()),
+        ("id_sumber", pa.string()),
+        ("aturan", pa.string()),
+        ("kolom", pa.string()),
+        ("nilai", pa.string()),
+    ]
+)
 
 
 @dataclass
 class Rangkaian:
     """One suite and where its batches come from."""
-    name: str                          # e.g. "baku.orang": stage, then what it checks
-    expectations: list                 # GX expectations, each with meta {"aturan": RULE_NAME}
-    batches: Batches                   # (table or partition label, frame)
-    id_column: str = "id_sumber"       # names a rejected row in the quarantine
+
+    name: str  # e.g. "baku.orang": stage, then what it checks
+    expectations: list  # GX expectations, each with meta {"aturan": RULE_NAME}
+    batches: Batches  # (table or partition label, frame)
+    id_column: str = "id_sumber"  # names a rejected row in the quarantine
 
 
 @dataclass
 class Hasil:
     """The outcome of one suite over all its batches."""
+
     name: str
     per_aturan: dict[str, dict] = field(default_factory=dict)
     quarantined: int = 0
@@ -65,12 +80,14 @@ class Hasil:
 def fact_holds(column: str, rule: str, value: bool = True, severity=FailureSeverity.CRITICAL):
     """The expectation that a fact DuckDB computed per row (a boolean column: "the village is
     in the reference", "the registry records a death") has `value` on every row."""
-    return gx.expectations.ExpectColumnValuesToBeInSet(column=column, value_set=[value], severity=severity,
-                                                       meta={"aturan": rule})
+    return gx.expectations.ExpectColumnValuesToBeInSet(
+        column=column, value_set=[value], severity=severity, meta={"aturan": rule}
+    )
 
 
-def batches_from(con: duckdb.DuckDBPyConnection, label: str, sql: str, params: dict | None = None
-                 ) -> Iterator[tuple[str, pd.DataFrame]]:
+def batches_from(
+    con: duckdb.DuckDBPyConnection, label: str, sql: str, params: dict | None = None
+) -> Iterator[tuple[str, pd.DataFrame]]:
     """A DuckDB query streamed as frames of at most ROWS_PER_BATCH rows."""
     # DuckDB hands over vectors of ~120k rows; GX costs a fixed overhead per batch, so the
     # vectors are gathered into frames of ROWS_PER_BATCH.
@@ -118,22 +135,35 @@ def run(ctx, rangkaian: Rangkaian, con: duckdb.DuckDBPyConnection, quarantine: P
     """Validate every batch; quarantine rejected rows; return the per-rule summary."""
     suite = ctx.suites.add_or_update(gx.ExpectationSuite(name=rangkaian.name, expectations=rangkaian.expectations))
     source = ctx.data_sources.add_or_update_pandas("dtsen")
-    asset = source.add_dataframe_asset(rangkaian.name) if rangkaian.name not in source.get_asset_names() \
+    asset = (
+        source.add_dataframe_asset(rangkaian.name)
+        if rangkaian.name not in source.get_asset_names()
         else source.get_asset(rangkaian.name)
-    batch_definition = asset.add_batch_definition_whole_dataframe(f"{rangkaian.name}-bagian") \
-        if not asset.batch_definitions else asset.batch_definitions[0]
+    )
+    batch_definition = (
+        asset.add_batch_definition_whole_dataframe(f"{rangkaian.name}-bagian")
+        if not asset.batch_definitions
+        else asset.batch_definitions[0]
+    )
     validation = ctx.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=rangkaian.name, data=batch_definition, suite=suite))
+        gx.ValidationDefinition(name=rangkaian.name, data=batch_definition, suite=suite)
+    )
     hasil = Hasil(rangkaian.name)
     for e in suite.expectations:
-        hasil.per_aturan[rule(e)] = {"tingkat": FailureSeverity(e.severity).value, "sukses": True,
-                                     "diperiksa": 0, "gagal": 0}
+        hasil.per_aturan[rule(e)] = {
+            "tingkat": FailureSeverity(e.severity).value,
+            "sukses": True,
+            "diperiksa": 0,
+            "gagal": 0,
+        }
     rejected: list[dict] = []
     for label, frame in rangkaian.batches(con):
         if frame.empty:
             continue
-        result = validation.run(batch_parameters={"dataframe": frame}, result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": [rangkaian.id_column]})
+        result = validation.run(
+            batch_parameters={"dataframe": frame},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [rangkaian.id_column]},
+        )
         for r in result.results:
             config = r.expectation_config
             summary = hasil.per_aturan[config.meta["aturan"]]
@@ -144,9 +174,17 @@ def run(ctx, rangkaian: Rangkaian, con: duckdb.DuckDBPyConnection, quarantine: P
             for row in r.result.get("unexpected_index_list") or []:
                 value = row.get(column)
                 shown = MASK.get(column, str)(value) if value is not None else None
-                rejected.append({"sumber": label, "berkas": rangkaian.name, "baris": None,
-                                 "id_sumber": shown_id(rangkaian.id_column, row.get(rangkaian.id_column)),
-                                 "aturan": config.meta["aturan"], "kolom": column, "nilai": shown})
+                rejected.append(
+                    {
+                        "sumber": label,
+                        "berkas": rangkaian.name,
+                        "baris": None,
+                        "id_sumber": shown_id(rangkaian.id_column, row.get(rangkaian.id_column)),
+                        "aturan": config.meta["aturan"],
+                        "kolom": column,
+                        "nilai": shown,
+                    }
+                )
     if rejected:
         quarantine.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rejected, schema=QUARANTINE), quarantine)

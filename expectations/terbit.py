@@ -20,17 +20,37 @@ def ranked(run_dir: Path) -> Rangkaian:
     keluarga = sql_path(run_dir / "ranked" / "keluarga.parquet")
 
     def batches(con):
-        yield from batches_from(con, "keluarga", f"""
-            SELECT no_kk, desil_nasional, skor_kesejahteraan FROM read_parquet('{keluarga}')""")
+        yield from batches_from(
+            con,
+            "keluarga",
+            f"""
+            SELECT no_kk, desil_nasional, skor_kesejahteraan FROM read_parquet('{keluarga}')""",
+        )
 
-    return Rangkaian("terbit.peringkat", [
-        gx.expectations.ExpectColumnValuesToNotBeNull(column="desil_nasional", severity=CRITICAL,
-                                                      meta={"aturan": "SETIAP_KELUARGA_BERDESIL"}),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="desil_nasional", min_value=1, max_value=10,
-                                                      severity=CRITICAL, meta={"aturan": "DESIL_1_SAMPAI_10"}),
-        gx.expectations.ExpectColumnValuesToBeBetween(column="skor_kesejahteraan", min_value=0, strict_min=True,
-                                                      severity=CRITICAL, meta={"aturan": "SKOR_POSITIF"}),
-    ], batches, id_column="no_kk")
+    return Rangkaian(
+        "terbit.peringkat",
+        [
+            gx.expectations.ExpectColumnValuesToNotBeNull(
+                column="desil_nasional", severity=CRITICAL, meta={"aturan": "SETIAP_KELUARGA_BERDESIL"}
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="desil_nasional",
+                min_value=1,
+                max_value=10,
+                severity=CRITICAL,
+                meta={"aturan": "DESIL_1_SAMPAI_10"},
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="skor_kesejahteraan",
+                min_value=0,
+                strict_min=True,
+                severity=CRITICAL,
+                meta={"aturan": "SKOR_POSITIF"},
+            ),
+        ],
+        batches,
+        id_column="no_kk",
+    )
 
 
 def deciles(run_dir: Path) -> Rangkaian:
@@ -39,34 +59,59 @@ def deciles(run_dir: Path) -> Rangkaian:
     def batches(con):
         # Whole families make a decile's boundary uneven by up to one family: the allowed
         # distance from 10% is the largest family's share of all persons.
-        yield from batches_from(con, "desil", f"""
+        yield from batches_from(
+            con,
+            "desil",
+            f"""
             WITH k AS (SELECT desil_nasional, jumlah_anggota FROM read_parquet('{keluarga}')),
             total AS (SELECT sum(jumlah_anggota) AS orang, max(jumlah_anggota) AS terbesar FROM k)
             SELECT d AS id_sumber, abs(coalesce(sum(k.jumlah_anggota), 0) / any_value(t.orang) - 0.1) AS selisih,
                 any_value(t.terbesar) / any_value(t.orang) AS batas
             FROM range(1, 11) r(d) CROSS JOIN total t LEFT JOIN k ON k.desil_nasional = r.d
-            GROUP BY d ORDER BY d""")
+            GROUP BY d ORDER BY d""",
+        )
 
-    return Rangkaian("terbit.desil", [
-        gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="batas", column_B="selisih", or_equal=True, severity=CRITICAL,
-            meta={"aturan": "DESIL_SEPERSEPULUH_ORANG"}),
-    ], batches)
+    return Rangkaian(
+        "terbit.desil",
+        [
+            gx.expectations.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A="batas",
+                column_B="selisih",
+                or_equal=True,
+                severity=CRITICAL,
+                meta={"aturan": "DESIL_SEPERSEPULUH_ORANG"},
+            ),
+        ],
+        batches,
+    )
 
 
 def reconciled(run_dir: Path, manifest: dict) -> Rangkaian:
     """The published tables' row counts against the counts the manifest reports."""
-    def batches(con):
-        counted = {t: con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(run_dir / f)}')").fetchall()[0][0]
-                   for t, f in (("keluarga", "ranked/keluarga.parquet"), ("individu", "ranked/individu.parquet"))}
-        reported = {"keluarga": manifest["satukan"]["keluarga"], "individu": manifest["satukan"]["individu"]}
-        yield "jumlah", pd.DataFrame([{"id_sumber": t, "baris": counted[t], "manifest": reported[t]} for t in counted]
-                                     + [{"id_sumber": "seimbang", "baris": int(bool(manifest["seimbang"])), "manifest": 1}])
 
-    return Rangkaian("terbit.rekonsiliasi", [
-        gx.expectations.ExpectColumnPairValuesToBeEqual(column_A="baris", column_B="manifest", severity=CRITICAL,
-                                                        meta={"aturan": "JUMLAH_SESUAI_MANIFEST"}),
-    ], batches)
+    def batches(con):
+        counted = {
+            t: con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(run_dir / f)}')").fetchall()[0][0]
+            for t, f in (("keluarga", "ranked/keluarga.parquet"), ("individu", "ranked/individu.parquet"))
+        }
+        reported = {"keluarga": manifest["satukan"]["keluarga"], "individu": manifest["satukan"]["individu"]}
+        yield (
+            "jumlah",
+            pd.DataFrame(
+                [{"id_sumber": t, "baris": counted[t], "manifest": reported[t]} for t in counted]
+                + [{"id_sumber": "seimbang", "baris": int(bool(manifest["seimbang"])), "manifest": 1}]
+            ),
+        )
+
+    return Rangkaian(
+        "terbit.rekonsiliasi",
+        [
+            gx.expectations.ExpectColumnPairValuesToBeEqual(
+                column_A="baris", column_B="manifest", severity=CRITICAL, meta={"aturan": "JUMLAH_SESUAI_MANIFEST"}
+            ),
+        ],
+        batches,
+    )
 
 
 def rangkaian(run_dir: Path, manifest: dict) -> list[Rangkaian]:

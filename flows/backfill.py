@@ -15,9 +15,9 @@ import re
 import sys
 from pathlib import Path
 
-import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from prefect import flow, get_run_logger
 
+import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.settings import get_settings
 from flows.refresh import refresh
 
@@ -51,7 +51,7 @@ def backfill(root: str, start: str, end: str, force: bool = False) -> dict[str, 
             continue
         try:
             outcome[delivery.name] = refresh(str(delivery), republish=force)
-        except Exception as e:  # noqa: BLE001  one month's failure must not hide the others
+        except Exception as e:
             outcome[delivery.name] = f"gagal: {type(e).__name__}: {e}"
             logger.error("%s failed: %s", delivery.name, e)
     failed = [k for k, v in outcome.items() if v.startswith("gagal")]
@@ -66,8 +66,7 @@ def monthly_refresh(root: str) -> str:
     month's, landed on the 17th). Returns its manifest path, or says there is nothing new."""
     logger = get_run_logger()
     done = published_cutoffs()
-    waiting = [d for d in deliveries(Path(root), dt.date.min, dt.date.max)
-               if dt.date.fromisoformat(d.name) not in done]
+    waiting = [d for d in deliveries(Path(root), dt.date.min, dt.date.max) if dt.date.fromisoformat(d.name) not in done]
     if not waiting:
         logger.info("no new delivery under %s: every cut-off there is published", root)
         return "tidak ada kiriman baru"

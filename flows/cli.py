@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -52,12 +52,14 @@ def _one_line(e: Exception) -> str:
 
 def _refusing_user_errors(command):
     """A command that ends a user error in one line on stderr and exit 2."""
+
     @wraps(command)
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
         except _user_errors() as e:
             _fail(command.__name__, _one_line(e))
+
     return run
 
 
@@ -70,8 +72,9 @@ class _Commands(typer.Typer):
         return lambda fn: register(_refusing_user_errors(fn))
 
 
-app = _Commands(help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True,
-                pretty_exceptions_enable=False)
+app = _Commands(
+    help="DTSEN: the national social-economic register pipeline.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 
 
 def _tracebacks_only_for_bugs() -> None:
@@ -80,8 +83,9 @@ def _tracebacks_only_for_bugs() -> None:
     only buries it; Prefect's own log of the run keeps it."""
     import logging
 
-    from expectations import QualityError
     from prefect.logging.handlers import PrefectConsoleHandler
+
+    from expectations import QualityError
 
     user_errors = (*_user_errors(), QualityError)
 
@@ -101,13 +105,18 @@ def synth(
     persons: Annotated[int, typer.Option(min=100, help="registry persons")] = 100_000,
     seed: Annotated[int, typer.Option()] = 1,
     cutoff: Annotated[str, typer.Option(help="cut-off date YYYY-MM-DD")] = "2026-11-17",
-    regions: Annotated[Optional[str], typer.Option(
-        help="'kemendagri' for the official 2025 list the project carries (83,762 villages), or a kode,nama "
-             "CSV in that format; default: synthetic regions")] = None,
+    regions: Annotated[
+        str | None,
+        typer.Option(
+            help="'kemendagri' for the official 2025 list the project carries (83,762 villages), or a kode,nama "
+            "CSV in that format; default: synthetic regions"
+        ),
+    ] = None,
     error_scale: Annotated[float, typer.Option(help="multiply every error rate (2 = the hard setting)")] = 1.0,
     # No default here: importing the generator to read it would slow every command by 2 s.
-    welfare_r2: Annotated[Optional[float], typer.Option(
-        help="R² of the ideal welfare model [default: synthetic.config.WELFARE_R2, 0.8]")] = None,
+    welfare_r2: Annotated[
+        float | None, typer.Option(help="R² of the ideal welfare model [default: synthetic.config.WELFARE_R2, 0.8]")
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing delivery of that cut-off")] = False,
 ) -> None:
     """Generate a synthetic delivery with ground truth, in the shapes of docs/contract.md."""
@@ -115,8 +124,10 @@ def synth(
 
     region_file = region_list(regions)
     if region_file is not None and not region_file.is_file():
-        _fail("synth", f"--regions {regions}: no such file; pass 'kemendagri' for the official 2025 list, or a "
-                       "kode,nama CSV")
+        _fail(
+            "synth",
+            f"--regions {regions}: no such file; pass 'kemendagri' for the official 2025 list, or a kode,nama CSV",
+        )
     try:
         cut = dt.date.fromisoformat(cutoff)
     except ValueError:
@@ -127,9 +138,17 @@ def synth(
     welfare_r2 = WELFARE_R2 if welfare_r2 is None else welfare_r2
     try:
         with console.status("generating") as status:
-            path = generate_delivery(out, persons, seed, cut, regions=region_file,
-                                     error_scale=error_scale, welfare_r2=welfare_r2, overwrite=overwrite,
-                                     progress=lambda step: status.update(f"generating: {step}"))
+            path = generate_delivery(
+                out,
+                persons,
+                seed,
+                cut,
+                regions=region_file,
+                error_scale=error_scale,
+                welfare_r2=welfare_r2,
+                overwrite=overwrite,
+                progress=lambda step: status.update(f"generating: {step}"),
+            )
     except ValueError as e:  # an existing delivery, an impossible setting, a bad region list
         _fail("synth", _one_line(e))
     console.print(f"delivery written to [bold]{path}[/]")
@@ -138,11 +157,17 @@ def synth(
 @app.command()
 def refresh(
     delivery: Annotated[Path, typer.Option(help="delivery folder <root>/<YYYY-MM-DD>")],
-    sql: Annotated[Optional[list[str]], typer.Option(
-        help="pull an extract from SQL: EXTRACT=DTSEN_SQL_<NAME>::TABLE, the setting holding the URL "
-             "(EXTRACT=URL::TABLE for a URL without a password)")] = None,
-    model_pmt: Annotated[Optional[Path], typer.Option(
-        help="reuse a fitted welfare model (a run's ranked/model_pmt.json) instead of fitting one")] = None,
+    sql: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="pull an extract from SQL: EXTRACT=DTSEN_SQL_<NAME>::TABLE, the setting holding the URL "
+            "(EXTRACT=URL::TABLE for a URL without a password)"
+        ),
+    ] = None,
+    model_pmt: Annotated[
+        Path | None,
+        typer.Option(help="reuse a fitted welfare model (a run's ranked/model_pmt.json) instead of fitting one"),
+    ] = None,
 ) -> None:
     """Land, standardize, match, unify and rank one delivery as a Prefect flow; print the accounting."""
     from transforms.errors import DeliveryError
@@ -159,8 +184,13 @@ def refresh(
 
     _tracebacks_only_for_bugs()
     try:
-        manifest_path = Path(refresh_flow(str(delivery.resolve()), sql_sources=sql or [],
-                                          model_pmt=str(model_pmt.resolve()) if model_pmt else None))
+        manifest_path = Path(
+            refresh_flow(
+                str(delivery.resolve()),
+                sql_sources=sql or [],
+                model_pmt=str(model_pmt.resolve()) if model_pmt else None,
+            )
+        )
     except DeliveryError as e:
         _fail("refresh failed", f"{e}. Nothing was published.")
     except QualityError as e:
@@ -214,15 +244,24 @@ def akurasi(
         table.add_column(col, justify="left" if not col else "right")
     rows = [("all", report["keseluruhan"])] + sorted(report["per_sumber"].items())
     for name, r in rows:
-        table.add_row(name, f"{r['catatan']:,}", f"{r['tautan']:,}", f"{r['salah']:,}", f"{r['precision']:.5f}",
-                      f"{r['recall']:.5f}", f"{r['f1']:.5f}")
+        table.add_row(
+            name,
+            f"{r['catatan']:,}",
+            f"{r['tautan']:,}",
+            f"{r['salah']:,}",
+            f"{r['precision']:.5f}",
+            f"{r['recall']:.5f}",
+            f"{r['f1']:.5f}",
+        )
     for name, r in sorted(report["per_metode"].items()):
         table.add_row(name, f"{r['catatan']:,}", f"{r['tautan']:,}", f"{r['salah']:,}", f"{r['precision']:.5f}", "", "")
     console.print(table)
     r = manifest.get("akurasi_peringkat")
     if r:
-        console.print(f"ranking, {r['keluarga']:,} families: Spearman {r['spearman']:.3f}, bottom 40%: "
-                      f"exclusion error {r['exclusion_error_40']:.1%}, inclusion error {r['inclusion_error_40']:.1%}")
+        console.print(
+            f"ranking, {r['keluarga']:,} families: Spearman {r['spearman']:.3f}, bottom 40%: "
+            f"exclusion error {r['exclusion_error_40']:.1%}, inclusion error {r['inclusion_error_40']:.1%}"
+        )
     console.print(f"written to {manifest_path}", soft_wrap=True)
 
 
@@ -238,9 +277,11 @@ def jelaskan(
     family = explain(run, no_kk.strip())
     if family is None:
         _fail("not ranked", f"no family with that KK in {run / 'ranked' / 'keluarga.parquet'}")
-    console.print(f"desil_nasional {family['desil_nasional']}, skor_kesejahteraan Rp {family['skor_kesejahteraan']:,.0f} "
-                  f"per person per month ({family['jumlah_anggota']} members); rank {family['peringkat_provinsi']:,} "
-                  f"in the province, {family['peringkat_kabupaten']:,} in the regency; model {family['model']}")
+    console.print(
+        f"desil_nasional {family['desil_nasional']}, skor_kesejahteraan Rp {family['skor_kesejahteraan']:,.0f} "
+        f"per person per month ({family['jumlah_anggota']} members); rank {family['peringkat_provinsi']:,} "
+        f"in the province, {family['peringkat_kabupaten']:,} in the regency; model {family['model']}"
+    )
     table = Table(title="ln(skor) = konstanta + the groups' parts (log points)")
     table.add_column("part")
     table.add_column("log points", justify="right")
@@ -255,9 +296,14 @@ def jelaskan(
 
 # ---------------------------------------------------------------------------- the warehouse
 
-AksesOption = Annotated[str, typer.Option(
-    "--akses", help="analis: NIK and KK as pseudonym tokens, no names or birth dates; "
-                    "penuh: the full view, for authorised operators")]
+AksesOption = Annotated[
+    str,
+    typer.Option(
+        "--akses",
+        help="analis: NIK and KK as pseudonym tokens, no names or birth dates; "
+        "penuh: the full view, for authorised operators",
+    ),
+]
 
 
 def _akses(value: str):
@@ -301,18 +347,26 @@ def snapshots() -> None:
         table.add_column(col, justify="right" if col in ("families", "persons", "verification") else "left")
     for i, s in enumerate(rows):
         n = s.jumlah_baris
-        table.add_row("*" if i == len(rows) - 1 else "", s.tag, s.cutoff.isoformat(),
-                      s.diterbitkan.strftime("%Y-%m-%d %H:%M"), f"{n['keluarga']:,}", f"{n['individu']:,}",
-                      f"{n['verifikasi']:,}", s.status_mutu, str(settings.runs_dir / s.run_id / "laporan.html"))
+        table.add_row(
+            "*" if i == len(rows) - 1 else "",
+            s.tag,
+            s.cutoff.isoformat(),
+            s.diterbitkan.strftime("%Y-%m-%d %H:%M"),
+            f"{n['keluarga']:,}",
+            f"{n['individu']:,}",
+            f"{n['verifikasi']:,}",
+            s.status_mutu,
+            str(settings.runs_dir / s.run_id / "laporan.html"),
+        )
     console.print(table if rows else "nothing is published yet")
 
 
 @app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL over keluarga, individu, tautan_sumber, verifikasi, karantina")],
-    snapshot: Annotated[Optional[str], typer.Option(help="tag; default: the current snapshot")] = None,
+    snapshot: Annotated[str | None, typer.Option(help="tag; default: the current snapshot")] = None,
     format: Annotated[str, typer.Option("--format", help="table, csv or parquet")] = "table",
-    out: Annotated[Optional[Path], typer.Option(help="file for csv or parquet")] = None,
+    out: Annotated[Path | None, typer.Option(help="file for csv or parquet")] = None,
     akses: AksesOption = "analis",
     limit: Annotated[int, typer.Option(help="rows shown in table format")] = 50,
 ) -> None:
@@ -339,7 +393,7 @@ def query(
         _fail("query", e)
     except SnapshotNotFound as e:
         _fail("query", e)
-    except Exception as e:  # noqa: BLE001  a SQL error is the user's to fix: say it plainly
+    except Exception as e:
         _fail("query failed", e)
     record(settings, "query", level.value, snap.tag, kueri=blank_literals(sql), baris=result.num_rows)
     if format in ("csv", "parquet"):
@@ -364,7 +418,7 @@ def query(
 def diff(
     tag_a: Annotated[str, typer.Argument(help="the older snapshot")],
     tag_b: Annotated[str, typer.Argument(help="the newer snapshot")],
-    out: Annotated[Optional[Path], typer.Option(help="folder for the files; default var/diff/A_B")] = None,
+    out: Annotated[Path | None, typer.Option(help="folder for the files; default var/diff/A_B")] = None,
     akses: AksesOption = "analis",
 ) -> None:
     """Families and persons that entered, left or changed decile, per province."""
@@ -411,7 +465,7 @@ def diff(
 @app.command()
 def status(
     nik: Annotated[str, typer.Argument(help="the person's NIK")],
-    snapshot: Annotated[Optional[str], typer.Option(help="tag; default: the current snapshot")] = None,
+    snapshot: Annotated[str | None, typer.Option(help="tag; default: the current snapshot")] = None,
 ) -> None:
     """Is this person listed, in which family and decile, since when (the Cek Bansos look-up)."""
     from dtsen.privacy import mask_nik
@@ -435,14 +489,18 @@ def status(
         who = mask_nik(nik.strip())
     record(settings, "status", "penuh", snap.tag, orang=who, terdaftar=result.terdaftar)
     if result.terdaftar:
-        console.print(f"{mask_nik(nik)}: listed in snapshot {result.snapshot}, family {mask_nik(result.no_kk)}, "
-                      f"desil_nasional {result.desil_nasional}, village {result.kode_desa}; listed since {result.sejak}")
+        console.print(
+            f"{mask_nik(nik)}: listed in snapshot {result.snapshot}, family {mask_nik(result.no_kk)}, "
+            f"desil_nasional {result.desil_nasional}, village {result.kode_desa}; listed since {result.sejak}"
+        )
         for id_usulan, jenis, tanggal, state, outcome, alasan in result.usulan:
             console.print(f"  {jenis}{' ' + alasan if alasan else ''} {id_usulan} of {tanggal}: {state}, {outcome}")
     else:
         reasons = ", ".join(f"{alasan} ({sumber})" for sumber, alasan in result.alasan)
-        console.print(f"{mask_nik(nik)}: not listed in snapshot {result.snapshot}"
-                      + (f"; its source records were set aside: {reasons}" if reasons else ""))
+        console.print(
+            f"{mask_nik(nik)}: not listed in snapshot {result.snapshot}"
+            + (f"; its source records were set aside: {reasons}" if reasons else "")
+        )
 
 
 def print_summary(manifest: dict, path: Path) -> None:
@@ -454,9 +512,16 @@ def print_summary(manifest: dict, path: Path) -> None:
     table.add_column("top quarantine rule")
     for name, r in sorted(manifest["rekonsiliasi"].items()):
         top = max(r["karantina_per_aturan"].items(), key=lambda kv: kv[1], default=("", 0))
-        table.add_row(name, str(r["berkas"]), f"{r['dibaca']:,}", f"{r['diterima']:,}", f"{r['dikarantina']:,}",
-                      f"{sum(r['cacat_per_aturan'].values()):,}", "yes" if r["seimbang"] else "[red]NO[/]",
-                      f"{top[0]} ({top[1]:,})" if top[1] else "")
+        table.add_row(
+            name,
+            str(r["berkas"]),
+            f"{r['dibaca']:,}",
+            f"{r['diterima']:,}",
+            f"{r['dikarantina']:,}",
+            f"{sum(r['cacat_per_aturan'].values()):,}",
+            "yes" if r["seimbang"] else "[red]NO[/]",
+            f"{top[0]} ({top[1]:,})" if top[1] else "",
+        )
     console.print(table)
     padan = manifest.get("padan")
     if padan:
@@ -464,26 +529,38 @@ def print_summary(manifest: dict, path: Path) -> None:
         for per_method in padan["per_metode"].values():
             for method, n in per_method.items():
                 totals[method] = totals.get(method, 0) + n
-        console.print(f"matched {padan['catatan']:,} person records: "
-                      + ", ".join(f"{m} {n:,}" for m, n in sorted(totals.items()))
-                      + f"; {sum(padan['verifikasi_per_alasan'].values()):,} to verification", soft_wrap=True)
+        console.print(
+            f"matched {padan['catatan']:,} person records: "
+            + ", ".join(f"{m} {n:,}" for m, n in sorted(totals.items()))
+            + f"; {sum(padan['verifikasi_per_alasan'].values()):,} to verification",
+            soft_wrap=True,
+        )
     satu = manifest.get("satukan")
     if satu:
-        console.print(f"unified: {satu['keluarga']:,} families, {satu['individu']:,} living persons; "
-                      f"{satu['catatan_per_hasil'].get('MENINGGAL', 0):,} records of the dead and "
-                      f"{satu['verifikasi']:,} items in all to verification", soft_wrap=True)
+        console.print(
+            f"unified: {satu['keluarga']:,} families, {satu['individu']:,} living persons; "
+            f"{satu['catatan_per_hasil'].get('MENINGGAL', 0):,} records of the dead and "
+            f"{satu['verifikasi']:,} items in all to verification",
+            soft_wrap=True,
+        )
     peringkat = manifest.get("peringkat")
     if peringkat:
         m = peringkat["model"]
-        console.print(f"ranked {peringkat['keluarga']:,} families with {m['id']} ({m['cara']}; R² "
-                      f"{m['statistik']['r2']:.3f}, n {m['statistik']['n']:,}); "
-                      f"{peringkat['keluarga_dengan_masukan_hilang']:,} with a missing input", soft_wrap=True)
+        console.print(
+            f"ranked {peringkat['keluarga']:,} families with {m['id']} ({m['cara']}; R² "
+            f"{m['statistik']['r2']:.3f}, n {m['statistik']['n']:,}); "
+            f"{peringkat['keluarga_dengan_masukan_hilang']:,} with a missing input",
+            soft_wrap=True,
+        )
     mutu = manifest.get("mutu")
     if mutu:
         checked = sum(len(r["per_aturan"]) for r in mutu["rangkaian"].values())
-        console.print(f"quality: {mutu['status']} ({checked} expectations in {len(mutu['rangkaian'])} suites, "
-                      f"{sum(mutu['detik'].values()):.1f} s)"
-                      + (f"; warnings: {', '.join(mutu['peringatan'])}" if mutu["peringatan"] else ""), soft_wrap=True)
+        console.print(
+            f"quality: {mutu['status']} ({checked} expectations in {len(mutu['rangkaian'])} suites, "
+            f"{sum(mutu['detik'].values()):.1f} s)"
+            + (f"; warnings: {', '.join(mutu['peringatan'])}" if mutu["peringatan"] else ""),
+            soft_wrap=True,
+        )
     landed = manifest["landed"]
     # soft_wrap: a path is never broken over two lines, so it can be copied (and parsed).
     for label, where in (
@@ -504,8 +581,11 @@ def print_summary(manifest: dict, path: Path) -> None:
 
         settings = get_settings()
         state = "published" if terbit["baru"] else "already published (same delivery), unchanged"
-        console.print(f"snapshot {terbit['tag']} {state}: warehouse {warehouse_dir(settings)}, catalog "
-                      f"{display_url(settings)}; read it with `dtsen snapshots` and `dtsen query`", soft_wrap=True)
+        console.print(
+            f"snapshot {terbit['tag']} {state}: warehouse {warehouse_dir(settings)}, catalog "
+            f"{display_url(settings)}; read it with `dtsen snapshots` and `dtsen query`",
+            soft_wrap=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,15 +11,14 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG_FILES = sorted(
-    p for p in (ROOT / "transforms").rglob("*") if p.suffix in {".sql", ".csv", ".json", ".toml"}
-)
+CONFIG_FILES = sorted(p for p in (ROOT / "transforms").rglob("*") if p.suffix in {".sql", ".csv", ".json", ".toml"})
 
 
 def code_version() -> str:
     try:
-        rev = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=5).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", str(ROOT), "describe", "--always", "--dirty"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         rev = ""
     return rev or "unknown"
@@ -32,8 +31,12 @@ def code_fingerprint() -> str:
     """SHA-256 (16 hex) of every source, SQL and configuration file a stage runs: unlike
     `git describe --dirty`, it changes with every edit, committed or not."""
     digest = hashlib.sha256()
-    for p in sorted(q for d in CODE_DIRS for q in (ROOT / d).rglob("*")
-                    if q.suffix in {".py", ".sql", ".csv", ".json", ".toml"} and "__pycache__" not in q.parts):
+    for p in sorted(
+        q
+        for d in CODE_DIRS
+        for q in (ROOT / d).rglob("*")
+        if q.suffix in {".py", ".sql", ".csv", ".json", ".toml"} and "__pycache__" not in q.parts
+    ):
         digest.update(str(p.relative_to(ROOT)).encode())
         digest.update(p.read_bytes())
     return digest.hexdigest()[:16]
@@ -48,8 +51,17 @@ def reconcile(counts: list[dict]) -> dict:
     """Per extract: read = kept + quarantined, summed over its files and partitions."""
     per: dict[str, dict] = {}
     for c in counts:
-        r = per.setdefault(c["sumber"], {"berkas": 0, "dibaca": 0, "diterima": 0, "dikarantina": 0,
-                                         "karantina_per_aturan": {}, "cacat_per_aturan": {}})
+        r = per.setdefault(
+            c["sumber"],
+            {
+                "berkas": 0,
+                "dibaca": 0,
+                "diterima": 0,
+                "dikarantina": 0,
+                "karantina_per_aturan": {},
+                "cacat_per_aturan": {},
+            },
+        )
         r["berkas"] += 1
         for k in ("dibaca", "diterima", "dikarantina"):
             r[k] += c[k]

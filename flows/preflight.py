@@ -44,8 +44,11 @@ def delivery(folder: Path, sql: list[SqlSource]) -> Path:
 
     folder = Path(folder)
     if not folder.is_dir():
-        raise DeliveryError(str(folder), "delivery folder not found",
-                            hint="Pass the folder <root>/<YYYY-MM-DD> that holds the month's extracts")
+        raise DeliveryError(
+            str(folder),
+            "delivery folder not found",
+            hint="Pass the folder <root>/<YYYY-MM-DD> that holds the month's extracts",
+        )
     parse_cutoff(folder)
     for file in delivery_files(folder, frozenset(s.extract for s in sql)):
         check_header(extract_of(folder, file), file)
@@ -78,16 +81,19 @@ def run_folder(run: Path, needs: tuple[str, ...] = ()) -> dict:
     if not run.is_dir():
         raise InputError(f"{run}: no such run folder; runs are under DTSEN_HOME/runs/<cutoff>_<fingerprint>")
     if not manifest.is_file():
-        raise InputError(f"{run}: not a finished run (it has no manifest.json); re-run `dtsen refresh` "
-                         "on its delivery to finish it")
+        raise InputError(
+            f"{run}: not a finished run (it has no manifest.json); re-run `dtsen refresh` on its delivery to finish it"
+        )
     try:
         content = json.loads(manifest.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InputError(f"{manifest}: not a readable manifest; restore it or re-run the delivery") from None
     for rel in needs:
         if not (run / rel).exists():
-            raise InputError(f"{run}: {rel} is missing; the run stopped before that stage "
-                             f"(quality status {content.get('mutu', {}).get('status', 'unknown')})")
+            raise InputError(
+                f"{run}: {rel} is missing; the run stopped before that stage "
+                f"(quality status {content.get('mutu', {}).get('status', 'unknown')})"
+            )
     return content
 
 
@@ -95,9 +101,11 @@ def nik(value: str) -> str:
     """A NIK is 16 digits; anything else cannot be looked up (and is not echoed back)."""
     value = value.strip()
     if len(value) != NIK_DIGITS or not value.isdigit():
-        raise InputError(f"a NIK has {NIK_DIGITS} digits; the value given has {len(value)} character"
-                         + ("" if len(value) == 1 else "s")
-                         + ("" if value.isdigit() else ", not all digits"))
+        raise InputError(
+            f"a NIK has {NIK_DIGITS} digits; the value given has {len(value)} character"
+            + ("" if len(value) == 1 else "s")
+            + ("" if value.isdigit() else ", not all digits")
+        )
     return value
 
 

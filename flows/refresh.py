@@ -16,11 +16,11 @@ import time
 from functools import lru_cache, wraps
 from pathlib import Path
 
-import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.settings import Settings, get_settings
 from flows.manifest import code_fingerprint, code_version, config_versions, reconcile, write_manifest
 from transforms import standardize as std
@@ -64,6 +64,7 @@ def plain_delivery_errors(fn):
     the rows being read) for as long as Prefect keeps the exception, to the end of the
     process, where DuckDB's bindings print them as leaked; and an engine error it replaced
     may quote a row's personal data. Both are dropped: the error travels as its message."""
+
     @wraps(fn)
     def run(*args, **kwargs):
         try:
@@ -72,6 +73,7 @@ def plain_delivery_errors(fn):
             if e.__suppress_context__:  # raised `from None`: the engine's error is not wanted
                 e.__context__ = None
             raise e.with_traceback(None) from e.__cause__
+
     return run
 
 
@@ -91,10 +93,10 @@ def worth_retrying(exc: BaseException) -> bool:
     return not isinstance(exc, DeliveryError) or isinstance(exc, SourceUnavailable)
 
 
-def _retry_condition(task, task_run, state) -> bool:  # noqa: ARG001  (Prefect's signature)
+def _retry_condition(task, task_run, state) -> bool:
     try:
         state.result()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return worth_retrying(exc)
     return False
 
@@ -109,11 +111,17 @@ def pull_sql_task(source: SqlSource, out: str) -> str:
 @task(name="land")
 def land_task(delivery: str, pulled: dict[str, str], skip: list[str]) -> dict:
     settings = get_settings()
-    landed = land_delivery(Path(delivery), settings.landed_dir,
-                           extra={rel: Path(p) for rel, p in pulled.items()}, skip=frozenset(skip))
+    landed = land_delivery(
+        Path(delivery), settings.landed_dir, extra={rel: Path(p) for rel, p in pulled.items()}, skip=frozenset(skip)
+    )
     logger = get_run_logger()
-    logger.info("%s delivery %s (%d files) at %s", "Recognised" if landed.reused else "Landed",
-                landed.fingerprint[:12], len(landed.files), landed.path)
+    logger.info(
+        "%s delivery %s (%d files) at %s",
+        "Recognised" if landed.reused else "Landed",
+        landed.fingerprint[:12],
+        len(landed.files),
+        landed.path,
+    )
     return landed.to_json()
 
 
@@ -147,8 +155,8 @@ def match_task(run_dir: str) -> dict:
 
     National for now (one task): the partition by province comes with unification."""
     from transforms import match
-    from transforms.match.probabilistic import match_probabilistic
     from transforms.engine import copy_atomic
+    from transforms.match.probabilistic import match_probabilistic
 
     paths = std.RunPaths(Path(run_dir))
     out = paths.run_dir / "matched"
@@ -198,9 +206,15 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
 
 
 @stage_task(name="validate", task_run_name="validate-{stage}")
-def quality_task(run_dir: str, landed_dir: str | None = None, cutoff: dt.date | None = None,
-                 rows: dict | None = None, previous: dict | None = None, manifest: dict | None = None,
-                 stage: str = "baku") -> dict:
+def quality_task(
+    run_dir: str,
+    landed_dir: str | None = None,
+    cutoff: dt.date | None = None,
+    rows: dict | None = None,
+    previous: dict | None = None,
+    manifest: dict | None = None,
+    stage: str = "baku",
+) -> dict:
     """One stage's expectation suites (Great Expectations) over the run's outputs."""
     import expectations
 
@@ -208,8 +222,9 @@ def quality_task(run_dir: str, landed_dir: str | None = None, cutoff: dt.date | 
     con = _connection(get_settings(), Path(run_dir), alone=True)
     try:
         if stage == "baku":
-            return expectations.check_raw_and_standardized(Path(run_dir), Path(landed_dir), cutoff, rows, previous,
-                                                           con=con)
+            return expectations.check_raw_and_standardized(
+                Path(run_dir), Path(landed_dir), cutoff, rows, previous, con=con
+            )
         if stage == "terpadu":
             return expectations.check_unified(Path(run_dir), con=con)
         return expectations.check_snapshot(Path(run_dir), manifest, con=con)
@@ -228,8 +243,12 @@ def publish_task(run_dir: str, quality: str, republish: bool = False) -> dict:
     # created on the server; without it, this does not wait).
     with concurrency("dtsen-warehouse", occupy=1):
         done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality, force=republish)
-    return {"tag": done.snapshot.tag, "baru": done.created, "detik": round(done.seconds, 2),
-            "jumlah_baris": done.snapshot.jumlah_baris}
+    return {
+        "tag": done.snapshot.tag,
+        "baru": done.created,
+        "detik": round(done.seconds, 2),
+        "jumlah_baris": done.snapshot.jumlah_baris,
+    }
 
 
 def _pull_sql_sources(sources: list[SqlSource], staging: Path) -> tuple[dict[str, str], list[str]]:
@@ -253,16 +272,23 @@ def task_runner(settings: Settings):
 
         if settings.dask_address:
             return DaskTaskRunner(address=settings.dask_address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": settings.dask_workers, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": settings.dask_workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
     if settings.task_runner != "thread":
         raise ValueError(f"DTSEN_TASK_RUNNER={settings.task_runner!r}: use thread or dask")
     return ThreadPoolTaskRunner(max_workers=settings.partition_workers)
 
 
 @flow(name="refresh", task_runner=task_runner(get_settings()), timeout_seconds=get_settings().run_timeout_seconds)
-def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None,
-            republish: bool = False) -> str:
+def refresh(
+    delivery: str, sql_sources: list[str] | None = None, model_pmt: str | None = None, republish: bool = False
+) -> str:
     """Land, standardize, match, unify, rank, validate and publish one delivery; return the
     path of the run manifest. A stage finished by an earlier attempt at the same delivery
     with the same code is reused (resume); the manifest lists those in `dipakai_ulang`.
@@ -271,7 +297,7 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
     the delivery's survey sample. `republish`: publish again although this delivery is."""
     logger = get_run_logger()
     settings = get_settings()
-    started, seconds = dt.datetime.now(dt.timezone.utc), {}
+    started, seconds = dt.datetime.now(dt.UTC), {}
 
     t = time.perf_counter()
     sources = [SqlSource.parse(s) for s in (sql_sources or [])]
@@ -325,8 +351,12 @@ def refresh(delivery: str, sql_sources: list[str] | None = None, model_pmt: str 
 
     t = time.perf_counter()
     rows = {name: r["dibaca"] for name, r in rekonsiliasi.items()}
-    mutu.append(("baku", stage(quality_task, str(run_dir), landed["path"], cutoff, rows,
-                                     _previous_rows(settings), stage="baku")))
+    mutu.append(
+        (
+            "baku",
+            stage(quality_task, str(run_dir), landed["path"], cutoff, rows, _previous_rows(settings), stage="baku"),
+        )
+    )
     seconds["validate_standardized"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
@@ -392,7 +422,7 @@ REPORT = "laporan.html"
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _previous_rows(settings: Settings) -> dict[str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import math
 import os
 from pathlib import Path
@@ -21,15 +22,23 @@ from pathlib import Path
 import duckdb
 
 # The flow's stage names (manifest `dipakai_ulang`) and the keys of its `seconds`.
-REUSED_STAGE = {"standardize-reference": "standardize_reference", "standardize": "standardize", "match": "match",
-                "unify": "unify", "rank": "rank", "validate-baku": "validate_standardized",
-                "validate-terpadu": "validate_unified", "validate-terbit": "validate_snapshot"}
+REUSED_STAGE = {
+    "standardize-reference": "standardize_reference",
+    "standardize": "standardize",
+    "match": "match",
+    "unify": "unify",
+    "rank": "rank",
+    "validate-baku": "validate_standardized",
+    "validate-terpadu": "validate_unified",
+    "validate-terbit": "validate_snapshot",
+}
 METHODS = ("NIK_EXACT", "NIK_REPAIRED", "PROBABILISTIC", "TIDAK_PADAN")
 HISTOGRAM_BINS = 60
 LOOK_UP = object()  # gather(): find the previous snapshot in the warehouse
 
 
 # -- gathering -------------------------------------------------------------------------------
+
 
 def previous_snapshot(manifest: dict):
     """The snapshot this run is compared with: the one before it in the registry's order
@@ -41,7 +50,7 @@ def previous_snapshot(manifest: dict):
     published = snapshots(open_catalog(get_settings()))
     mine = [i for i, s in enumerate(published) if s.run_id == manifest["run_id"]]
     if mine:
-        earlier = published[:mine[0]]
+        earlier = published[: mine[0]]
     else:
         earlier = [s for s in published if s.cutoff.isoformat() <= manifest["cutoff"]]
     earlier = [s for s in earlier if s.run_id != manifest["run_id"]]
@@ -68,16 +77,22 @@ def change(con: duckdb.DuckDBPyConnection, run_dir: Path, manifest: dict, previo
     out: dict = {"tag": previous.tag, "cutoff": previous.cutoff.isoformat()}
     for table, key in (("keluarga", "no_kk"), ("individu", "nik")):
         before = previous.jumlah_baris.get(table)
-        part = {"sebelumnya": before, "sekarang": now[table],
-                "selisih": None if before is None or now[table] is None else now[table] - before,
-                "masuk": None, "keluar": None}
+        part = {
+            "sebelumnya": before,
+            "sekarang": now[table],
+            "selisih": None if before is None or now[table] is None else now[table] - before,
+            "masuk": None,
+            "keluar": None,
+        }
         a, b = _table(run_dir.parent / previous.run_id, table), _table(run_dir, table)
         if a is not None and b is not None:
-            part["masuk"], part["keluar"] = con.execute(f"""
+            part["masuk"], part["keluar"] = con.execute(
+                f"""
                 SELECT count(*) FILTER (WHERE a.k IS NULL), count(*) FILTER (WHERE b.k IS NULL)
                 FROM (SELECT {key} AS k FROM read_parquet($b)) b
                 FULL OUTER JOIN (SELECT {key} AS k FROM read_parquet($a)) a ON a.k = b.k""",
-                {"a": str(a), "b": str(b)}).fetchone()
+                {"a": str(a), "b": str(b)},
+            ).fetchone()
         out[table] = part
     return out
 
@@ -89,10 +104,21 @@ def model_used(manifest: dict) -> dict | None:
     if not model:
         return None
     cara, stats = model.get("cara", ""), model.get("statistik", {})
-    kind = "cadangan" if cara.startswith("cadangan") else "dipakai_ulang" if cara.startswith("dipakai ulang") \
+    kind = (
+        "cadangan"
+        if cara.startswith("cadangan")
+        else "dipakai_ulang"
+        if cara.startswith("dipakai ulang")
         else "dilatih"
-    return {"id": model["id"], "cara": cara, "jenis": kind, "cadangan": kind == "cadangan",
-            "r2": stats.get("r2"), "n": stats.get("n")}
+    )
+    return {
+        "id": model["id"],
+        "cara": cara,
+        "jenis": kind,
+        "cadangan": kind == "cadangan",
+        "r2": stats.get("r2"),
+        "n": stats.get("n"),
+    }
 
 
 def province_names(run_dir: Path) -> dict[str, str]:
@@ -100,23 +126,31 @@ def province_names(run_dir: Path) -> dict[str, str]:
     files = sorted((Path(run_dir) / "standardized" / "ref_wilayah").glob("*.parquet"))
     if not files:
         return {}
-    return dict(duckdb.execute("SELECT kode, nama FROM read_parquet($f) WHERE tingkat = 'PROVINSI'",
-                               {"f": [str(f) for f in files]}).fetchall())
+    return dict(
+        duckdb.execute(
+            "SELECT kode, nama FROM read_parquet($f) WHERE tingkat = 'PROVINSI'", {"f": [str(f) for f in files]}
+        ).fetchall()
+    )
 
 
 def _histogram(con: duckdb.DuckDBPyConnection, ranked: Path) -> dict | None:
     """Persons per welfare score bin on a log scale (DuckDB: the rows never leave it)."""
-    lo_hi = con.execute("SELECT ln(min(skor_kesejahteraan)), ln(max(skor_kesejahteraan)) FROM read_parquet($f) "
-                        "WHERE skor_kesejahteraan > 0", {"f": str(ranked)}).fetchone()
+    lo_hi = con.execute(
+        "SELECT ln(min(skor_kesejahteraan)), ln(max(skor_kesejahteraan)) FROM read_parquet($f) "
+        "WHERE skor_kesejahteraan > 0",
+        {"f": str(ranked)},
+    ).fetchone()
     if lo_hi[0] is None:
         return None
     lo, hi = lo_hi
     hi = hi if hi > lo else lo + 1e-6
-    bins = con.execute("""
+    bins = con.execute(
+        """
         SELECT least(CAST(floor((ln(skor_kesejahteraan) - $lo) / ($hi - $lo) * $n) AS INTEGER), $n - 1) AS bin,
             sum(jumlah_anggota), count(*)
         FROM read_parquet($f) WHERE skor_kesejahteraan > 0 GROUP BY bin ORDER BY bin""",
-                       {"f": str(ranked), "lo": lo, "hi": hi, "n": HISTOGRAM_BINS}).fetchall()
+        {"f": str(ranked), "lo": lo, "hi": hi, "n": HISTOGRAM_BINS},
+    ).fetchall()
     persons = [0] * HISTOGRAM_BINS
     for b, p, _ in bins:
         persons[b] = int(p or 0)
@@ -133,12 +167,23 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
     con = duckdb.connect()
     matched = run_dir / "matched" / "tautan_sumber.parquet"
     ranked = run_dir / "ranked" / "keluarga.parquet"
-    match_rates = con.execute(
-        "SELECT kode_prov, metode_padan, count(*) FROM read_parquet($f) GROUP BY ALL ORDER BY ALL",
-        {"f": str(matched)}).fetchall() if matched.exists() else []
-    per_decile = con.execute(
-        "SELECT desil_nasional, count(*), sum(jumlah_anggota), min(skor_kesejahteraan), max(skor_kesejahteraan) "
-        "FROM read_parquet($f) GROUP BY 1 ORDER BY 1", {"f": str(ranked)}).fetchall() if ranked.exists() else []
+    match_rates = (
+        con.execute(
+            "SELECT kode_prov, metode_padan, count(*) FROM read_parquet($f) GROUP BY ALL ORDER BY ALL",
+            {"f": str(matched)},
+        ).fetchall()
+        if matched.exists()
+        else []
+    )
+    per_decile = (
+        con.execute(
+            "SELECT desil_nasional, count(*), sum(jumlah_anggota), min(skor_kesejahteraan), max(skor_kesejahteraan) "
+            "FROM read_parquet($f) GROUP BY 1 ORDER BY 1",
+            {"f": str(ranked)},
+        ).fetchall()
+        if ranked.exists()
+        else []
+    )
     quarantine: dict[str, int] = {}
     for extract in manifest.get("rekonsiliasi", {}).values():
         for rule, n in extract["karantina_per_aturan"].items():
@@ -147,8 +192,16 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
     rules = []
     for suite, s in mutu.get("rangkaian", {}).items():
         for rule, r in s["per_aturan"].items():
-            rules.append({"rangkaian": suite, "aturan": rule, "tingkat": r["tingkat"], "diperiksa": r["diperiksa"],
-                          "gagal": r["gagal"], "sukses": r["sukses"]})
+            rules.append(
+                {
+                    "rangkaian": suite,
+                    "aturan": rule,
+                    "tingkat": r["tingkat"],
+                    "diperiksa": r["diperiksa"],
+                    "gagal": r["gagal"],
+                    "sukses": r["sukses"],
+                }
+            )
             if r["gagal"]:
                 quarantine[f"mutu:{rule}"] = quarantine.get(f"mutu:{rule}", 0) + r["gagal"]
     stages = {
@@ -163,12 +216,14 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
     if previous is LOOK_UP:
         try:
             previous = previous_snapshot(manifest)
-        except Exception as e:  # noqa: BLE001  the report says so (the kind only: no URL); it never fails the run
+        except Exception as e:
             previous, unknown = None, f"the warehouse could not be read: {type(e).__name__}"
     docs = mutu.get("data_docs")
     report = {
-        "run_id": manifest["run_id"], "cutoff": manifest["cutoff"],
-        "status_mutu": mutu.get("status", "BELUM_DIPERIKSA"), "peringatan": mutu.get("peringatan", []),
+        "run_id": manifest["run_id"],
+        "cutoff": manifest["cutoff"],
+        "status_mutu": mutu.get("status", "BELUM_DIPERIKSA"),
+        "peringatan": mutu.get("peringatan", []),
         "kritis_gagal": mutu.get("kritis_gagal", []),
         "keluarga": manifest.get("satukan", {}).get("keluarga"),
         "individu": manifest.get("satukan", {}).get("individu"),
@@ -177,14 +232,17 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
         "model": model_used(manifest),
         "model_padan": manifest.get("padan", {}).get("model_probabilistik"),
         "tahap": {k: v for k, v in stages.items() if v is not None},
-        "ekstrak": {name: {k: r.get(k) for k in ("berkas", "dibaca", "diterima", "dikarantina", "seimbang",
-                                                  "cacat_per_aturan")}
-                    for name, r in manifest.get("rekonsiliasi", {}).items()},
+        "ekstrak": {
+            name: {k: r.get(k) for k in ("berkas", "dibaca", "diterima", "dikarantina", "seimbang", "cacat_per_aturan")}
+            for name, r in manifest.get("rekonsiliasi", {}).items()
+        },
         "detik": manifest.get("seconds", {}),
         # Stages an earlier attempt at the same delivery did: cached tasks, and the landed
         # copy when the delivery was recognised.
-        "dipakai_ulang": sorted({REUSED_STAGE.get(s, s) for s in manifest.get("dipakai_ulang", [])}
-                                | ({"land"} if manifest.get("landed", {}).get("reused") else set())),
+        "dipakai_ulang": sorted(
+            {REUSED_STAGE.get(s, s) for s in manifest.get("dipakai_ulang", [])}
+            | ({"land"} if manifest.get("landed", {}).get("reused") else set())
+        ),
         "karantina_per_aturan": dict(sorted(quarantine.items(), key=lambda kv: -kv[1])),
         "padan_per_provinsi": match_rates,
         "padan_per_sumber": manifest.get("padan", {}).get("per_metode", {}),
@@ -203,6 +261,7 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
 
 # -- the headline, shared by the markdown and the HTML ---------------------------------------
 
+
 def _signed(n: int | None) -> str:
     return "?" if n is None else f"{n:+,}"
 
@@ -210,8 +269,11 @@ def _signed(n: int | None) -> str:
 def change_line(part: dict | None, what: str) -> str:
     if part is None:
         return ""
-    line = f"{_signed(part['selisih'])} {what} (was {part['sebelumnya']:,})" if part["sebelumnya"] is not None \
+    line = (
+        f"{_signed(part['selisih'])} {what} (was {part['sebelumnya']:,})"
+        if part["sebelumnya"] is not None
         else f"{what}: previous count unknown"
+    )
     if part["masuk"] is not None:
         line += f": {part['masuk']:,} entered, {part['keluar']:,} left"
     return line
@@ -224,7 +286,8 @@ def comparison(report: dict) -> str:
     if c is None:
         return "first snapshot: there is no previous one to compare with"
     return f"against snapshot {c['tag']}: " + "; ".join(
-        change_line(c[t], w) for t, w in (("keluarga", "families"), ("individu", "persons")))
+        change_line(c[t], w) for t, w in (("keluarga", "families"), ("individu", "persons"))
+    )
 
 
 def model_line(report: dict) -> str:
@@ -232,9 +295,11 @@ def model_line(report: dict) -> str:
     if m is None:
         return "no welfare model (the run stopped before ranking)"
     fit = f"R² {m['r2']:.3f}, n {m['n']:,}" if m["r2"] is not None and m["n"] is not None else "fit unknown"
-    how = {"cadangan": f"FALLBACK: the stored model ({m['cara']})",
-           "dipakai_ulang": f"reused model file ({m['cara']})",
-           "dilatih": "fitted on this delivery's survey sample"}[m["jenis"]]
+    how = {
+        "cadangan": f"FALLBACK: the stored model ({m['cara']})",
+        "dipakai_ulang": f"reused model file ({m['cara']})",
+        "dilatih": "fitted on this delivery's survey sample",
+    }[m["jenis"]]
     return f"{m['id']}: {how}; {fit}"
 
 
@@ -262,6 +327,7 @@ def seconds_shown(report: dict, stage: str) -> str:
 
 # -- markdown (Prefect artifact) -------------------------------------------------------------
 
+
 def _methods(report: dict) -> tuple[list[str], dict[str, dict[str, int]]]:
     found = {m for _, m, _ in report["padan_per_provinsi"]}
     methods = [m for m in METHODS if m in found] + sorted(found - set(METHODS))
@@ -277,26 +343,40 @@ def _count(v) -> str:
 
 def markdown(report: dict) -> str:
     published = report["snapshot"] or "not published"
-    lines = [f"# DTSEN run {report['run_id']} (cut-off {report['cutoff']})", "",
-             f"**Quality: {report['status_mutu']}**" + (f"; failed: {', '.join(report['kritis_gagal'])}"
-                                                         if report["kritis_gagal"] else "")
-             + (f"; warnings: {', '.join(report['peringatan'])}" if report["peringatan"] else ""), "",
-             f"- Snapshot: {published}",
-             f"- Families {_count(report['keluarga'])}, persons {_count(report['individu'])}; {comparison(report)}",
-             f"- Welfare model: {model_line(report)}",
-             *([f"- Matching model: {matching_model_line(report)}"] if report["model_padan"] else []),
-             f"- Time: {total_seconds(report):.1f} s" + (f"; reused from an earlier attempt: "
-                                                         f"{', '.join(report['dipakai_ulang'])}"
-                                                         if report["dipakai_ulang"] else ""),
-             "", "## Rows per stage", "", "| stage | rows |", "|---|---|"]
+    lines = [
+        f"# DTSEN run {report['run_id']} (cut-off {report['cutoff']})",
+        "",
+        f"**Quality: {report['status_mutu']}**"
+        + (f"; failed: {', '.join(report['kritis_gagal'])}" if report["kritis_gagal"] else "")
+        + (f"; warnings: {', '.join(report['peringatan'])}" if report["peringatan"] else ""),
+        "",
+        f"- Snapshot: {published}",
+        f"- Families {_count(report['keluarga'])}, persons {_count(report['individu'])}; {comparison(report)}",
+        f"- Welfare model: {model_line(report)}",
+        *([f"- Matching model: {matching_model_line(report)}"] if report["model_padan"] else []),
+        f"- Time: {total_seconds(report):.1f} s"
+        + (
+            f"; reused from an earlier attempt: {', '.join(report['dipakai_ulang'])}" if report["dipakai_ulang"] else ""
+        ),
+        "",
+        "## Rows per stage",
+        "",
+        "| stage | rows |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v:,} |" for k, v in report["tahap"].items()]
     lines += ["", "## Time per stage (s)", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {seconds_shown(report, k)} |" for k in report["detik"]]
     lines += ["", "## Quarantine by rule", "", "| rule | rows |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in report["karantina_per_aturan"].items()] or ["| (none) | 0 |"]
     methods, per = _methods(report)
-    lines += ["", "## Match rate by method and province (% of person records)", "",
-              "| province | " + " | ".join(methods) + " |", "|---" * (len(methods) + 1) + "|"]
+    lines += [
+        "",
+        "## Match rate by method and province (% of person records)",
+        "",
+        "| province | " + " | ".join(methods) + " |",
+        "|---" * (len(methods) + 1) + "|",
+    ]
     for prov, counts in sorted(per.items()):
         total = sum(counts.values())
         name = report["provinsi"].get(prov, "")
@@ -310,15 +390,26 @@ def markdown(report: dict) -> str:
 def table(report: dict) -> list[dict]:
     """The decile distribution and stage times as one table artifact, one row per item.
     Every row has the same keys: Prefect takes the table's columns from the first row."""
-    rows = [{"bagian": "desil", "nama": str(d), "keluarga": f, "orang": p, "detik": None, "catatan": None}
-            for d, f, p in report["desil"]]
-    rows += [{"bagian": "detik", "nama": k, "keluarga": None, "orang": None, "detik": v,
-              "catatan": "reused" if k in report["dipakai_ulang"] else None}
-             for k, v in report["detik"].items()]
+    rows = [
+        {"bagian": "desil", "nama": str(d), "keluarga": f, "orang": p, "detik": None, "catatan": None}
+        for d, f, p in report["desil"]
+    ]
+    rows += [
+        {
+            "bagian": "detik",
+            "nama": k,
+            "keluarga": None,
+            "orang": None,
+            "detik": v,
+            "catatan": "reused" if k in report["dipakai_ulang"] else None,
+        }
+        for k, v in report["detik"].items()
+    ]
     return rows
 
 
 # -- plots -------------------------------------------------------------------------------
+
 
 def _png(fig) -> str:
     buffer = io.BytesIO()
@@ -355,7 +446,7 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
         ax.set_ylabel("persons")
         top = max(hist["orang"]) or 1
         bounds = report["skor_per_desil"]
-        for (d, _, hi), nxt in zip(bounds, bounds[1:]):
+        for (_, _, hi), nxt in itertools.pairwise(bounds):
             cut = math.sqrt(hi * nxt[1]) if nxt[1] else hi  # between the decile's top and the next one's bottom
             ax.axvline(cut, color="#b03a2e", lw=1, ls="--")
         centres = [math.sqrt(lo * hi) for _, lo, hi in bounds]
@@ -363,9 +454,14 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
             ax.text(x, top * 1.04, str(d), ha="center", va="bottom", fontsize=8, color="#b03a2e")
         ax.set_ylim(0, top * 1.15)
         ax.set_xlim(hist["batas"][0], hist["batas"][-1])
-        out.append(("Welfare score distribution",
-                    "Persons by their family's welfare score; dashed lines are the national decile cut-offs "
-                    "(numbers: desil 1 = poorest 10% of persons).", _png(fig)))
+        out.append(
+            (
+                "Welfare score distribution",
+                "Persons by their family's welfare score; dashed lines are the national decile cut-offs "
+                "(numbers: desil 1 = poorest 10% of persons).",
+                _png(fig),
+            )
+        )
         plt.close(fig)
     methods, per = _methods(report)
     if per:
@@ -391,9 +487,14 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
         ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(others), frameon=False)
         ax.grid(axis="x", color="#ddd")
         ax.set_axisbelow(True)
-        out.append(("Match method by province",
-                    "Share of each province's source person records linked by a repaired NIK, by probabilistic "
-                    "matching, or not linked (sent to verification); the rest were exact NIK links.", _png(fig)))
+        out.append(
+            (
+                "Match method by province",
+                "Share of each province's source person records linked by a repaired NIK, by probabilistic "
+                "matching, or not linked (sent to verification); the rest were exact NIK links.",
+                _png(fig),
+            )
+        )
         plt.close(fig)
     if report["detik"]:
         stages = list(report["detik"])
@@ -402,14 +503,19 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
         reused = [s in report["dipakai_ulang"] for s in stages]
         ax.barh(stages, values, color=["#cccccc" if r else "#a5673b" for r in reused])
         for y, (v, r) in enumerate(zip(values, reused)):
-            ax.text(v, y, " reused" if r else f" {v:.1f} s", va="center", fontsize=8,
-                    color="#777" if r else "#333")
+            ax.text(v, y, " reused" if r else f" {v:.1f} s", va="center", fontsize=8, color="#777" if r else "#333")
         ax.set_xlim(0, max(values + [0.1]) * 1.2)
         ax.set_xlabel("seconds")
         ax.invert_yaxis()
         ax.set_title(f"total {total_seconds(report):.1f} s", fontsize=9, loc="right")
-        out.append(("Time per stage", "Wall time of each stage of the flow; a stage reused from an earlier attempt "
-                    "at the same delivery is marked.", _png(fig)))
+        out.append(
+            (
+                "Time per stage",
+                "Wall time of each stage of the flow; a stage reused from an earlier attempt "
+                "at the same delivery is marked.",
+                _png(fig),
+            )
+        )
         plt.close(fig)
     return out
 
@@ -442,13 +548,21 @@ img { max-width: 100%; } figure { margin: 0.5rem 0 1rem 0; } figcaption { font-s
 
 
 def _tr(cells: list, numeric: set[int] = frozenset()) -> str:
-    return "<tr>" + "".join(f"<td class='n'>{c}</td>" if i in numeric else f"<td>{c}</td>"
-                            for i, c in enumerate(cells)) + "</tr>"
+    return (
+        "<tr>"
+        + "".join(f"<td class='n'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(cells))
+        + "</tr>"
+    )
 
 
 def _html_table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
-    return ("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>"
-            + "".join(_tr(r, numeric) for r in rows) + "</tbody></table>")
+    return (
+        "<table><thead><tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        + "</tr></thead><tbody>"
+        + "".join(_tr(r, numeric) for r in rows)
+        + "</tbody></table>"
+    )
 
 
 def _status_cell(ok: bool, tingkat: str) -> str:
@@ -462,12 +576,13 @@ def headline_html(report: dict) -> str:
     status = report["status_mutu"]
     notes = [f"<li class='gagal'>failed: <code>{e(r)}</code></li>" for r in report["kritis_gagal"]]
     notes += [f"<li class='peringatan'>warning: <code>{e(r)}</code></li>" for r in report["peringatan"]]
-    quality = (f"<div class='kotak {e(status)}' id='mutu'><div class='label'>Quality</div>"
-               f"<div class='nilai'>{e(status)}</div><div class='rinci'>"
-               + (f"<ul>{''.join(notes)}</ul>" if notes else "every expectation passed")
-               + (f"<br><a href='{e(report['data_docs'])}'>quality results (Data Docs)</a>"
-                  if report["data_docs"] else "")
-               + "</div></div>")
+    quality = (
+        f"<div class='kotak {e(status)}' id='mutu'><div class='label'>Quality</div>"
+        f"<div class='nilai'>{e(status)}</div><div class='rinci'>"
+        + (f"<ul>{''.join(notes)}</ul>" if notes else "every expectation passed")
+        + (f"<br><a href='{e(report['data_docs'])}'>quality results (Data Docs)</a>" if report["data_docs"] else "")
+        + "</div></div>"
+    )
     c = report["perubahan"]
 
     def counted(what: str, key: str) -> str:
@@ -480,37 +595,50 @@ def headline_html(report: dict) -> str:
             detail = "previous snapshot unknown"
         else:
             detail = "first snapshot: nothing to compare with"
-        return (f"<div class='kotak' id='{key}'><div class='label'>{what}</div>"
-                f"<div class='nilai'>{'—' if report[key] is None else f'{report[key]:,}'}</div>"
-                f"<div class='rinci'>{detail}</div></div>")
+        return (
+            f"<div class='kotak' id='{key}'><div class='label'>{what}</div>"
+            f"<div class='nilai'>{'—' if report[key] is None else f'{report[key]:,}'}</div>"
+            f"<div class='rinci'>{detail}</div></div>"
+        )
 
-    vs = (f"compared with snapshot <b>{e(c['tag'])}</b>" if c else e(comparison(report)))
+    vs = f"compared with snapshot <b>{e(c['tag'])}</b>" if c else e(comparison(report))
     m = report["model"]
     if m is None:
         how = e(model_line(report))
     else:
-        how = {"cadangan": f"<b class='peringatan'>fallback</b>: the stored model, not fitted on this delivery "
-                           f"({e(m['cara'])})",
-               "dipakai_ulang": f"reused model file ({e(m['cara'])})",
-               "dilatih": "fitted on this delivery's survey sample"}[m["jenis"]]
+        how = {
+            "cadangan": f"<b class='peringatan'>fallback</b>: the stored model, not fitted on this delivery "
+            f"({e(m['cara'])})",
+            "dipakai_ulang": f"reused model file ({e(m['cara'])})",
+            "dilatih": "fitted on this delivery's survey sample",
+        }[m["jenis"]]
         if m["r2"] is not None and m["n"] is not None:
             how += f"<br>its fit: R² {m['r2']:.3f}, n {m['n']:,}"
-    model = (f"<div class='kotak {'cadangan' if m and m['cadangan'] else ''}' id='model'>"
-             f"<div class='label'>Welfare model</div>"
-             f"<div class='nilai' style='font-size:1.05rem'>{e(m['id']) if m else '—'}</div>"
-             f"<div class='rinci'>{how}"
-             + (f"<br>matching: {e(matching_model_line(report))}" if report["model_padan"] else "") + "</div></div>")
+    model = (
+        f"<div class='kotak {'cadangan' if m and m['cadangan'] else ''}' id='model'>"
+        f"<div class='label'>Welfare model</div>"
+        f"<div class='nilai' style='font-size:1.05rem'>{e(m['id']) if m else '—'}</div>"
+        f"<div class='rinci'>{how}"
+        + (f"<br>matching: {e(matching_model_line(report))}" if report["model_padan"] else "")
+        + "</div></div>"
+    )
     reused = report["dipakai_ulang"]
     shown = [s for s in report["detik"] if s in reused]
-    time = f"{total_seconds(report):.1f} s" + (f" ({len(shown)} of {len(report['detik'])} stages reused)"
-                                               if shown else "")
-    snapshot = (f"snapshot <b>{e(report['snapshot'])}</b>" + (" published" if report["snapshot_baru"] else
-                                                                " (this delivery was already published)")
-                if report["snapshot"] else "<b class='gagal'>not published</b>")
-    return (f"<h1>DTSEN run {e(report['run_id'])}</h1>"
-            f"<p class='sub'>cut-off <b>{e(report['cutoff'])}</b> · {snapshot} · {vs} · time {e(time)}</p>"
-            f"<div class='kop'>{quality}{counted('Families', 'keluarga')}{counted('Persons', 'individu')}"
-            f"{model}</div>")
+    time = f"{total_seconds(report):.1f} s" + (
+        f" ({len(shown)} of {len(report['detik'])} stages reused)" if shown else ""
+    )
+    snapshot = (
+        f"snapshot <b>{e(report['snapshot'])}</b>"
+        + (" published" if report["snapshot_baru"] else " (this delivery was already published)")
+        if report["snapshot"]
+        else "<b class='gagal'>not published</b>"
+    )
+    return (
+        f"<h1>DTSEN run {e(report['run_id'])}</h1>"
+        f"<p class='sub'>cut-off <b>{e(report['cutoff'])}</b> · {snapshot} · {vs} · time {e(time)}</p>"
+        f"<div class='kop'>{quality}{counted('Families', 'keluarga')}{counted('Persons', 'individu')}"
+        f"{model}</div>"
+    )
 
 
 def body_html(report: dict) -> str:
@@ -521,31 +649,65 @@ def body_html(report: dict) -> str:
         if title not in figures:
             return ""
         caption, png = figures[title]
-        return (f"<figure><img alt='{e(title)}' src='data:image/png;base64,{png}'/>"
-                f"<figcaption>{e(caption)}</figcaption></figure>")
+        return (
+            f"<figure><img alt='{e(title)}' src='data:image/png;base64,{png}'/>"
+            f"<figcaption>{e(caption)}</figcaption></figure>"
+        )
 
-    parts = ["<h2>Rows per stage</h2>",
-             _html_table(["stage", "rows"], [[e(k), f"{v:,}"] for k, v in report["tahap"].items()], {1})]
+    parts = [
+        "<h2>Rows per stage</h2>",
+        _html_table(["stage", "rows"], [[e(k), f"{v:,}"] for k, v in report["tahap"].items()], {1}),
+    ]
     if report["ekstrak"]:
-        parts += ["<h2>Extracts</h2>",
-                  _html_table(["extract", "files", "read", "kept", "quarantined", "flagged", "reconciled"],
-                              [[e(name), _count(r['berkas']), f"{r['dibaca']:,}", f"{r['diterima']:,}",
-                                f"{r['dikarantina']:,}", f"{sum((r.get('cacat_per_aturan') or {}).values()):,}",
-                                "yes" if r["seimbang"] else "<span class='gagal'>NO</span>"]
-                               for name, r in sorted(report["ekstrak"].items())], {1, 2, 3, 4, 5})]
+        parts += [
+            "<h2>Extracts</h2>",
+            _html_table(
+                ["extract", "files", "read", "kept", "quarantined", "flagged", "reconciled"],
+                [
+                    [
+                        e(name),
+                        _count(r["berkas"]),
+                        f"{r['dibaca']:,}",
+                        f"{r['diterima']:,}",
+                        f"{r['dikarantina']:,}",
+                        f"{sum((r.get('cacat_per_aturan') or {}).values()):,}",
+                        "yes" if r["seimbang"] else "<span class='gagal'>NO</span>",
+                    ]
+                    for name, r in sorted(report["ekstrak"].items())
+                ],
+                {1, 2, 3, 4, 5},
+            ),
+        ]
     parts += [
-             "<h2>Quarantine by rule</h2>",
-             _html_table(["rule", "rows"], [[f"<code>{e(k)}</code>", f"{v:,}"]
-                                            for k, v in report["karantina_per_aturan"].items()] or [["(none)", "0"]],
-                         {1})]
+        "<h2>Quarantine by rule</h2>",
+        _html_table(
+            ["rule", "rows"],
+            [[f"<code>{e(k)}</code>", f"{v:,}"] for k, v in report["karantina_per_aturan"].items()]
+            or [["(none)", "0"]],
+            {1},
+        ),
+    ]
     persons = sum(p for d, _, p in report["desil"] if d is not None) or 1
     ranges = {d: (lo, hi) for d, lo, hi in report["skor_per_desil"]}
-    parts += ["<h2>Welfare ranking</h2>", figure("Welfare score distribution"),
-              _html_table(["desil", "families", "persons", "% of persons", "score from", "score to"],
-                          [[e(str(d)) if d is not None else "<span class='gagal'>none</span>", f"{f:,}", f"{p:,}",
-                            f"{100 * p / persons:.1f}" if d is not None else "",
-                            _rupiah(ranges[d][0]) if d in ranges else "", _rupiah(ranges[d][1]) if d in ranges else ""]
-                           for d, f, p in report["desil"]], {1, 2, 3, 4, 5})]
+    parts += [
+        "<h2>Welfare ranking</h2>",
+        figure("Welfare score distribution"),
+        _html_table(
+            ["desil", "families", "persons", "% of persons", "score from", "score to"],
+            [
+                [
+                    e(str(d)) if d is not None else "<span class='gagal'>none</span>",
+                    f"{f:,}",
+                    f"{p:,}",
+                    f"{100 * p / persons:.1f}" if d is not None else "",
+                    _rupiah(ranges[d][0]) if d in ranges else "",
+                    _rupiah(ranges[d][1]) if d in ranges else "",
+                ]
+                for d, f, p in report["desil"]
+            ],
+            {1, 2, 3, 4, 5},
+        ),
+    ]
     methods, per = _methods(report)
     by_source = report["padan_per_sumber"]
     if by_source:
@@ -553,47 +715,77 @@ def body_html(report: dict) -> str:
         for source, counts in sorted(by_source.items()):
             total = sum(counts.values()) or 1
             rows.append([e(source), f"{total:,}"] + [f"{100 * counts.get(m, 0) / total:.1f}" for m in methods])
-        parts += ["<h2>Matching</h2>", "<p>% of each source's person records, by how they were linked to the "
-                  "civil registry.</p>", _html_table(["source", "records", *methods], rows,
-                                                     set(range(1, len(methods) + 2)))]
+        parts += [
+            "<h2>Matching</h2>",
+            "<p>% of each source's person records, by how they were linked to the civil registry.</p>",
+            _html_table(["source", "records", *methods], rows, set(range(1, len(methods) + 2))),
+        ]
     if per:
         parts += [figure("Match method by province")]
         rows = []
         for prov, counts in sorted(per.items()):
             total = sum(counts.values())
-            rows.append([e(prov), e(report["provinsi"].get(prov, "")), f"{total:,}"]
-                        + [f"{100 * counts.get(m, 0) / total:.1f}" for m in methods])
-        parts += ["<details><summary>Match rate by method and province (table)</summary>",
-                  _html_table(["kode", "province", "records", *methods], rows, set(range(2, len(methods) + 3))),
-                  "</details>"]
+            rows.append(
+                [e(prov), e(report["provinsi"].get(prov, "")), f"{total:,}"]
+                + [f"{100 * counts.get(m, 0) / total:.1f}" for m in methods]
+            )
+        parts += [
+            "<details><summary>Match rate by method and province (table)</summary>",
+            _html_table(["kode", "province", "records", *methods], rows, set(range(2, len(methods) + 3))),
+            "</details>",
+        ]
     if report["aturan_mutu"]:
         header = ["suite", "rule", "severity", "rows checked", "rows failed", "status"]
 
         def rows(rules: list[dict]) -> list[list]:
-            return [[e(r["rangkaian"]), f"<code>{e(r['aturan'])}</code>", e(r["tingkat"]), f"{r['diperiksa']:,}",
-                     f"{r['gagal']:,}", _status_cell(r["sukses"], r["tingkat"])] for r in rules]
+            return [
+                [
+                    e(r["rangkaian"]),
+                    f"<code>{e(r['aturan'])}</code>",
+                    e(r["tingkat"]),
+                    f"{r['diperiksa']:,}",
+                    f"{r['gagal']:,}",
+                    _status_cell(r["sukses"], r["tingkat"]),
+                ]
+                for r in rules
+            ]
 
         failed = [r for r in report["aturan_mutu"] if not r["sukses"]]
         suites = len({r["rangkaian"] for r in report["aturan_mutu"]})
         docs = f" Every result: <a href='{e(report['data_docs'])}'>Data Docs</a>." if report["data_docs"] else ""
-        parts += ["<h2>Quality rules</h2>",
-                  f"<p>{len(report['aturan_mutu'])} rules in {suites} suites; "
-                  + (f"{len(failed)} did not pass.{docs}</p>" + _html_table(header, rows(failed), {3, 4})
-                     if failed else f"all passed.{docs}</p>"),
-                  "<details><summary>Every rule</summary>", _html_table(header, rows(report["aturan_mutu"]), {3, 4}),
-                  "</details>"]
+        parts += [
+            "<h2>Quality rules</h2>",
+            f"<p>{len(report['aturan_mutu'])} rules in {suites} suites; "
+            + (
+                f"{len(failed)} did not pass.{docs}</p>" + _html_table(header, rows(failed), {3, 4})
+                if failed
+                else f"all passed.{docs}</p>"
+            ),
+            "<details><summary>Every rule</summary>",
+            _html_table(header, rows(report["aturan_mutu"]), {3, 4}),
+            "</details>",
+        ]
     if report["detik"]:
-        parts += ["<h2>Time per stage</h2>", figure("Time per stage"),
-                  _html_table(["stage", "seconds"], [[e(k), seconds_shown(report, k)] for k in report["detik"]]
-                              + [["<b>total</b>", f"<b>{total_seconds(report):.1f}</b>"]], {1})]
+        parts += [
+            "<h2>Time per stage</h2>",
+            figure("Time per stage"),
+            _html_table(
+                ["stage", "seconds"],
+                [[e(k), seconds_shown(report, k)] for k in report["detik"]]
+                + [["<b>total</b>", f"<b>{total_seconds(report):.1f}</b>"]],
+                {1},
+            ),
+        ]
     return "".join(parts)
 
 
 def write_html(report: dict, path: Path) -> Path:
     """A self-contained HTML report (plots embedded, no scripts, nothing loaded from the
     network) beside the run's manifest."""
-    text = (f"<!doctype html><html><head><meta charset='utf-8'><title>DTSEN run {html.escape(report['run_id'])}"
-            f"</title><style>{CSS}</style></head><body>{headline_html(report)}{body_html(report)}</body></html>")
+    text = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>DTSEN run {html.escape(report['run_id'])}"
+        f"</title><style>{CSS}</style></head><body>{headline_html(report)}{body_html(report)}</body></html>"
+    )
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -3,4 +3,4 @@
 from synthetic.config import GENERATOR_VERSION as __version__
 from synthetic.generator import ErrorRates, GeneratorConfig, generate_delivery
 
-__all__ = ["ErrorRates", "GeneratorConfig", "generate_delivery", "__version__"]
+__all__ = ["ErrorRates", "GeneratorConfig", "__version__", "generate_delivery"]

@@ -24,9 +24,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overwrite", action="store_true")
     a = ap.parse_args(argv)
     try:
-        path = generate_delivery(a.out, a.persons, a.seed, a.cutoff, regions=a.regions,
-                                 error_scale=a.error_scale, welfare_r2=a.welfare_r2, overwrite=a.overwrite,
-                                 progress=lambda step: print(f"generating: {step}", file=sys.stderr, flush=True))
+        path = generate_delivery(
+            a.out,
+            a.persons,
+            a.seed,
+            a.cutoff,
+            regions=a.regions,
+            error_scale=a.error_scale,
+            welfare_r2=a.welfare_r2,
+            overwrite=a.overwrite,
+            progress=lambda step: print(f"generating: {step}", file=sys.stderr, flush=True),
+        )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

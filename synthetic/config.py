@@ -18,8 +18,15 @@ SOURCE_FACTOR: dict[str, float] = {"DTKS": 1.0, "P3KE": 0.6, "USULAN": 0.6, "REG
 DTKS_ONLY = frozenset({"nik_spoiled", "nik_formatting", "dtks_duplicate"})
 
 # NIK error kinds are exclusive: a record gets at most one of them.
-NIK_KINDS = ("nik_missing", "nik_wrong_length", "nik_spoiled", "nik_typo", "nik_transposition",
-             "nik_women_day_missing", "nik_formatting")
+NIK_KINDS = (
+    "nik_missing",
+    "nik_wrong_length",
+    "nik_spoiled",
+    "nik_typo",
+    "nik_transposition",
+    "nik_women_day_missing",
+    "nik_formatting",
+)
 
 
 def _rate(default: float, doc: str):
@@ -48,15 +55,16 @@ class ErrorRates(BaseModel):
     ghost: float = _rate(0.01, "records of nobody in the registry")
     stale_address: float = _rate(0.03, "family listed at a village it left")
 
-    def scaled(self, factor: float) -> "ErrorRates":
+    def scaled(self, factor: float) -> ErrorRates:
         """Every rate times `factor`, capped at 1 (a share cannot exceed all records)."""
         return ErrorRates(**{k: min(1.0, v * factor) for k, v in self.model_dump().items()})
 
     def for_source(self, sumber: str) -> dict[str, float]:
         """The rates one source gets; kinds a source cannot show are 0."""
         f = SOURCE_FACTOR[sumber]
-        return {k: (0.0 if sumber != "DTKS" and k in DTKS_ONLY else min(1.0, v * f))
-                for k, v in self.model_dump().items()}
+        return {
+            k: (0.0 if sumber != "DTKS" and k in DTKS_ONLY else min(1.0, v * f)) for k, v in self.model_dump().items()
+        }
 
 
 # R² of the ideal welfare model on log spending. The ranking targets (Spearman >= 0.80,
@@ -80,18 +88,22 @@ class GeneratorConfig(BaseModel):
     welfare_r2: float = Field(WELFARE_R2, gt=0.02, lt=0.98)
 
     @model_validator(mode="after")
-    def _check(self) -> "GeneratorConfig":
+    def _check(self) -> GeneratorConfig:
         # Regsosek 2022 and DTKS updates since 2019 must lie before the cut-off.
         if not dt.date(2023, 1, 1) <= self.cutoff <= dt.date(2099, 12, 31):
-            raise ValueError(f"cutoff {self.cutoff} must lie between 2023-01-01 and 2099-12-31 "
-                             "(Regsosek 2022 must precede it)")
+            raise ValueError(
+                f"cutoff {self.cutoff} must lie between 2023-01-01 and 2099-12-31 (Regsosek 2022 must precede it)"
+            )
         nik_sum = sum(getattr(self.effective_rates, k) for k in NIK_KINDS)
         if nik_sum > 1.0:
-            raise ValueError(f"error_scale {self.error_scale} makes the exclusive NIK error rates "
-                             f"sum to {nik_sum:.2f} > 1; lower error_scale")
+            raise ValueError(
+                f"error_scale {self.error_scale} makes the exclusive NIK error rates "
+                f"sum to {nik_sum:.2f} > 1; lower error_scale"
+            )
         if self.regions is not None and not Path(self.regions).is_file():
-            raise ValueError(f"region list {self.regions} does not exist; pass a kode,nama CSV "
-                             "in the Kemendagri format")
+            raise ValueError(
+                f"region list {self.regions} does not exist; pass a kode,nama CSV in the Kemendagri format"
+            )
         return self
 
     @property

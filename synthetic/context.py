@@ -63,4 +63,3 @@ def ids(prefix: str, n: int, width: int, rng: np.random.Generator) -> pa.Array:
         raise ValueError(f"{n} ids do not fit {width} digits")
     text = pc.utf8_lpad(pc.cast(pa.array(num), pa.string()), width, "0")
     return pc.binary_join_element_wise(pa.scalar(prefix), text, "")
-

@@ -37,36 +37,51 @@ class Identitas:
         return len(self.nik)
 
     @staticmethod
-    def of(pop: Penduduk, orang: np.ndarray) -> "Identitas":
-        return Identitas(nik=pop.nik[orang], benar=pop.nik[orang], nama=pop.nama.take(pa.array(orang)),
-                         lahir=pop.lahir[orang], female=pop.female[orang])
+    def of(pop: Penduduk, orang: np.ndarray) -> Identitas:
+        return Identitas(
+            nik=pop.nik[orang],
+            benar=pop.nik[orang],
+            nama=pop.nama.take(pa.array(orang)),
+            lahir=pop.lahir[orang],
+            female=pop.female[orang],
+        )
 
     @staticmethod
-    def concat(parts: list["Identitas"]) -> "Identitas":
-        return Identitas(nik=np.concatenate([p.nik for p in parts]),
-                         benar=np.concatenate([p.benar for p in parts]),
-                         nama=pa.concat_arrays([p.nama for p in parts]),
-                         lahir=np.concatenate([p.lahir for p in parts]),
-                         female=np.concatenate([p.female for p in parts]))
+    def concat(parts: list[Identitas]) -> Identitas:
+        return Identitas(
+            nik=np.concatenate([p.nik for p in parts]),
+            benar=np.concatenate([p.benar for p in parts]),
+            nama=pa.concat_arrays([p.nama for p in parts]),
+            lahir=np.concatenate([p.lahir for p in parts]),
+            female=np.concatenate([p.female for p in parts]),
+        )
 
-    def take(self, idx: np.ndarray) -> "Identitas":
-        return Identitas(nik=self.nik[idx], benar=self.benar[idx], nama=self.nama.take(pa.array(idx)),
-                         lahir=self.lahir[idx], female=self.female[idx])
+    def take(self, idx: np.ndarray) -> Identitas:
+        return Identitas(
+            nik=self.nik[idx],
+            benar=self.benar[idx],
+            nama=self.nama.take(pa.array(idx)),
+            lahir=self.lahir[idx],
+            female=self.female[idx],
+        )
 
 
-def ghosts(n: int, pop: Penduduk, regions: Regions, cutoff: int, rng: np.random.Generator,
-           registry_sorted: np.ndarray) -> Identitas:
+def ghosts(
+    n: int, pop: Penduduk, regions: Regions, cutoff: int, rng: np.random.Generator, registry_sorted: np.ndarray
+) -> Identitas:
     """Fabricated people: a plausible name, date of birth and a well-formed NIK of nobody."""
     female = rng.random(n) < 0.5
     age = np.where(rng.random(n) < 0.75, rng.uniform(18, 75, n), rng.uniform(0, 18, n))
     lahir = (cutoff - np.floor(age * 365.25)).astype(np.int32)
     kec = rng.choice(len(regions.kec_kode), n, p=regions.kec_bobot / regions.kec_bobot.sum())
     nik = identifiers.nik(regions.kec_kode[kec], lahir, female, rng, taken=registry_sorted)
-    return Identitas(nik=nik, benar=np.full(n, -1, np.int64), nama=names.person_names(female, rng),
-                     lahir=lahir, female=female)
+    return Identitas(
+        nik=nik, benar=np.full(n, -1, np.int64), nama=names.person_names(female, rng), lahir=lahir, female=female
+    )
 
 
 # ---------------------------------------------------------------------------- digits
+
 
 def _typo(v: np.ndarray, rng: np.random.Generator, width: int = 16) -> np.ndarray:
     """One digit replaced by another."""
@@ -110,8 +125,11 @@ def _spoiled(v: np.ndarray, rng: np.random.Generator) -> pa.Array:
     mant = (v + E[16 - keep] // 2) // E[16 - keep]
     s = pc.cast(pa.array(mant), pa.string())
     rest = pc.replace_substring_regex(pc.utf8_slice_codeunits(s, 1), "0+$", "")
-    dotted = pc.if_else(pc.equal(rest, ""), pc.utf8_slice_codeunits(s, 0, 1),
-                        pc.binary_join_element_wise(pc.utf8_slice_codeunits(s, 0, 1), rest, "."))
+    dotted = pc.if_else(
+        pc.equal(rest, ""),
+        pc.utf8_slice_codeunits(s, 0, 1),
+        pc.binary_join_element_wise(pc.utf8_slice_codeunits(s, 0, 1), rest, "."),
+    )
     return pc.binary_join_element_wise(dotted, pa.scalar("E+15"), "")
 
 
@@ -131,6 +149,7 @@ def _formatted(s: pa.Array, rng: np.random.Generator) -> pa.Array:
 
 # ---------------------------------------------------------------------------- NIK and KK
 
+
 def nik_kinds(female: np.ndarray, rates: dict[str, float], rng: np.random.Generator) -> np.ndarray:
     """Which NIK error each record gets: an index into NIK_KINDS, or TANPA."""
     edges = np.cumsum([rates[k] for k in NIK_KINDS])
@@ -149,12 +168,16 @@ def ketik_nik(nik: np.ndarray, kind: np.ndarray, rng: np.random.Generator) -> pa
     v[k["nik_wrong_length"]] = _wrong_length(v[k["nik_wrong_length"]], rng)
     text = pc.cast(pa.array(v), pa.string())
     choice = np.select([k["nik_missing"], k["nik_spoiled"], k["nik_formatting"]], [1, 2, 3], 0)
-    return names.by_choice(text, choice, [
-        lambda a: a,
-        lambda a: pa.nulls(len(a), pa.string()),
-        lambda a: _spoiled(v[k["nik_spoiled"]], rng),
-        lambda a: _formatted(a, rng),
-    ])
+    return names.by_choice(
+        text,
+        choice,
+        [
+            lambda a: a,
+            lambda a: pa.nulls(len(a), pa.string()),
+            lambda a: _spoiled(v[k["nik_spoiled"]], rng),
+            lambda a: _formatted(a, rng),
+        ],
+    )
 
 
 KK_KINDS = ("missing", "typo", "wrong_length", "spoiled")
@@ -171,26 +194,32 @@ def ketik_kk(kk: np.ndarray, rate: float, spreadsheet: bool, rng: np.random.Gene
     v[kind == 1] = _typo(v[kind == 1], rng)
     v[kind == 2] = _wrong_length(v[kind == 2], rng)
     text = pc.cast(pa.array(v), pa.string())
-    text = names.by_choice(text, np.where(kind == 0, 1, np.where(kind == 3, 2, 0)), [
-        lambda a: a,
-        lambda a: pa.nulls(len(a), pa.string()),
-        lambda a: _spoiled(v[kind == 3], rng),
-    ])
+    text = names.by_choice(
+        text,
+        np.where(kind == 0, 1, np.where(kind == 3, 2, 0)),
+        [
+            lambda a: a,
+            lambda a: pa.nulls(len(a), pa.string()),
+            lambda a: _spoiled(v[kind == 3], rng),
+        ],
+    )
     return text, wrong
 
 
 # ---------------------------------------------------------------------------- names and dates
 
-def ketik_nama(nama: pa.Array, female: np.ndarray, rate: float,
-               rng: np.random.Generator) -> tuple[pa.Array, np.ndarray]:
+
+def ketik_nama(
+    nama: pa.Array, female: np.ndarray, rate: float, rng: np.random.Generator
+) -> tuple[pa.Array, np.ndarray]:
     varied = rng.random(len(nama)) < rate
-    out = names.by_choice(nama, varied.astype(np.int8), [
-        lambda a: a, lambda a: names.variants(a, female[varied], rng)])
+    out = names.by_choice(nama, varied.astype(np.int8), [lambda a: a, lambda a: names.variants(a, female[varied], rng)])
     return out, varied
 
 
-def ketik_tanggal(lahir: np.ndarray, swap: float, typo: float,
-                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def ketik_tanggal(
+    lahir: np.ndarray, swap: float, typo: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Dates of birth with day and month swapped (where both are <= 12) or the year off by one."""
     y, m, d = tanggal.ymd(lahir)
     n = len(lahir)
@@ -223,8 +252,14 @@ def ketik(ident: Identitas, rates: dict[str, float], rng: np.random.Generator) -
     kind = nik_kinds(ident.female, rates, rng)
     nama, nama_beda = ketik_nama(ident.nama, ident.female, rates["name_variant"], rng)
     lahir, lahir_beda = ketik_tanggal(ident.lahir, rates["date_swap"], rates["date_typo"], rng)
-    return Ketikan(nik=ketik_nik(ident.nik, kind, rng), nama=nama, lahir=lahir, nik_kind=kind,
-                   nama_beda=nama_beda, lahir_beda=lahir_beda)
+    return Ketikan(
+        nik=ketik_nik(ident.nik, kind, rng),
+        nama=nama,
+        lahir=lahir,
+        nik_kind=kind,
+        nama_beda=nama_beda,
+        lahir_beda=lahir_beda,
+    )
 
 
 def counts(k: Ketikan) -> dict[str, int]:

@@ -19,29 +19,47 @@ from synthetic.context import Konteks
 from synthetic.regions import make_regions
 from synthetic.sources import dtks, dukcapil, p3ke, referensi, regsosek, susenas, truth, usulan
 
-__all__ = ["ErrorRates", "GeneratorConfig", "generate_delivery", "build_delivery"]
+__all__ = ["ErrorRates", "GeneratorConfig", "build_delivery", "generate_delivery"]
 
 Progress = Callable[[str], None]
 
 
-def generate_delivery(out_root: Path, persons: int, seed: int, cutoff: dt.date,
-                      regions: Path | None = None, rates: ErrorRates | None = None,
-                      error_scale: float = 1.0, welfare_r2: float = WELFARE_R2,
-                      progress: Progress | None = None, *, overwrite: bool = False) -> Path:
+def generate_delivery(
+    out_root: Path,
+    persons: int,
+    seed: int,
+    cutoff: dt.date,
+    regions: Path | None = None,
+    rates: ErrorRates | None = None,
+    error_scale: float = 1.0,
+    welfare_r2: float = WELFARE_R2,
+    progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
+) -> Path:
     """Write one delivery to out_root/<cutoff ISO>/ and return that folder.
 
     Refuses (ValueError) when that folder exists, unless overwrite=True."""
-    config = GeneratorConfig(persons=persons, seed=seed, cutoff=cutoff, regions=regions,
-                             rates=rates or ErrorRates(), error_scale=error_scale, welfare_r2=welfare_r2)
+    config = GeneratorConfig(
+        persons=persons,
+        seed=seed,
+        cutoff=cutoff,
+        regions=regions,
+        rates=rates or ErrorRates(),
+        error_scale=error_scale,
+        welfare_r2=welfare_r2,
+    )
     return build_delivery(config, Path(out_root), progress=progress, overwrite=overwrite)
 
 
-def build_delivery(config: GeneratorConfig, out_root: Path, progress: Progress | None = None,
-                   overwrite: bool = False) -> Path:
+def build_delivery(
+    config: GeneratorConfig, out_root: Path, progress: Progress | None = None, overwrite: bool = False
+) -> Path:
     target = out_root / config.cutoff.isoformat()
     if target.exists() and not overwrite:
-        raise ValueError(f"{target} already exists; pass overwrite=True (--overwrite) to replace it, "
-                         "or choose another cut-off date")
+        raise ValueError(
+            f"{target} already exists; pass overwrite=True (--overwrite) to replace it, or choose another cut-off date"
+        )
     out_root.mkdir(parents=True, exist_ok=True)
     tmp = out_root / f".{config.cutoff.isoformat()}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -80,8 +98,14 @@ def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
     progress("p3ke")
     results["P3KE"] = p3ke.generate(ctx, out)
     progress("usulan")
-    results["USULAN"] = usulan.generate(ctx, out, results["DTKS"].keluarga, results["P3KE"].keluarga,
-                                        results["REGSOSEK"].keluarga, results["DTKS"].ganda)
+    results["USULAN"] = usulan.generate(
+        ctx,
+        out,
+        results["DTKS"].keluarga,
+        results["P3KE"].keluarga,
+        results["REGSOSEK"].keluarga,
+        results["DTKS"].ganda,
+    )
     progress("susenas")
     results["SUSENAS"] = susenas.generate(ctx, out)
     progress("referensi")
@@ -89,8 +113,7 @@ def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
 
     progress("truth")
     rows = {name: n for r in results.values() for name, n in r.rows.items()}
-    rows[truth.TAUTAN] = truth.write_tautan(
-        [results[s].tautan for s in ("DTKS", "REGSOSEK", "P3KE", "USULAN")], out)
+    rows[truth.TAUTAN] = truth.write_tautan([results[s].tautan for s in ("DTKS", "REGSOSEK", "P3KE", "USULAN")], out)
     rows[truth.KELUARGA] = truth.write_keluarga(ctx, out)
     truth.write_metadata(_metadata(config, ctx, rows, results), out)
     progress("done")
@@ -99,9 +122,14 @@ def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
 def _metadata(config: GeneratorConfig, ctx: Konteks, rows: dict[str, int], results: dict) -> dict:
     rates = config.effective_rates
     return {
-        "generator": "dtsen synthetic", "version": GENERATOR_VERSION,
-        "seed": config.seed, "persons": config.persons, "cutoff": config.cutoff.isoformat(),
-        "regions": ctx.regions.sumber, "villages": ctx.regions.n, "families": ctx.pop.n_keluarga,
+        "generator": "dtsen synthetic",
+        "version": GENERATOR_VERSION,
+        "seed": config.seed,
+        "persons": config.persons,
+        "cutoff": config.cutoff.isoformat(),
+        "regions": ctx.regions.sumber,
+        "villages": ctx.regions.n,
+        "families": ctx.pop.n_keluarga,
         "error_scale": config.error_scale,
         "error_rates": rates.model_dump(),
         "source_factor": SOURCE_FACTOR,

@@ -33,8 +33,9 @@ def serials(group: np.ndarray, rng: np.random.Generator, spread: int = 20) -> np
     out = np.empty(len(group), np.int64)
     out[order] = np.arange(len(g)) - first[gid] + 1 + offset[gid]
     if len(out) and out.max() > 9999:
-        raise ValueError("more than 9999 numbers for one district and date: too many persons "
-                         "for the number of districts")
+        raise ValueError(
+            "more than 9999 numbers for one district and date: too many persons for the number of districts"
+        )
     return out
 
 
@@ -58,8 +59,13 @@ def in_sorted(a: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
     return sorted_values[i] == a
 
 
-def nik(kec_kode: np.ndarray, lahir: np.ndarray, female: np.ndarray, rng: np.random.Generator,
-        taken: np.ndarray | None = None) -> np.ndarray:
+def nik(
+    kec_kode: np.ndarray,
+    lahir: np.ndarray,
+    female: np.ndarray,
+    rng: np.random.Generator,
+    taken: np.ndarray | None = None,
+) -> np.ndarray:
     """NIKs for persons first registered in district `kec_kode` (PPKKCC, int64)."""
     return numbers(kec_kode.astype(np.int64) * E10 + ddmmyy(lahir, female) * E4, rng, taken)
 
@@ -73,8 +79,9 @@ def _duplicated(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def kk(kec_kode: np.ndarray, terbit: np.ndarray, rng: np.random.Generator,
-       taken: np.ndarray | None = None) -> np.ndarray:
+def kk(
+    kec_kode: np.ndarray, terbit: np.ndarray, rng: np.random.Generator, taken: np.ndarray | None = None
+) -> np.ndarray:
     """Family card numbers issued in district `kec_kode` on date `terbit`."""
     return numbers(kec_kode.astype(np.int64) * E10 + ddmmyy(terbit) * E4, rng, taken)
 

@@ -14,14 +14,70 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from faker.providers.person.id_ID import Provider as _Faker
 
-_COMMON_MALE = ("AGUS", "BUDI", "HENDRA", "RUDI", "ANDI", "JOKO", "SLAMET", "BAMBANG", "EKO",
-                "DEDI", "ASEP", "WAYAN", "MADE", "KETUT", "RIZKY", "FAJAR", "SUPRIYADI", "SUGENG",
-                "HERU", "YUSUF", "IMAM", "ARIF", "DENI", "UJANG", "SAIFUL", "RAHMAT", "ILHAM")
-_OLD_MALE = ("SOEKARNO", "SOEHARTO", "DJOKO", "TJAHJONO", "SOEPARMAN", "DJUNAEDI", "SOETRISNO",
-             "TJIPTO", "SOEMARNO", "DJAJA")
-_COMMON_FEMALE = ("DEWI", "PUTRI", "RATNA", "WATI", "YULI", "ENDANG", "SUMARNI", "SUSANTI",
-                  "RINA", "NURHAYATI", "KOMANG", "SITI", "FITRI", "NOVI", "RAHMAWATI", "MULYANI",
-                  "NUR'AINI", "ROFI'AH", "NI'MAH", "MU'AWANAH", "SYARIFAH")
+_COMMON_MALE = (
+    "AGUS",
+    "BUDI",
+    "HENDRA",
+    "RUDI",
+    "ANDI",
+    "JOKO",
+    "SLAMET",
+    "BAMBANG",
+    "EKO",
+    "DEDI",
+    "ASEP",
+    "WAYAN",
+    "MADE",
+    "KETUT",
+    "RIZKY",
+    "FAJAR",
+    "SUPRIYADI",
+    "SUGENG",
+    "HERU",
+    "YUSUF",
+    "IMAM",
+    "ARIF",
+    "DENI",
+    "UJANG",
+    "SAIFUL",
+    "RAHMAT",
+    "ILHAM",
+)
+_OLD_MALE = (
+    "SOEKARNO",
+    "SOEHARTO",
+    "DJOKO",
+    "TJAHJONO",
+    "SOEPARMAN",
+    "DJUNAEDI",
+    "SOETRISNO",
+    "TJIPTO",
+    "SOEMARNO",
+    "DJAJA",
+)
+_COMMON_FEMALE = (
+    "DEWI",
+    "PUTRI",
+    "RATNA",
+    "WATI",
+    "YULI",
+    "ENDANG",
+    "SUMARNI",
+    "SUSANTI",
+    "RINA",
+    "NURHAYATI",
+    "KOMANG",
+    "SITI",
+    "FITRI",
+    "NOVI",
+    "RAHMAWATI",
+    "MULYANI",
+    "NUR'AINI",
+    "ROFI'AH",
+    "NI'MAH",
+    "MU'AWANAH",
+    "SYARIFAH",
+)
 _OLD_FEMALE = ("SOEMIATI", "DJUARIAH", "TJITJIH", "SOEKAESIH")
 # First words that carry half the weight of the first position in real registers.
 _PREFIX_MALE = {"MUHAMMAD": 6, "AHMAD": 3, "ABDUL": 1.5, "MOH": 0.3}
@@ -48,9 +104,11 @@ def _names_one_sex(n: int, female: bool, rng: np.random.Generator) -> pa.Array:
     prefix = rng.random(n) < (0.28 if female else 0.22)
     first_pool, last_pool = (FEMALE_FIRST, FEMALE_LAST) if female else (MALE_FIRST, MALE_LAST)
     prefixes = _PREFIX_FEMALE if female else _PREFIX_MALE
-    w1 = pc.if_else(pa.array(prefix & (words >= 2)),
-                    _pick(list(prefixes), n, rng, list(prefixes.values())),
-                    _pick(first_pool, n, rng))
+    w1 = pc.if_else(
+        pa.array(prefix & (words >= 2)),
+        _pick(list(prefixes), n, rng, list(prefixes.values())),
+        _pick(first_pool, n, rng),
+    )
     second_pool = first_pool + last_pool
     w2 = pc.if_else(pa.array(words >= 2), _pick(second_pool, n, rng), pa.scalar(None, pa.string()))
     w3 = pc.if_else(pa.array(words >= 3), _pick(last_pool, n, rng), pa.scalar(None, pa.string()))
@@ -59,14 +117,19 @@ def _names_one_sex(n: int, female: bool, rng: np.random.Generator) -> pa.Array:
 
 def person_names(female: np.ndarray, rng: np.random.Generator) -> pa.Array:
     """Upper-case full names, one per entry of `female` (bool)."""
-    out = by_choice(pa.nulls(len(female), pa.string()), female.astype(np.int8), [
-        lambda a: _names_one_sex(len(a), False, rng),
-        lambda a: _names_one_sex(len(a), True, rng),
-    ])
+    out = by_choice(
+        pa.nulls(len(female), pa.string()),
+        female.astype(np.int8),
+        [
+            lambda a: _names_one_sex(len(a), False, rng),
+            lambda a: _names_one_sex(len(a), True, rng),
+        ],
+    )
     return out
 
 
 # ---------------------------------------------------------------------------- vectorised helpers
+
 
 def by_choice(arr: pa.Array, choice: np.ndarray, funcs: list[Callable[[pa.Array], pa.Array]]) -> pa.Array:
     """result[i] = funcs[choice[i]](arr[i]), one vectorised call per function."""
@@ -168,14 +231,16 @@ _VARIANT_WEIGHTS = np.array([3.0, 2.0, 1.0, 1.5, 2.5, 2.0])
 def variants(names: pa.Array, female: np.ndarray, rng: np.random.Generator) -> pa.Array:
     """One spelling variant of each name: a common respelling (Muhammad/Mochamad, Siti/Sitti),
     a doubled letter dropped or added, old spelling (oe/u, dj/j, tj/c), a title, a nickname."""
-    applicable = np.column_stack([
-        _matches(names, r"\b(MUHAMMAD|AHMAD|SITI|NUR)\b"),
-        _matches(names, "|".join(_DOUBLE)),
-        _matches(names, r"[AIUEO][LNMRST][AIUEO]"),
-        _matches(names, "|".join(p for p, _ in _OLD_SPELLING)),
-        np.ones(len(names), bool),
-        _matches(names, " "),
-    ])
+    applicable = np.column_stack(
+        [
+            _matches(names, r"\b(MUHAMMAD|AHMAD|SITI|NUR)\b"),
+            _matches(names, "|".join(_DOUBLE)),
+            _matches(names, r"[AIUEO][LNMRST][AIUEO]"),
+            _matches(names, "|".join(p for p, _ in _OLD_SPELLING)),
+            np.ones(len(names), bool),
+            _matches(names, " "),
+        ]
+    )
     kind = weighted_pick(applicable, _VARIANT_WEIGHTS, rng)
     female_titled = female[kind == 4]  # by_choice hands the titled names over in this order
     funcs = [
@@ -191,12 +256,54 @@ def variants(names: pa.Array, female: np.ndarray, rng: np.random.Generator) -> p
 
 # ---------------------------------------------------------------------------- addresses
 
-_JALAN = ("MAWAR", "MELATI", "MERDEKA", "SUDIRMAN", "DIPONEGORO", "GATOT SUBROTO", "AHMAD YANI",
-          "PAHLAWAN", "KENANGA", "FLAMBOYAN", "CEMPAKA", "ANGGREK", "RAYA", "PEMUDA", "VETERAN",
-          "KARTINI", "IMAM BONJOL", "HASANUDDIN", "SILIWANGI", "GAJAH MADA", "PASAR", "MASJID",
-          "SEKOLAH", "NANGKA", "MANGGA", "DURIAN", "KELAPA", "BERINGIN")
-_KAMPUNG = ("SUKAMAJU", "KRAJAN", "TENGAH", "WETAN", "KULON", "LOR", "KIDUL", "PASIR", "BABAKAN",
-            "CIBODAS", "SUMBERSARI", "GUNUNGSARI", "KARANGANYAR", "SIDOMULYO", "TANJUNG", "PADANG")
+_JALAN = (
+    "MAWAR",
+    "MELATI",
+    "MERDEKA",
+    "SUDIRMAN",
+    "DIPONEGORO",
+    "GATOT SUBROTO",
+    "AHMAD YANI",
+    "PAHLAWAN",
+    "KENANGA",
+    "FLAMBOYAN",
+    "CEMPAKA",
+    "ANGGREK",
+    "RAYA",
+    "PEMUDA",
+    "VETERAN",
+    "KARTINI",
+    "IMAM BONJOL",
+    "HASANUDDIN",
+    "SILIWANGI",
+    "GAJAH MADA",
+    "PASAR",
+    "MASJID",
+    "SEKOLAH",
+    "NANGKA",
+    "MANGGA",
+    "DURIAN",
+    "KELAPA",
+    "BERINGIN",
+)
+_KAMPUNG = (
+    "SUKAMAJU",
+    "KRAJAN",
+    "TENGAH",
+    "WETAN",
+    "KULON",
+    "LOR",
+    "KIDUL",
+    "PASIR",
+    "BABAKAN",
+    "CIBODAS",
+    "SUMBERSARI",
+    "GUNUNGSARI",
+    "KARANGANYAR",
+    "SIDOMULYO",
+    "TANJUNG",
+    "PADANG",
+)
 
 
 def addresses(urban: np.ndarray, rng: np.random.Generator) -> pa.Array:
@@ -204,8 +311,9 @@ def addresses(urban: np.ndarray, rng: np.random.Generator) -> pa.Array:
     n = len(urban)
     nomor = pc.cast(pa.array(rng.integers(1, 150, n)), pa.string())
     jalan = pc.binary_join_element_wise(
-        pa.array(np.where(rng.random(n) < 0.8, "JL.", "GG.")), _pick(_JALAN, n, rng),
-        pa.scalar("NO."), nomor, " ")
+        pa.array(np.where(rng.random(n) < 0.8, "JL.", "GG.")), _pick(_JALAN, n, rng), pa.scalar("NO."), nomor, " "
+    )
     dusun = pc.binary_join_element_wise(
-        pa.array(np.where(rng.random(n) < 0.6, "DUSUN", "KP.")), _pick(_KAMPUNG, n, rng), " ")
+        pa.array(np.where(rng.random(n) < 0.6, "DUSUN", "KP.")), _pick(_KAMPUNG, n, rng), " "
+    )
     return pc.if_else(pa.array(urban), jalan, dusun)

@@ -33,16 +33,23 @@ class Catatan:
     def __len__(self) -> int:
         return len(self.orang)
 
-    def take(self, idx: np.ndarray) -> "Catatan":
+    def take(self, idx: np.ndarray) -> Catatan:
         return Catatan(*(getattr(self, f)[idx] for f in ("orang", "unit", "stat", "kk", "urut")))
 
-    def plus(self, other: "Catatan") -> "Catatan":
-        return Catatan(*(np.concatenate([getattr(self, f), getattr(other, f)])
-                         for f in ("orang", "unit", "stat", "kk", "urut")))
+    def plus(self, other: Catatan) -> Catatan:
+        return Catatan(
+            *(np.concatenate([getattr(self, f), getattr(other, f)]) for f in ("orang", "unit", "stat", "kk", "urut"))
+        )
 
 
-def observe(pop: Penduduk, selected: np.ndarray, tanggal: np.ndarray, stale_kk: float,
-            dead_listed: float, rng: np.random.Generator) -> Catatan:
+def observe(
+    pop: Penduduk,
+    selected: np.ndarray,
+    tanggal: np.ndarray,
+    stale_kk: float,
+    dead_listed: float,
+    rng: np.random.Generator,
+) -> Catatan:
     """Records of the selected families, each as of its date `tanggal` (days)."""
     f = pop.n_keluarga
     split = np.flatnonzero(pop.induk >= 0)
@@ -62,5 +69,10 @@ def observe(pop: Penduduk, selected: np.ndarray, tanggal: np.ndarray, stale_kk: 
     urut = idx + in_old * pop.n
     order = np.lexsort((urut, unit[idx]))
     idx, stat, urut = idx[order], stat[order], urut[order]
-    return Catatan(orang=idx.astype(np.int64), unit=unit[idx].astype(np.int64), stat=stat.astype(np.int8),
-                   kk=pop.kk[unit[idx]], urut=urut.astype(np.int64))
+    return Catatan(
+        orang=idx.astype(np.int64),
+        unit=unit[idx].astype(np.int64),
+        stat=stat.astype(np.int8),
+        kk=pop.kk[unit[idx]],
+        urut=urut.astype(np.int64),
+    )

@@ -76,6 +76,7 @@ class Penduduk:
 
 # ---------------------------------------------------------------------------- structure
 
+
 def _sizes(persons: int, rng: np.random.Generator) -> np.ndarray:
     n = int(persons / 3.58 * 1.1) + 20
     sizes = rng.choice(10, n, p=SIZE_PMF / SIZE_PMF.sum()) + 1
@@ -99,10 +100,19 @@ def _heads(size: np.ndarray, rng: np.random.Generator) -> _Heads:
     spouse = ~single & (rng.random(f) < 0.88)
     lone_parent = ~single & ~spouse
     young = rng.random(f) < 0.5
-    age = np.where(single & young, np.clip(rng.normal(27, 5, f), 18, 40),
-          np.where(single, np.clip(rng.normal(68, 9, f), 45, 95),
-          np.where(lone_parent, np.clip(rng.normal(52, 12, f), 25, 90),
-                   np.clip(rng.normal(43, 12, f) + 0.8 * (size - 3), 19, 88))))
+    age = np.where(
+        single & young,
+        np.clip(rng.normal(27, 5, f), 18, 40),
+        np.where(
+            single,
+            np.clip(rng.normal(68, 9, f), 45, 95),
+            np.where(
+                lone_parent,
+                np.clip(rng.normal(52, 12, f), 25, 90),
+                np.clip(rng.normal(43, 12, f) + 0.8 * (size - 3), 19, 88),
+            ),
+        ),
+    )
     p_female = np.where(single, 0.5, np.where(spouse, 0.03, 0.7))
     return _Heads(spouse=spouse, female=rng.random(f) < p_female, age=age)
 
@@ -118,7 +128,9 @@ def _members(size: np.ndarray, h: _Heads, rng: np.random.Generator):
     u = rng.random(n)
     stat = np.select(
         [u < 0.84, u < 0.89, u < 0.94, u < 0.96, u < 0.99, u < 0.995],
-        [ANAK, ORANG_TUA, CUCU, MENANTU, FAMILI, PEMBANTU], LAINNYA).astype(np.int8)
+        [ANAK, ORANG_TUA, CUCU, MENANTU, FAMILI, PEMBANTU],
+        LAINNYA,
+    ).astype(np.int8)
     stat = np.where((stat == CUCU) & (hage < 48), ANAK, stat)
     stat = np.where((stat == MENANTU) & (hage < 42), ANAK, stat)
     stat = np.where((stat == ORANG_TUA) & (hage > 68), FAMILI, stat)
@@ -136,13 +148,29 @@ def _members(size: np.ndarray, h: _Heads, rng: np.random.Generator):
     hi = np.maximum(lo + 0.1, np.minimum(m, hage) - 17)  # younger than mother and father by 17+
     v = rng.random(n)
     age = np.select(
-        [stat == KEPALA, is_spouse, stat == ANAK, stat == CUCU, stat == MENANTU,
-         (stat == ORANG_TUA) | (stat == MERTUA), stat == PEMBANTU],
-        [hage, spouse_age, lo + v * (hi - lo), v * np.minimum(25, np.maximum(0.5, hage - 38)),
-         18 + v * (np.maximum(19, m - 15) - 18), np.minimum(100, hage + 18 + v * 17), 16 + v * 40],
-        v * 75)
-    p_female = np.select([stat == MENANTU, (stat == ORANG_TUA) | (stat == MERTUA), stat == PEMBANTU],
-                         [0.8, 0.65, 0.8], 0.5)
+        [
+            stat == KEPALA,
+            is_spouse,
+            stat == ANAK,
+            stat == CUCU,
+            stat == MENANTU,
+            (stat == ORANG_TUA) | (stat == MERTUA),
+            stat == PEMBANTU,
+        ],
+        [
+            hage,
+            spouse_age,
+            lo + v * (hi - lo),
+            v * np.minimum(25, np.maximum(0.5, hage - 38)),
+            18 + v * (np.maximum(19, m - 15) - 18),
+            np.minimum(100, hage + 18 + v * 17),
+            16 + v * 40,
+        ],
+        v * 75,
+    )
+    p_female = np.select(
+        [stat == MENANTU, (stat == ORANG_TUA) | (stat == MERTUA), stat == PEMBANTU], [0.8, 0.65, 0.8], 0.5
+    )
     female = np.where(pos == 0, head_f, np.where(is_spouse, ~head_f, rng.random(n) < p_female))
     return fam, start, stat, female, age
 
@@ -155,15 +183,23 @@ def _marital(stat, age, spouse_of, rng: np.random.Generator) -> np.ndarray:
     adult_child = np.select([u < 0.8, u < 0.95], [1, 3], 2)
     other = np.select([u < 0.4, u < 0.7, u < 0.8], [1, 2, 3], 4)
     kawin = np.select(
-        [(stat == KEPALA) & spouse_of, (stat == KEPALA) & (age < 35), stat == KEPALA,
-         (stat == SUAMI) | (stat == ISTRI) | (stat == MENANTU),
-         (stat == ORANG_TUA) | (stat == MERTUA), age < 19, (stat == ANAK) | (stat == CUCU)],
+        [
+            (stat == KEPALA) & spouse_of,
+            (stat == KEPALA) & (age < 35),
+            stat == KEPALA,
+            (stat == SUAMI) | (stat == ISTRI) | (stat == MENANTU),
+            (stat == ORANG_TUA) | (stat == MERTUA),
+            age < 19,
+            (stat == ANAK) | (stat == CUCU),
+        ],
         [2, young_alone, alone, 2, np.where(u < 0.75, 4, 2), 1, adult_child],
-        other)
+        other,
+    )
     return kawin.astype(np.int8)
 
 
 # ---------------------------------------------------------------------------- splits and moves
+
 
 def _link_splits(h: _Heads, desa: np.ndarray, regions: Regions, rng: np.random.Generator) -> np.ndarray:
     """For young couples, an older family in the same district they left: index or -1."""
@@ -187,8 +223,9 @@ def _link_splits(h: _Heads, desa: np.ndarray, regions: Regions, rng: np.random.G
     return induk
 
 
-def _first_districts(fam, start, lahir, desa, induk, regions: Regions, cutoff: int,
-                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _first_districts(
+    fam, start, lahir, desa, induk, regions: Regions, cutoff: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """District of first registration per person: today's, or the one a family came from."""
     f = len(desa)
     here = regions.kec_id[desa].astype(np.int64)
@@ -198,8 +235,11 @@ def _first_districts(fam, start, lahir, desa, induk, regions: Regions, cutoff: i
     drawn = rng.choice(len(regions.kec_kode), k, p=regions.kec_bobot / regions.kec_bobot.sum())
     origin[moved] = np.where(drawn == here[moved], (drawn + 1) % len(regions.kec_kode), drawn)
     adult = tanggal.add_years(lahir[start], 18)
-    move_date = np.where(moved, tanggal.uniform(rng, np.maximum(adult, tanggal.days(dt.date(1995, 1, 1))),
-                                                cutoff - 30, f), np.iinfo(np.int32).min)
+    move_date = np.where(
+        moved,
+        tanggal.uniform(rng, np.maximum(adult, tanggal.days(dt.date(1995, 1, 1))), cutoff - 30, f),
+        np.iinfo(np.int32).min,
+    )
     kec = np.where(lahir < move_date[fam], origin[fam], here[fam])
     # A split-off head was born into the parent family: registered where it lived then.
     split = induk >= 0
@@ -209,8 +249,9 @@ def _first_districts(fam, start, lahir, desa, induk, regions: Regions, cutoff: i
     # Half of the spouses who married into a split-off family came from another district.
     spouse = start[split] + 1
     other = rng.random(len(spouse)) < 0.5
-    kec[spouse[other]] = rng.choice(len(regions.kec_kode), int(other.sum()),
-                                    p=regions.kec_bobot / regions.kec_bobot.sum())
+    kec[spouse[other]] = rng.choice(
+        len(regions.kec_kode), int(other.sum()), p=regions.kec_bobot / regions.kec_bobot.sum()
+    )
     return kec.astype(np.int32), move_date
 
 
@@ -224,6 +265,7 @@ def _deaths(age: np.ndarray, lahir: np.ndarray, cutoff: int, rng: np.random.Gene
 
 
 # ---------------------------------------------------------------------------- assembly
+
 
 def _order_families(desa: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.lexsort((rng.random(len(desa)), desa))
@@ -251,8 +293,7 @@ def build(regions: Regions, persons: int, cutoff_date: dt.date, rng: np.random.G
 
     nik = identifiers.nik(regions.kec_kode[nik_kec], lahir, female, rng)
     adult = tanggal.add_years(lahir[start], 17)
-    terbit = tanggal.uniform(rng, np.maximum(adult, tanggal.days(dt.date(2000, 1, 1))),
-                             tanggal.days(LAST_OLD_KK), f)
+    terbit = tanggal.uniform(rng, np.maximum(adult, tanggal.days(dt.date(2000, 1, 1))), tanggal.days(LAST_OLD_KK), f)
     terbit = np.maximum(terbit, np.minimum(move_date, cutoff - 30))  # a new KK after a move
     terbit = np.where(split, pisah, terbit)
     kk = identifiers.kk(regions.kec_kode[regions.kec_id[desa]], terbit, rng)
@@ -260,10 +301,10 @@ def build(regions: Regions, persons: int, cutoff_date: dt.date, rng: np.random.G
     nama = names.person_names(female, rng)
     # Mothers: the wife (or a female head) for the children of a family.
     mother_pos = np.where(h.spouse & ~h.female, start + 1, np.where(h.female, start, -1))
-    fam_mother = pc.if_else(pa.array(mother_pos >= 0), nama.take(pa.array(np.maximum(mother_pos, 0))),
-                            pa.scalar(None, pa.string()))
-    own_mother = pc.if_else(pa.array(stat == ANAK), fam_mother.take(pa.array(fam)),
-                            pa.scalar(None, pa.string()))
+    fam_mother = pc.if_else(
+        pa.array(mother_pos >= 0), nama.take(pa.array(np.maximum(mother_pos, 0))), pa.scalar(None, pa.string())
+    )
+    own_mother = pc.if_else(pa.array(stat == ANAK), fam_mother.take(pa.array(fam)), pa.scalar(None, pa.string()))
     split_head = np.zeros(n, bool)
     split_head[start[split]] = True
     parent_of = np.where(split_head, induk[fam], 0)
@@ -278,10 +319,28 @@ def build(regions: Regions, persons: int, cutoff_date: dt.date, rng: np.random.G
     rt = pc.utf8_lpad(pc.cast(pa.array(rng.integers(1, 16, f)), pa.string()), 3, "0")
     rw = pc.utf8_lpad(pc.cast(pa.array(rng.integers(1, 11, f)), pa.string()), 3, "0")
 
-    pop = Penduduk(kk=kk, desa=desa, start=start, size=size, induk=induk, pisah=pisah,
-                   alamat=alamat, rt=rt, rw=rw, fam=fam, stat=stat, female=female, lahir=lahir,
-                   mati=mati, kawin=kawin, nik=nik, nik_kec=nik_kec, nama=nama, nama_ibu=nama_ibu,
-                   tempat=tempat)
+    pop = Penduduk(
+        kk=kk,
+        desa=desa,
+        start=start,
+        size=size,
+        induk=induk,
+        pisah=pisah,
+        alamat=alamat,
+        rt=rt,
+        rw=rw,
+        fam=fam,
+        stat=stat,
+        female=female,
+        lahir=lahir,
+        mati=mati,
+        kawin=kawin,
+        nik=nik,
+        nik_kec=nik_kec,
+        nama=nama,
+        nama_ibu=nama_ibu,
+        tempat=tempat,
+    )
     return _reorder(pop, _order_families(desa, rng), age)
 
 
@@ -299,9 +358,24 @@ def _reorder(pop: Penduduk, fam_order: np.ndarray, age: np.ndarray) -> Penduduk:
     idx = pa.array(p)
     fidx = pa.array(fam_order)
     return Penduduk(
-        kk=pop.kk[fam_order], desa=pop.desa[fam_order], start=np.r_[0, np.cumsum(size)[:-1]].astype(np.int64),
-        size=size, induk=induk.astype(np.int32), pisah=pop.pisah[fam_order],
-        alamat=pop.alamat.take(fidx), rt=pop.rt.take(fidx), rw=pop.rw.take(fidx),
-        fam=new_fam[p], stat=pop.stat[p], female=pop.female[p], lahir=pop.lahir[p], mati=pop.mati[p],
-        kawin=pop.kawin[p], nik=pop.nik[p], nik_kec=pop.nik_kec[p], nama=pop.nama.take(idx),
-        nama_ibu=pop.nama_ibu.take(idx), tempat=pop.tempat.take(idx))
+        kk=pop.kk[fam_order],
+        desa=pop.desa[fam_order],
+        start=np.r_[0, np.cumsum(size)[:-1]].astype(np.int64),
+        size=size,
+        induk=induk.astype(np.int32),
+        pisah=pop.pisah[fam_order],
+        alamat=pop.alamat.take(fidx),
+        rt=pop.rt.take(fidx),
+        rw=pop.rw.take(fidx),
+        fam=new_fam[p],
+        stat=pop.stat[p],
+        female=pop.female[p],
+        lahir=pop.lahir[p],
+        mati=pop.mati[p],
+        kawin=pop.kawin[p],
+        nik=pop.nik[p],
+        nik_kec=pop.nik_kec[p],
+        nama=pop.nama.take(idx),
+        nama_ibu=pop.nama_ibu.take(idx),
+        tempat=pop.tempat.take(idx),
+    )

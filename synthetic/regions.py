@@ -57,8 +57,12 @@ class Regions:
     @property
     def kode_angka(self) -> np.ndarray:
         """10-digit Kemendagri village code as an integer (PP never starts with 0)."""
-        return (self.prov.astype(np.int64) * 100_000_000 + self.kab.astype(np.int64) * 1_000_000
-                + self.kec.astype(np.int64) * 10_000 + self.kel.astype(np.int64))
+        return (
+            self.prov.astype(np.int64) * 100_000_000
+            + self.kab.astype(np.int64) * 1_000_000
+            + self.kec.astype(np.int64) * 10_000
+            + self.kel.astype(np.int64)
+        )
 
     def kode10(self, idx: np.ndarray | None = None) -> pa.Array:
         k = self.kode_angka if idx is None else self.kode_angka[idx]
@@ -75,6 +79,7 @@ class Regions:
 
 
 # ---------------------------------------------------------------------------- weights
+
 
 def _village_weights(prov: np.ndarray, urban: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Real province shares; lognormal village sizes, kelurahan about four times a desa."""
@@ -103,11 +108,11 @@ def _province_names(prov: np.ndarray) -> pa.Array:
 def _tempat(nama_kab: pa.Array) -> pa.Array:
     """'Kabupaten Aceh Selatan' -> 'ACEH SELATAN': how a place of birth is written."""
     up = pc.utf8_upper(pc.utf8_trim_whitespace(nama_kab))
-    return pc.replace_substring_regex(
-        up, r"^(KABUPATEN ADMINISTRASI|KOTA ADMINISTRASI|KABUPATEN|KOTA|KAB\.)\s+", "")
+    return pc.replace_substring_regex(up, r"^(KABUPATEN ADMINISTRASI|KOTA ADMINISTRASI|KABUPATEN|KOTA|KAB\.)\s+", "")
 
 
 # ---------------------------------------------------------------------------- BPS numbering
+
 
 def _group_rank(group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random order 0..k-1 within each group."""
@@ -149,22 +154,26 @@ def bps_codes(prov, kab, kec, kel, rng: np.random.Generator) -> np.ndarray:
     dist_bps = (_group_rank(dists // 100, rng) + 1) * 10
     village_bps = _group_rank(dist_id, rng) + 1
     if dist_bps.max() > 999 or village_bps.max() > 999:
-        raise ValueError("more than 99 districts in a regency or 999 villages in a district: "
-                         "BPS codes have 3 digits for each")
-    return (prov.astype(np.int64) * 100_000_000 + reg_bps[reg_id] * 1_000_000
-            + dist_bps[dist_id] * 1_000 + village_bps)
+        raise ValueError(
+            "more than 99 districts in a regency or 999 villages in a district: BPS codes have 3 digits for each"
+        )
+    return prov.astype(np.int64) * 100_000_000 + reg_bps[reg_id] * 1_000_000 + dist_bps[dist_id] * 1_000 + village_bps
 
 
 # ---------------------------------------------------------------------------- from a file
 
+
 def _fail(path: Path, row: int, message: str) -> ValueError:
-    return ValueError(f"{path}: row {row}, column kode: {message}. The region list must be "
-                      "'kode,nama' with dotted Kemendagri codes (11, 11.01, 11.01.01, 11.01.01.2001)")
+    return ValueError(
+        f"{path}: row {row}, column kode: {message}. The region list must be "
+        "'kode,nama' with dotted Kemendagri codes (11, 11.01, 11.01.01, 11.01.01.2001)"
+    )
 
 
 def _read_list(path: Path) -> pa.Table:
-    table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(
-        column_types={"kode": pa.string(), "nama": pa.string()}))
+    table = pacsv.read_csv(
+        path, convert_options=pacsv.ConvertOptions(column_types={"kode": pa.string(), "nama": pa.string()})
+    )
     if table.column_names[:2] != ["kode", "nama"]:
         raise ValueError(f"{path}: row 1: header must be 'kode,nama', found {table.column_names}")
     kode = pc.utf8_trim_whitespace(table["kode"])
@@ -192,8 +201,10 @@ def load_regions(path: Path, rng: np.random.Generator) -> Regions:
     if len(pc.unique(desa["kode"])) != desa.num_rows:
         raise ValueError(f"{path}: a village code appears twice")
     kode = desa["kode"].combine_chunks()
-    part = [pc.cast(pc.utf8_slice_codeunits(kode, a, b), pa.int32()).to_numpy()
-            for a, b in ((0, 2), (3, 5), (6, 8), (9, 13))]
+    part = [
+        pc.cast(pc.utf8_slice_codeunits(kode, a, b), pa.int32()).to_numpy()
+        for a, b in ((0, 2), (3, 5), (6, 8), (9, 13))
+    ]
     prov, kab, kec, kel = (np.asarray(x, np.int32) for x in part)
     nama_kab = _names_of(pc.utf8_slice_codeunits(kode, 0, 5), table.filter(pc.equal(length, 5)))
     nama_prov = _names_of(pc.utf8_slice_codeunits(kode, 0, 2), table.filter(pc.equal(length, 2)))
@@ -204,25 +215,89 @@ def load_regions(path: Path, rng: np.random.Generator) -> Regions:
     first_village = np.unique(kec_id, return_index=True)[1]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return Regions(
-        prov=prov, kab=kab, kec=kec, kel=kel,
+        prov=prov,
+        kab=kab,
+        kec=kec,
+        kel=kel,
         nama=desa["nama"].combine_chunks(),
         nama_kec=_names_of(pc.utf8_slice_codeunits(kode, 0, 8), table.filter(pc.equal(length, 8))),
-        nama_kab=nama_kab, nama_prov=nama_prov,
+        nama_kab=nama_kab,
+        nama_prov=nama_prov,
         kode_bps=pc.cast(pa.array(bps_codes(prov, kab, kec, kel, rng)), pa.string()),
-        perkotaan=perkotaan, bobot=bobot, kec_id=kec_id, kec_kode=kec_kode, kec_bobot=kec_bobot,
+        perkotaan=perkotaan,
+        bobot=bobot,
+        kec_id=kec_id,
+        kec_kode=kec_kode,
+        kec_bobot=kec_bobot,
         kec_tempat=_tempat(pc.take(nama_kab, pa.array(first_village))),
-        wilayah=None, wilayah_file=path, sumber=f"{path.name} sha256:{digest}",
+        wilayah=None,
+        wilayah_file=path,
+        sumber=f"{path.name} sha256:{digest}",
     )
 
 
 # ---------------------------------------------------------------------------- made up
 
-_AWAL = ("Suka", "Sido", "Sumber", "Mekar", "Karang", "Tegal", "Wono", "Kali", "Ci", "Rawa",
-         "Banjar", "Pasir", "Giri", "Purwo", "Margo", "Tanjung ", "Sungai ", "Bukit ", "Pulau ",
-         "Air ", "Lubuk ", "Teluk ", "Muara ", "Padang ", "Batu ", "Talang ", "Koto ", "Labuhan ")
-_AKHIR = ("maju", "jaya", "makmur", "sari", "mulya", "rejo", "agung", "baru", "indah", "harjo",
-          "asih", "raya", "wangi", "mukti", "asri", "luhur", "kencana", "sejahtera", "tani", "mekar",
-          "rahayu", "sentosa", "damai", "lestari", "jati", "mulyo", "kerto", "manik")
+_AWAL = (
+    "Suka",
+    "Sido",
+    "Sumber",
+    "Mekar",
+    "Karang",
+    "Tegal",
+    "Wono",
+    "Kali",
+    "Ci",
+    "Rawa",
+    "Banjar",
+    "Pasir",
+    "Giri",
+    "Purwo",
+    "Margo",
+    "Tanjung ",
+    "Sungai ",
+    "Bukit ",
+    "Pulau ",
+    "Air ",
+    "Lubuk ",
+    "Teluk ",
+    "Muara ",
+    "Padang ",
+    "Batu ",
+    "Talang ",
+    "Koto ",
+    "Labuhan ",
+)
+_AKHIR = (
+    "maju",
+    "jaya",
+    "makmur",
+    "sari",
+    "mulya",
+    "rejo",
+    "agung",
+    "baru",
+    "indah",
+    "harjo",
+    "asih",
+    "raya",
+    "wangi",
+    "mukti",
+    "asri",
+    "luhur",
+    "kencana",
+    "sejahtera",
+    "tani",
+    "mekar",
+    "rahayu",
+    "sentosa",
+    "damai",
+    "lestari",
+    "jati",
+    "mulyo",
+    "kerto",
+    "manik",
+)
 
 
 def _place_names(n: int, rng: np.random.Generator) -> pa.Array:
@@ -270,12 +345,17 @@ def _synthetic_villages(persons: int, rng: np.random.Generator):
     kel = np.empty(len(g), np.int64)
     kel[order] = np.where(urban[order], 1000, 2000) + within
     sort = np.lexsort((kel, kec, kab, prov))
-    return (prov[sort].astype(np.int32), kab[sort].astype(np.int32), kec[sort].astype(np.int32),
-            kel[sort].astype(np.int32))
+    return (
+        prov[sort].astype(np.int32),
+        kab[sort].astype(np.int32),
+        kec[sort].astype(np.int32),
+        kel[sort].astype(np.int32),
+    )
 
 
 def _wilayah_table(prov, kab, kec, kel, nama, nama_kec, nama_kab, nama_prov) -> pa.Table:
     """kode,nama at all four levels, in code order, as the ministry publishes it."""
+
     def dotted(*parts_and_widths):
         cols = [pc.utf8_lpad(pc.cast(pa.array(p), pa.string()), w, "0") for p, w in parts_and_widths]
         return pc.binary_join_element_wise(*cols, ".")
@@ -288,8 +368,9 @@ def _wilayah_table(prov, kab, kec, kel, nama, nama_kec, nama_kab, nama_prov) -> 
         (((prov, 2), (kab, 2), (kec, 2), (kel, 4)), nama),
     ):
         t = pa.table({"kode": dotted(*parts), "nama": names})
-        levels.append(t.group_by("kode", use_threads=False).aggregate([("nama", "first")])
-                      .rename_columns(["kode", "nama"]))
+        levels.append(
+            t.group_by("kode", use_threads=False).aggregate([("nama", "first")]).rename_columns(["kode", "nama"])
+        )
     return pa.concat_tables(levels).sort_by("kode")
 
 
@@ -302,8 +383,7 @@ def synthetic_regions(persons: int, rng: np.random.Generator) -> Regions:
     reg_key = prov.astype(np.int64) * 100 + kab
     regs, reg_id = np.unique(reg_key, return_inverse=True)
     reg_names = _place_names(len(regs), rng)
-    reg_names = pc.binary_join_element_wise(
-        pa.array(np.where(regs % 100 >= 71, "Kota", "Kabupaten")), reg_names, " ")
+    reg_names = pc.binary_join_element_wise(pa.array(np.where(regs % 100 >= 71, "Kota", "Kabupaten")), reg_names, " ")
     dist_key = reg_key * 100 + kec
     dists, dist_id = np.unique(dist_key, return_inverse=True)
     nama_kec = _place_names(len(dists), rng).take(pa.array(dist_id))
@@ -314,13 +394,24 @@ def synthetic_regions(persons: int, rng: np.random.Generator) -> Regions:
     kec_id, kec_kode, kec_bobot = _district_table(prov, kab, kec, bobot)
     first_village = np.unique(kec_id, return_index=True)[1]
     return Regions(
-        prov=prov, kab=kab, kec=kec, kel=kel, nama=nama, nama_kec=nama_kec, nama_kab=nama_kab,
+        prov=prov,
+        kab=kab,
+        kec=kec,
+        kel=kel,
+        nama=nama,
+        nama_kec=nama_kec,
+        nama_kab=nama_kab,
         nama_prov=nama_prov,
         kode_bps=pc.cast(pa.array(bps_codes(prov, kab, kec, kel, rng)), pa.string()),
-        perkotaan=perkotaan, bobot=bobot, kec_id=kec_id, kec_kode=kec_kode, kec_bobot=kec_bobot,
+        perkotaan=perkotaan,
+        bobot=bobot,
+        kec_id=kec_id,
+        kec_kode=kec_kode,
+        kec_bobot=kec_bobot,
         kec_tempat=_tempat(nama_kab.take(pa.array(first_village))),
         wilayah=_wilayah_table(prov, kab, kec, kel, nama, nama_kec, nama_kab, nama_prov),
-        wilayah_file=None, sumber="synthetic",
+        wilayah_file=None,
+        sumber="synthetic",
     )
 
 

@@ -25,6 +25,7 @@ MEDIAN_SPENDING = 1_000_000  # rupiah per person per month
 
 # ---------------------------------------------------------------------------- drawing helpers
 
+
 def _ordinal(score: np.ndarray, codes, probs, rho: float, rng: np.random.Generator) -> np.ndarray:
     """Codes listed worst to best, with these shares overall; a higher score makes a better
     code more likely (correlation rho between score and the latent behind the code)."""
@@ -62,13 +63,15 @@ class Anggota:
     r430: np.ndarray  # chronic illness 1 yes 2 no
 
 
-def _persons(pop: Penduduk, q_person: np.ndarray, urban: np.ndarray, age: np.ndarray,
-             rng: np.random.Generator) -> Anggota:
+def _persons(
+    pop: Penduduk, q_person: np.ndarray, urban: np.ndarray, age: np.ndarray, rng: np.random.Generator
+) -> Anggota:
     n = pop.n
     edu_score = q_person - 0.02 * (np.clip(age, 20, 80) - 40)
     r413 = _ordinal(edu_score, np.arange(9), _R413_SHARES, 0.6, rng).astype(np.int8)
-    p_work = np.select([age < 10, age < 15, age < 65], [0.0, 0.03, np.where(pop.female, 0.5, 0.8)],
-                       np.where(pop.female, 0.2, 0.35))
+    p_work = np.select(
+        [age < 10, age < 15, age < 65], [0.0, 0.03, np.where(pop.female, 0.5, 0.8)], np.where(pop.female, 0.2, 0.35)
+    )
     work = rng.random(n) < p_work
     sector_score = 0.6 * q_person + 0.3 * (r413 - 3.5) / 2.0
     r417 = np.zeros(n, np.int8)
@@ -77,9 +80,13 @@ def _persons(pop: Penduduk, q_person: np.ndarray, urban: np.ndarray, age: np.nda
         r417[m] = _ordinal(sector_score[m], _SECTOR_ORDER, shares, 0.6, rng)
     p_disab = 0.012 + 0.06 * (age >= 65) + 0.01 * (q_person < -1)
     p_chronic = 0.04 + 0.12 * (age >= 50)
-    return Anggota(r413=r413, r416=np.where(work, 1, 2).astype(np.int8), r417=r417,
-                   r428=np.where(rng.random(n) < p_disab, 1, 2).astype(np.int8),
-                   r430=np.where(rng.random(n) < p_chronic, 1, 2).astype(np.int8))
+    return Anggota(
+        r413=r413,
+        r416=np.where(work, 1, 2).astype(np.int8),
+        r417=r417,
+        r428=np.where(rng.random(n) < p_disab, 1, 2).astype(np.int8),
+        r430=np.where(rng.random(n) < p_chronic, 1, 2).astype(np.int8),
+    )
 
 
 # ---------------------------------------------------------------------------- housing
@@ -89,28 +96,54 @@ _RUMAH = (
     ("r303", [9, 7, 5, 8, 6, 4, 2, 3, 1], [0.05, 0.01, 0.05, 0.01, 0.20, 0.08, 0.55, 0.01, 0.04], 0.6),
     ("r304", [6, 4, 7, 5, 3, 2, 1], [0.02, 0.04, 0.01, 0.02, 0.12, 0.04, 0.75], 0.55),
     ("r305", [7, 6, 8, 5, 3, 4, 2, 1], [0.02, 0.005, 0.005, 0.02, 0.35, 0.08, 0.48, 0.04], 0.45),
-    ("r306a", [9, 10, 8, 6, 11, 7, 5, 4, 3, 2, 1],
-     [0.02, 0.03, 0.03, 0.05, 0.01, 0.07, 0.15, 0.18, 0.08, 0.33, 0.05], 0.5),
-    ("r308", [10, 9, 8, 11, 7, 6, 0, 4, 5, 2, 3, 1],
-     [0.15, 0.01, 0.003, 0.007, 0.01, 0.003, 0.03, 0.70, 0.01, 0.04, 0.03, 0.01], 0.5),
+    (
+        "r306a",
+        [9, 10, 8, 6, 11, 7, 5, 4, 3, 2, 1],
+        [0.02, 0.03, 0.03, 0.05, 0.01, 0.07, 0.15, 0.18, 0.08, 0.33, 0.05],
+        0.5,
+    ),
+    (
+        "r308",
+        [10, 9, 8, 11, 7, 6, 0, 4, 5, 2, 3, 1],
+        [0.15, 0.01, 0.003, 0.007, 0.01, 0.003, 0.03, 0.70, 0.01, 0.04, 0.03, 0.01],
+        0.5,
+    ),
     ("r309a", [4, 3, 2, 1], [0.05, 0.03, 0.07, 0.85], 0.5),
 )
 # Lighting as one ordered code: none, non-PLN, unmetered, 450 .. >2200 VA.
-_LISTRIK = ([(4, 0), (3, 0), (2, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5)],
-            [0.005, 0.02, 0.03, 0.30, 0.42, 0.15, 0.05, 0.025])
+_LISTRIK = (
+    [(4, 0), (3, 0), (2, 0), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5)],
+    [0.005, 0.02, 0.03, 0.30, 0.42, 0.15, 0.05, 0.025],
+)
 # r502a..n: share that has it, correlation with welfare.
-_ASET = {"r502a": (0.80, 0.35), "r502b": (0.55, 0.6), "r502c": (0.10, 0.7), "r502d": (0.05, 0.7),
-         "r502e": (0.03, 0.5), "r502f": (0.80, 0.45), "r502g": (0.15, 0.5), "r502h": (0.15, 0.7),
-         "r502i": (0.30, 0.1), "r502j": (0.80, 0.4), "r502k": (0.08, 0.7), "r502l": (0.02, 0.0),
-         "r502m": (0.015, 0.1), "r502n": (0.85, 0.45)}
+_ASET = {
+    "r502a": (0.80, 0.35),
+    "r502b": (0.55, 0.6),
+    "r502c": (0.10, 0.7),
+    "r502d": (0.05, 0.7),
+    "r502e": (0.03, 0.5),
+    "r502f": (0.80, 0.45),
+    "r502g": (0.15, 0.5),
+    "r502h": (0.15, 0.7),
+    "r502i": (0.30, 0.1),
+    "r502j": (0.80, 0.4),
+    "r502k": (0.08, 0.7),
+    "r502l": (0.02, 0.0),
+    "r502m": (0.015, 0.1),
+    "r502n": (0.85, 0.45),
+}
 
 
-def _housing(q: np.ndarray, urban: np.ndarray, pig_area: np.ndarray, size: np.ndarray,
-             rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _housing(
+    q: np.ndarray, urban: np.ndarray, pig_area: np.ndarray, size: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     f = len(q)
     h: dict[str, np.ndarray] = {}
-    h["r301a"] = np.where(urban, rng.choice([1, 2, 3, 4, 5], f, p=[0.65, 0.2, 0.1, 0.03, 0.02]),
-                          rng.choice([1, 2, 3, 4, 5], f, p=[0.87, 0.03, 0.08, 0.01, 0.01])).astype(np.int8)
+    h["r301a"] = np.where(
+        urban,
+        rng.choice([1, 2, 3, 4, 5], f, p=[0.65, 0.2, 0.1, 0.03, 0.02]),
+        rng.choice([1, 2, 3, 4, 5], f, p=[0.87, 0.03, 0.08, 0.01, 0.01]),
+    ).astype(np.int8)
     area = np.exp(np.log(40) + 0.25 * q + 0.2 * np.log(np.maximum(size, 1)) + rng.normal(0, 0.35, f))
     h["r302"] = np.clip(np.round(area), 6, 500).astype(np.float64)
     for name, codes, shares, rho in _RUMAH:
@@ -122,8 +155,11 @@ def _housing(q: np.ndarray, urban: np.ndarray, pig_area: np.ndarray, size: np.nd
     for name, (share, rho) in _ASET.items():
         h[name] = np.where(_has(q, share, rho, rng), 1, 2).astype(np.int8)
     rural = ~urban
-    for name, p_rural, p_urban, mean in (("r504a", 0.12, 0.01, 1.5), ("r504b", 0.02, 0.002, 1.5),
-                                         ("r504c", 0.005, 0.001, 0.5)):
+    for name, p_rural, p_urban, mean in (
+        ("r504a", 0.12, 0.01, 1.5),
+        ("r504b", 0.02, 0.002, 1.5),
+        ("r504c", 0.005, 0.001, 0.5),
+    ):
         has = rng.random(f) < np.where(rural, p_rural, p_urban)
         h[name] = (has * (1 + rng.poisson(mean, f))).astype(np.int16)
     pig = rng.random(f) < np.where(pig_area, np.where(rural, 0.25, 0.05), 0.005)
@@ -134,6 +170,7 @@ def _housing(q: np.ndarray, urban: np.ndarray, pig_area: np.ndarray, size: np.nd
 
 
 # ---------------------------------------------------------------------------- composition
+
 
 def komposisi(pop: Penduduk, ang: Anggota, at: int) -> dict[str, np.ndarray]:
     """Family composition and head's attributes at a date (living members only)."""
@@ -165,32 +202,73 @@ def komposisi(pop: Penduduk, ang: Anggota, at: int) -> dict[str, np.ndarray]:
 
 # Coefficients before scaling to the requested R² (log points).
 BETA = {
-    "log_jumlah_art": -0.35, "jumlah_balita": -0.06, "jumlah_anak": -0.04, "jumlah_lansia": -0.03,
-    "jumlah_disabilitas": -0.05, "jumlah_sakit_kronis": -0.03, "jumlah_bekerja": 0.05,
-    "r413_kepala": 0.04, "kepala_bekerja": 0.05,
-    "kepala_petani": -0.08, "kepala_formal": 0.12, "kepala_perempuan": -0.03, "rumah_milik": 0.02,
-    "log_luas_per_kapita": 0.12, "lantai_tanah": -0.10, "lantai_baik": 0.08, "dinding_tembok": 0.06,
-    "atap_baik": 0.03, "air_layak": 0.04, "daya_listrik": 0.06, "listrik_non_pln": -0.05,
-    "bahan_bakar_gas": 0.05, "bahan_bakar_kayu": -0.06, "jamban_sendiri": 0.05,
-    "punya_r502a": 0.03, "punya_r502b": 0.08, "punya_r502c": 0.18, "punya_r502d": 0.10,
-    "punya_r502e": 0.05, "punya_r502f": 0.03, "punya_r502g": 0.08, "punya_r502h": 0.12,
-    "punya_r502i": -0.01, "punya_r502j": 0.07, "punya_r502k": 0.25, "punya_r502l": 0.0,
-    "punya_r502m": 0.05, "punya_r502n": 0.07, "ternak_besar": 0.05, "ternak_babi": 0.02,
-    "ternak_kambing": 0.02, "perkotaan": 0.12,
+    "log_jumlah_art": -0.35,
+    "jumlah_balita": -0.06,
+    "jumlah_anak": -0.04,
+    "jumlah_lansia": -0.03,
+    "jumlah_disabilitas": -0.05,
+    "jumlah_sakit_kronis": -0.03,
+    "jumlah_bekerja": 0.05,
+    "r413_kepala": 0.04,
+    "kepala_bekerja": 0.05,
+    "kepala_petani": -0.08,
+    "kepala_formal": 0.12,
+    "kepala_perempuan": -0.03,
+    "rumah_milik": 0.02,
+    "log_luas_per_kapita": 0.12,
+    "lantai_tanah": -0.10,
+    "lantai_baik": 0.08,
+    "dinding_tembok": 0.06,
+    "atap_baik": 0.03,
+    "air_layak": 0.04,
+    "daya_listrik": 0.06,
+    "listrik_non_pln": -0.05,
+    "bahan_bakar_gas": 0.05,
+    "bahan_bakar_kayu": -0.06,
+    "jamban_sendiri": 0.05,
+    "punya_r502a": 0.03,
+    "punya_r502b": 0.08,
+    "punya_r502c": 0.18,
+    "punya_r502d": 0.10,
+    "punya_r502e": 0.05,
+    "punya_r502f": 0.03,
+    "punya_r502g": 0.08,
+    "punya_r502h": 0.12,
+    "punya_r502i": -0.01,
+    "punya_r502j": 0.07,
+    "punya_r502k": 0.25,
+    "punya_r502l": 0.0,
+    "punya_r502m": 0.05,
+    "punya_r502n": 0.07,
+    "ternak_besar": 0.05,
+    "ternak_babi": 0.02,
+    "ternak_kambing": 0.02,
+    "perkotaan": 0.12,
 }
 
 FEATURE_DOC = {
     "log_jumlah_art": "ln(max(jumlah_art, 1))",
-    "kepala_bekerja": "r416_kepala == 1", "kepala_petani": "r417_kepala == 1",
-    "kepala_formal": "r417_kepala in (6, 7)", "kepala_perempuan": "jenis_kelamin_kepala == 2",
-    "rumah_milik": "r301a == 1", "log_luas_per_kapita": "ln(r302 / max(jumlah_art, 1))",
-    "lantai_tanah": "r303 == 9", "lantai_baik": "r303 in (1, 2, 3)", "dinding_tembok": "r304 == 1",
-    "atap_baik": "r305 in (1, 2)", "air_layak": "r306a in (1, 2, 3, 4, 5, 7)",
-    "daya_listrik": "r307b if r307a == 1 else 0", "listrik_non_pln": "r307a in (3, 4)",
-    "bahan_bakar_gas": "r308 in (1, 2, 3, 4, 5)", "bahan_bakar_kayu": "r308 in (8, 9, 10)",
-    "jamban_sendiri": "r309a == 1", "punya_r502x": "r502x == 1",
-    "ternak_besar": "ln(1 + r504a + r504b + r504c)", "ternak_babi": "ln(1 + r504d)",
-    "ternak_kambing": "ln(1 + r504e)", "perkotaan": "village code part starts with 1 (kelurahan)",
+    "kepala_bekerja": "r416_kepala == 1",
+    "kepala_petani": "r417_kepala == 1",
+    "kepala_formal": "r417_kepala in (6, 7)",
+    "kepala_perempuan": "jenis_kelamin_kepala == 2",
+    "rumah_milik": "r301a == 1",
+    "log_luas_per_kapita": "ln(r302 / max(jumlah_art, 1))",
+    "lantai_tanah": "r303 == 9",
+    "lantai_baik": "r303 in (1, 2, 3)",
+    "dinding_tembok": "r304 == 1",
+    "atap_baik": "r305 in (1, 2)",
+    "air_layak": "r306a in (1, 2, 3, 4, 5, 7)",
+    "daya_listrik": "r307b if r307a == 1 else 0",
+    "listrik_non_pln": "r307a in (3, 4)",
+    "bahan_bakar_gas": "r308 in (1, 2, 3, 4, 5)",
+    "bahan_bakar_kayu": "r308 in (8, 9, 10)",
+    "jamban_sendiri": "r309a == 1",
+    "punya_r502x": "r502x == 1",
+    "ternak_besar": "ln(1 + r504a + r504b + r504c)",
+    "ternak_babi": "ln(1 + r504d)",
+    "ternak_kambing": "ln(1 + r504e)",
+    "perkotaan": "village code part starts with 1 (kelurahan)",
     "provinsi": "one indicator per province (first two digits of kode_wilayah)",
 }
 
@@ -200,20 +278,29 @@ def design(h: dict[str, np.ndarray], k: dict[str, np.ndarray], urban: np.ndarray
     art = np.maximum(k["jumlah_art"], 1).astype(float)
     x = {
         "log_jumlah_art": np.log(art),
-        "jumlah_balita": k["jumlah_balita"], "jumlah_anak": k["jumlah_anak"],
-        "jumlah_lansia": k["jumlah_lansia"], "jumlah_disabilitas": k["jumlah_disabilitas"],
-        "jumlah_sakit_kronis": k["jumlah_sakit_kronis"], "jumlah_bekerja": k["jumlah_bekerja"],
+        "jumlah_balita": k["jumlah_balita"],
+        "jumlah_anak": k["jumlah_anak"],
+        "jumlah_lansia": k["jumlah_lansia"],
+        "jumlah_disabilitas": k["jumlah_disabilitas"],
+        "jumlah_sakit_kronis": k["jumlah_sakit_kronis"],
+        "jumlah_bekerja": k["jumlah_bekerja"],
         "r413_kepala": k["r413_kepala"],
-        "kepala_bekerja": k["r416_kepala"] == 1, "kepala_petani": k["r417_kepala"] == 1,
-        "kepala_formal": np.isin(k["r417_kepala"], [6, 7]), "kepala_perempuan": k["jenis_kelamin_kepala"] == 2,
-        "rumah_milik": h["r301a"] == 1, "log_luas_per_kapita": np.log(h["r302"] / art),
-        "lantai_tanah": h["r303"] == 9, "lantai_baik": np.isin(h["r303"], [1, 2, 3]),
-        "dinding_tembok": h["r304"] == 1, "atap_baik": np.isin(h["r305"], [1, 2]),
+        "kepala_bekerja": k["r416_kepala"] == 1,
+        "kepala_petani": k["r417_kepala"] == 1,
+        "kepala_formal": np.isin(k["r417_kepala"], [6, 7]),
+        "kepala_perempuan": k["jenis_kelamin_kepala"] == 2,
+        "rumah_milik": h["r301a"] == 1,
+        "log_luas_per_kapita": np.log(h["r302"] / art),
+        "lantai_tanah": h["r303"] == 9,
+        "lantai_baik": np.isin(h["r303"], [1, 2, 3]),
+        "dinding_tembok": h["r304"] == 1,
+        "atap_baik": np.isin(h["r305"], [1, 2]),
         "air_layak": np.isin(h["r306a"], [1, 2, 3, 4, 5, 7]),
         "daya_listrik": np.where(h["r307a"] == 1, h["r307b"], 0),
         "listrik_non_pln": np.isin(h["r307a"], [3, 4]),
         "bahan_bakar_gas": np.isin(h["r308"], [1, 2, 3, 4, 5]),
-        "bahan_bakar_kayu": np.isin(h["r308"], [8, 9, 10]), "jamban_sendiri": h["r309a"] == 1,
+        "bahan_bakar_kayu": np.isin(h["r308"], [8, 9, 10]),
+        "jamban_sendiri": h["r309a"] == 1,
     }
     for c in "abcdefghijklmn":
         x[f"punya_r502{c}"] = h[f"r502{c}"] == 1
@@ -256,8 +343,9 @@ class Kesejahteraan:
     model: dict = field(default_factory=dict)
 
 
-def build(pop: Penduduk, regions: Regions, cutoff_date: dt.date, welfare_r2: float,
-          rng: np.random.Generator) -> Kesejahteraan:
+def build(
+    pop: Penduduk, regions: Regions, cutoff_date: dt.date, welfare_r2: float, rng: np.random.Generator
+) -> Kesejahteraan:
     cutoff = tanggal.days(cutoff_date)
     desa = pop.desa
     urban = regions.perkotaan[desa]
@@ -283,11 +371,18 @@ def build(pop: Penduduk, regions: Regions, cutoff_date: dt.date, welfare_r2: flo
     r2 = ols_r2(x, prov, log_y)
     model = {
         "target": "ln(pengeluaran_per_kapita)",
-        "konstanta": float(const), "sigma": float(sigma),
+        "konstanta": float(const),
+        "sigma": float(sigma),
         "koefisien": {k: round(float(scale * v), 6) for k, v in BETA.items()},
         "efek_provinsi": {str(int(c)): round(float(scale * e), 6) for c, e in zip(codes, effect)},
         "fitur": FEATURE_DOC,
     }
-    return Kesejahteraan(rumah=rumah, anggota=ang, komposisi=komp, log_pengeluaran=log_y,
-                         pengeluaran=np.round(np.exp(log_y)).astype(np.int64), r2=r2, model=model)
-
+    return Kesejahteraan(
+        rumah=rumah,
+        anggota=ang,
+        komposisi=komp,
+        log_pengeluaran=log_y,
+        pengeluaran=np.round(np.exp(log_y)).astype(np.int64),
+        r2=r2,
+        model=model,
+    )

@@ -12,8 +12,14 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 # UTF-8 sequences of the Windows-1252 punctuation the generator uses, and their cp1252 bytes.
-_CP1252 = {"\u2013": b"\x96", "\u2014": b"\x97", "\u2018": b"\x91", "\u2019": b"\x92",
-           "\u201c": b"\x93", "\u201d": b"\x94"}
+_CP1252 = {
+    "\u2013": b"\x96",
+    "\u2014": b"\x97",
+    "\u2018": b"\x91",
+    "\u2019": b"\x92",
+    "\u201c": b"\x93",
+    "\u201d": b"\x94",
+}
 
 
 def parquet(table: pa.Table, path: Path) -> int:

@@ -45,7 +45,7 @@ def _server(url: str, what: str):
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-    except Exception as e:  # noqa: BLE001  any failure to connect means: no server
+    except Exception as e:
         engine.dispose()
         message = f"{what} not reachable at {sa.make_url(url).render_as_string()}: {type(e).__name__}"
         if os.environ.get("CI"):

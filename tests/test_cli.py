@@ -20,8 +20,15 @@ DTSEN = str(ROOT / ".venv" / "bin" / "dtsen")
 def dtsen(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
     environment |= {"DTSEN_HOME": str(home), "COLUMNS": "200"} | (env or {})
-    return subprocess.run([DTSEN, *args], cwd=home.parent, env=environment, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=300)
+    return subprocess.run(
+        [DTSEN, *args],
+        cwd=home.parent,
+        env=environment,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
 
 
 def assert_refused(done: subprocess.CompletedProcess, *words: str) -> None:
@@ -44,37 +51,55 @@ def prefect_started(home: Path) -> bool:
 
 
 def test_refresh_checks_its_arguments_before_prefect_starts(home, delivery, tmp_path):
-    assert_refused(dtsen(home, "refresh", "--delivery", str(tmp_path / "nowhere" / "2026-11-17")),
-                   "nowhere/2026-11-17", "delivery folder not found")
+    assert_refused(
+        dtsen(home, "refresh", "--delivery", str(tmp_path / "nowhere" / "2026-11-17")),
+        "nowhere/2026-11-17",
+        "delivery folder not found",
+    )
     wrong_name = delivery.rename(delivery.with_name("november"))
     assert_refused(dtsen(home, "refresh", "--delivery", str(wrong_name)), "november", "YYYY-MM-DD")
     delivery = wrong_name.rename(delivery)
     sample = delivery / "susenas" / "sampel.parquet"
     sample.rename(tmp_path / "sampel.parquet")
-    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery)), "susenas/sampel.parquet", "missing", "Nothing was published")
+    assert_refused(
+        dtsen(home, "refresh", "--delivery", str(delivery)),
+        "susenas/sampel.parquet",
+        "missing",
+        "Nothing was published",
+    )
     (tmp_path / "sampel.parquet").rename(sample)
 
-    for content, why in (("{not json", "not a JSON model file"), ("[]", "not a model file"),
-                         ('{"konstanta": 1}', "'koefisien' is missing")):
+    for content, why in (
+        ("{not json", "not a JSON model file"),
+        ("[]", "not a model file"),
+        ('{"konstanta": 1}', "'koefisien' is missing"),
+    ):
         model = tmp_path / "model.json"
         model.write_text(content)
         assert_refused(dtsen(home, "refresh", "--delivery", str(delivery), "--model-pmt", str(model)), why)
-    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery), "--model-pmt", str(tmp_path / "none.json")),
-                   "no such model file")
+    assert_refused(
+        dtsen(home, "refresh", "--delivery", str(delivery), "--model-pmt", str(tmp_path / "none.json")),
+        "no such model file",
+    )
     changed = json.loads((ROOT / "transforms/rank/model_pmt_cadangan.json").read_text())
     changed["konstanta"] += 0.5
     (tmp_path / "changed.json").write_text(json.dumps(changed))
-    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery), "--model-pmt", str(tmp_path / "changed.json")),
-                   "changed by hand")
+    assert_refused(
+        dtsen(home, "refresh", "--delivery", str(delivery), "--model-pmt", str(tmp_path / "changed.json")),
+        "changed by hand",
+    )
 
     with_password = "dtks=postgresql+psycopg://reader:rahasia@127.0.0.1/test::dtks"
     done = dtsen(home, "refresh", "--delivery", str(delivery), "--sql", with_password)
     assert_refused(done, "DTSEN_SQL_")
     assert "rahasia" not in done.stderr
-    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery), "--sql", "dtks=DTSEN_SQL_DTKS::dtks"),
-                   "DTSEN_SQL_DTKS is not set")
-    assert_refused(dtsen(home, "refresh", "--delivery", str(delivery), "--sql", "gaji=DTSEN_SQL_X::t"),
-                   "no such extract")
+    assert_refused(
+        dtsen(home, "refresh", "--delivery", str(delivery), "--sql", "dtks=DTSEN_SQL_DTKS::dtks"),
+        "DTSEN_SQL_DTKS is not set",
+    )
+    assert_refused(
+        dtsen(home, "refresh", "--delivery", str(delivery), "--sql", "gaji=DTSEN_SQL_X::t"), "no such extract"
+    )
     assert not prefect_started(home)
 
 
@@ -97,16 +122,26 @@ def finished_run(home: Path, niks: list[str], cutoff: str = "2026-11-17") -> Pat
     run = home / "runs" / f"{cutoff}_000000000000"
     (run / "matched").mkdir(parents=True)
     (run / "manifest.json").write_text(json.dumps({"run_id": run.name, "cutoff": cutoff}))
-    pq.write_table(pa.table({"sumber": ["DTKS"] * len(niks), "id_sumber": [f"D{i}" for i in range(len(niks))],
-                             "nik": niks, "metode_padan": ["NIK_EXACT"] * len(niks)}),
-                   run / "matched" / "tautan_sumber.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "sumber": ["DTKS"] * len(niks),
+                "id_sumber": [f"D{i}" for i in range(len(niks))],
+                "nik": niks,
+                "metode_padan": ["NIK_EXACT"] * len(niks),
+            }
+        ),
+        run / "matched" / "tautan_sumber.parquet",
+    )
     return run
 
 
 def truth(folder: Path, niks: list[str], cutoff: str) -> Path:
     folder.mkdir(parents=True)
-    pq.write_table(pa.table({"sumber": ["DTKS"] * len(niks), "id_sumber": [f"D{i}" for i in range(len(niks))],
-                             "nik_benar": niks}), folder / "tautan.parquet")
+    pq.write_table(
+        pa.table({"sumber": ["DTKS"] * len(niks), "id_sumber": [f"D{i}" for i in range(len(niks))], "nik_benar": niks}),
+        folder / "tautan.parquet",
+    )
     pq.write_table(pa.table({"no_kk": ["1"], "pengeluaran_per_kapita_benar": [1.0]}), folder / "keluarga.parquet")
     (folder / "metadata.json").write_text(json.dumps({"cutoff": cutoff}))
     return folder
@@ -140,14 +175,20 @@ def test_reading_and_generating_commands_refuse_bad_values(home, tmp_path):
     assert "12345" not in done.stderr  # not even a wrong NIK is echoed
     assert_refused(dtsen(home, "status", "3201010101900001"), "nothing is published yet")
     assert_refused(dtsen(home, "query", "SELECT 1", "--akses", "semua"), "analis or penuh")
-    assert_refused(dtsen(home, "synth", "--out", str(tmp_path / "d"), "--regions", "../shared/wilayah.csv"),
-                   "../shared/wilayah.csv", "kemendagri")
+    assert_refused(
+        dtsen(home, "synth", "--out", str(tmp_path / "d"), "--regions", "../shared/wilayah.csv"),
+        "../shared/wilayah.csv",
+        "kemendagri",
+    )
     assert_refused(dtsen(home, "synth", "--out", str(tmp_path / "d"), "--cutoff", "2020-01-01"), "2023-01-01")
     assert_refused(dtsen(home, "synth", "--out", str(tmp_path / "d"), "--cutoff", "17-11-2026"), "YYYY-MM-DD")
-    assert_refused(dtsen(home, "backfill", "--root", str(tmp_path / "none"), "--start", "2026-01-01",
-                         "--end", "2026-02-01"), "no such folder")
-    assert_refused(dtsen(home, "backfill", "--root", str(tmp_path), "--start", "2026-03-01", "--end", "2026-02-01"),
-                   "is after")
+    assert_refused(
+        dtsen(home, "backfill", "--root", str(tmp_path / "none"), "--start", "2026-01-01", "--end", "2026-02-01"),
+        "no such folder",
+    )
+    assert_refused(
+        dtsen(home, "backfill", "--root", str(tmp_path), "--start", "2026-03-01", "--end", "2026-02-01"), "is after"
+    )
     assert not prefect_started(home)
 
 

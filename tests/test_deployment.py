@@ -37,8 +37,9 @@ def free_port() -> int:
 
 
 def background(args: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 class Server:
@@ -61,8 +62,11 @@ class Server:
         return done.stdout
 
     def api(self, path: str, body: dict) -> list | dict:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/{path}", data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/api/{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
@@ -84,7 +88,8 @@ def server(postgres, tmp_path_factory):
     server_db = sa.make_url(POSTGRES_URL).set(drivername="postgresql+asyncpg", database=database)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
-        "PREFECT_HOME": str(folder / "prefect"), "DTSEN_HOME": str(folder / "home"),
+        "PREFECT_HOME": str(folder / "prefect"),
+        "DTSEN_HOME": str(folder / "home"),
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
         "PREFECT_API_DATABASE_CONNECTION_URL": server_db.render_as_string(hide_password=False),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -124,7 +129,7 @@ def monthly_times(after: dt.datetime, n: int) -> list[dt.datetime]:
     while len(times) < n:
         t = dt.datetime(year, mon, int(day), int(hour), int(minute), tzinfo=zone)
         if t > after:
-            times.append(t.astimezone(dt.timezone.utc))
+            times.append(t.astimezone(dt.UTC))
         year, mon = (year + 1, 1) if mon == 12 else (year, mon + 1)
     return times
 
@@ -139,21 +144,28 @@ def test_the_scheduler_creates_the_monthly_refresh_runs(server):
     # Wait for the scheduler service (not a run started by hand) to fill the schedule.
     deadline, runs = time.monotonic() + 120, []
     while time.monotonic() < deadline:
-        runs = server.api("flow_runs/filter", {
-            "flow_runs": {"deployment_id": {"any_": [deployment["id"]]}, "state": {"type": {"any_": ["SCHEDULED"]}}},
-            "sort": "EXPECTED_START_TIME_ASC"})
+        runs = server.api(
+            "flow_runs/filter",
+            {
+                "flow_runs": {
+                    "deployment_id": {"any_": [deployment["id"]]},
+                    "state": {"type": {"any_": ["SCHEDULED"]}},
+                },
+                "sort": "EXPECTED_START_TIME_ASC",
+            },
+        )
         if len(runs) >= 3:
             break
         time.sleep(2)
     log = server.log.read_text()
     assert len(runs) >= 3, f"the scheduler created {len(runs)} runs; server log:\n{log[-4000:]}"
     assert all(r["auto_scheduled"] for r in runs)
-    expected = monthly_times(dt.datetime.now(dt.timezone.utc), len(runs))
+    expected = monthly_times(dt.datetime.now(dt.UTC), len(runs))
     assert [dt.datetime.fromisoformat(r["expected_start_time"]) for r in runs] == expected
     # 02:00 in Jakarta on the 18th is 19:00 UTC on the 17th.
     assert all((t.day, t.hour) == (17, 19) for t in expected)
     assert runs[0]["parameters"] == {"root": "var/deliveries"}
-    assert "Traceback" not in log, log[log.index("Traceback") - 200:][:4000]
+    assert "Traceback" not in log, log[log.index("Traceback") - 200 :][:4000]
 
 
 def test_a_worker_runs_the_monthly_refresh_to_a_published_snapshot(server):
@@ -162,9 +174,14 @@ def test_a_worker_runs_the_monthly_refresh_to_a_published_snapshot(server):
     deliveries = server.folder / "deliveries"
     write_delivery(deliveries)
     server.start("worker", "start", "--pool", "dtsen-local", log="worker.log")
-    run = subprocess.run([PREFECT, "deployment", "run", "monthly-refresh/monthly-refresh",
-                          "-p", f"root={deliveries}", "--watch"], cwd=ROOT, env=server.env, capture_output=True,
-                         text=True, timeout=600)
+    run = subprocess.run(
+        [PREFECT, "deployment", "run", "monthly-refresh/monthly-refresh", "-p", f"root={deliveries}", "--watch"],
+        cwd=ROOT,
+        env=server.env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert "Completed" in run.stdout, run.stdout[-3000:] + (server.folder / "worker.log").read_text()[-5000:]
 
     from warehouse import open_catalog, snapshots

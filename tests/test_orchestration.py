@@ -22,8 +22,15 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 def refresh_process(delivery: Path, home: Path, **settings: str) -> subprocess.Popen:
     env = os.environ | {"DTSEN_HOME": str(home), "PREFECT_HOME": str(home / "prefect")} | settings
     env.pop("PREFECT_API_URL", None)  # its own temporary server, not the test harness's
-    return subprocess.Popen([sys.executable, "-m", "flows.refresh", str(delivery)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.refresh", str(delivery)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def manifest_of(home: Path) -> dict:

@@ -32,9 +32,11 @@ def test_a_delivery_over_the_real_villages_carries_the_list(tmp_path):
     written = (delivery / "referensi" / "wilayah.csv").read_bytes()
     assert hashlib.sha256(written).hexdigest() == SHA256
     villages = set(pacsv.read_csv(WILAYAH_KEMENDAGRI_2025)["kode"].to_pylist())
-    registry = pacsv.read_csv(delivery / "dtks" / next(p.name for p in (delivery / "dtks").iterdir()),
-                              parse_options=pacsv.ParseOptions(delimiter=";"),
-                              read_options=pacsv.ReadOptions(encoding="cp1252"),
-                              convert_options=pacsv.ConvertOptions(column_types={"KODE_WILAYAH": "string"}))
+    registry = pacsv.read_csv(
+        delivery / "dtks" / next(p.name for p in (delivery / "dtks").iterdir()),
+        parse_options=pacsv.ParseOptions(delimiter=";"),
+        read_options=pacsv.ReadOptions(encoding="cp1252"),
+        convert_options=pacsv.ConvertOptions(column_types={"KODE_WILAYAH": "string"}),
+    )
     codes = {c for c in registry["KODE_WILAYAH"].to_pylist() if c and len(c) == 10}
     assert codes and {f"{c[:2]}.{c[2:4]}.{c[4:6]}.{c[6:]}" for c in codes} <= villages

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def personal_values() -> list[str]:
-    return [p[0] for p in PENDUDUK] + [p[2] for p in PENDUDUK] + [w for p in PENDUDUK for w in p[2].split() if len(w) > 4]
+    return (
+        [p[0] for p in PENDUDUK] + [p[2] for p in PENDUDUK] + [w for p in PENDUDUK for w in p[2].split() if len(w) > 4]
+    )
 
 
 def test_refresh_accounts_for_every_row(delivery, dtsen_home):
@@ -28,16 +30,35 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     manifest = json.loads(manifest_path.read_text())
     assert manifest["seimbang"] is True
     r = manifest["rekonsiliasi"]
-    assert r["dtks"] == {"berkas": 1, "dibaca": 6, "diterima": 3, "dikarantina": 3, "seimbang": True,
-                         "karantina_per_aturan": {"ID_GANDA": 1, "IDENTITAS_TIDAK_CUKUP": 1, "WILAYAH_TIDAK_DIKENAL": 1},
-                         "cacat_per_aturan": {"NIK_JENIS_KELAMIN_TIDAK_COCOK": 1, "NIK_NOTASI_ILMIAH": 1}}
-    assert set(r) >= {"dukcapil_penduduk", "regsosek_keluarga", "regsosek_anggota", "p3ke_keluarga", "p3ke_anggota",
-                      "usulan", "usulan_anggota", "wilayah", "bps_kemendagri", "susenas"}
+    assert r["dtks"] == {
+        "berkas": 1,
+        "dibaca": 6,
+        "diterima": 3,
+        "dikarantina": 3,
+        "seimbang": True,
+        "karantina_per_aturan": {"ID_GANDA": 1, "IDENTITAS_TIDAK_CUKUP": 1, "WILAYAH_TIDAK_DIKENAL": 1},
+        "cacat_per_aturan": {"NIK_JENIS_KELAMIN_TIDAK_COCOK": 1, "NIK_NOTASI_ILMIAH": 1},
+    }
+    assert set(r) >= {
+        "dukcapil_penduduk",
+        "regsosek_keluarga",
+        "regsosek_anggota",
+        "p3ke_keluarga",
+        "p3ke_anggota",
+        "usulan",
+        "usulan_anggota",
+        "wilayah",
+        "bps_kemendagri",
+        "susenas",
+    }
     assert len(manifest["landed"]["files"]) == 10
     # Matching: every standardized person record has an outcome (4 sources' kept records).
     padan = manifest["padan"]
-    kept_persons = sum(r[k]["diterima"] for k in ("dtks", "regsosek_anggota", "p3ke_anggota", "usulan_anggota")
-                       for r in [manifest["rekonsiliasi"]])
+    kept_persons = sum(
+        r[k]["diterima"]
+        for k in ("dtks", "regsosek_anggota", "p3ke_anggota", "usulan_anggota")
+        for r in [manifest["rekonsiliasi"]]
+    )
     assert padan["seimbang"] and padan["catatan"] == kept_persons
     assert padan["per_metode"]["DTKS"]["NIK_EXACT"] >= 1
     assert padan["model_probabilistik"]["dilatih"] is False  # a handful of records: no model, and it says so
@@ -53,22 +74,28 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     dead = [p[0] for p in PENDUDUK if p[13] is not None]
     assert dead and not {n for n, _ in individu} & set(dead)
     # The published columns docs/tables.md names (ranking and objections come with their stages).
-    assert {"nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan_keluarga", "kode_desa", "sumber"} <= \
-        set(duckdb.sql(f"SELECT * FROM '{run_dir}/unified/individu.parquet'").columns)
-    assert {"no_kk", "kode_desa", "jumlah_anggota", "nik_kepala_keluarga", "sumber", "asal_bidang"} <= \
-        set(duckdb.sql(f"SELECT * FROM '{run_dir}/unified/keluarga.parquet'").columns)
-    assert {"sumber", "id_sumber", "nik", "metode_padan", "probabilitas"} <= \
-        set(duckdb.sql(f"SELECT * FROM '{run_dir}/matched/tautan_sumber.parquet'").columns)
-    assert {"tingkat", "sumber", "id_sumber", "alasan"} <= \
-        set(duckdb.sql(f"SELECT * FROM '{run_dir}/unified/verifikasi.parquet'").columns)
+    assert {"nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan_keluarga", "kode_desa", "sumber"} <= set(
+        duckdb.sql(f"SELECT * FROM '{run_dir}/unified/individu.parquet'").columns
+    )
+    assert {"no_kk", "kode_desa", "jumlah_anggota", "nik_kepala_keluarga", "sumber", "asal_bidang"} <= set(
+        duckdb.sql(f"SELECT * FROM '{run_dir}/unified/keluarga.parquet'").columns
+    )
+    assert {"sumber", "id_sumber", "nik", "metode_padan", "probabilitas"} <= set(
+        duckdb.sql(f"SELECT * FROM '{run_dir}/matched/tautan_sumber.parquet'").columns
+    )
+    assert {"tingkat", "sumber", "id_sumber", "alasan"} <= set(
+        duckdb.sql(f"SELECT * FROM '{run_dir}/unified/verifikasi.parquet'").columns
+    )
     keluarga = duckdb.sql(f"SELECT no_kk, jumlah_anggota FROM '{run_dir}/unified/keluarga.parquet'").fetchall()
     assert {k for k, _ in keluarga} == {k for _, k in individu}
     assert sum(n for _, n in keluarga) == len(individu)
     # Ranking: every published family scored and in a decile; the model named in the manifest.
     peringkat = manifest["peringkat"]
     assert peringkat["keluarga"] == satu["keluarga"] and peringkat["model"]["id"].startswith("pmt-")
-    ranked = duckdb.sql(f"SELECT count(*), min(desil_nasional), max(desil_nasional), count(skor_kesejahteraan) "
-                        f"FROM '{run_dir}/ranked/keluarga.parquet'").fetchall()[0]
+    ranked = duckdb.sql(
+        f"SELECT count(*), min(desil_nasional), max(desil_nasional), count(skor_kesejahteraan) "
+        f"FROM '{run_dir}/ranked/keluarga.parquet'"
+    ).fetchall()[0]
     assert ranked[0] == satu["keluarga"] == ranked[3] and 1 <= ranked[1] <= ranked[2] <= 10
     assert (run_dir / "ranked/model_pmt.json").exists()
     # Any family's score taken apart: the parts add up to its score.
@@ -94,20 +121,24 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     snapshot = resolve(catalog)
     assert snapshot.tag == manifest["cutoff"] and snapshot.jumlah_baris["keluarga"] == satu["keluarga"]
     published = open_snapshot(catalog, snapshot, Akses.penuh, get_settings())
-    assert published.execute("SELECT count(*), count(desil_nasional) FROM keluarga").fetchall() == \
-        [(satu["keluarga"], satu["keluarga"])]
+    assert published.execute("SELECT count(*), count(desil_nasional) FROM keluarga").fetchall() == [
+        (satu["keluarga"], satu["keluarga"])
+    ]
 
     # The reading commands on it: SQL at both access levels, a diff, a status look-up.
     tag = snapshot.tag
-    counted = CliRunner().invoke(app, ["query", "SELECT count(*) AS n FROM keluarga", "--akses", "penuh",
-                                       "--snapshot", tag])
+    counted = CliRunner().invoke(
+        app, ["query", "SELECT count(*) AS n FROM keluarga", "--akses", "penuh", "--snapshot", tag]
+    )
     assert counted.exit_code == 0 and f"{satu['keluarga']}" in counted.output
     refused = CliRunner().invoke(app, ["query", "SELECT 1 FROM individu"])  # analyst view, no key set
     assert refused.exit_code == 2 and "DTSEN_PSEUDONYM_KEY" in refused.output
     out = dtsen_home / "analis.parquet"
     get_settings().pseudonym_key = SecretStr("kunci-uji")
     try:
-        exported = CliRunner().invoke(app, ["query", "SELECT * FROM individu", "--format", "parquet", "--out", str(out)])
+        exported = CliRunner().invoke(
+            app, ["query", "SELECT * FROM individu", "--format", "parquet", "--out", str(out)]
+        )
     finally:
         get_settings().pseudonym_key = None
     assert exported.exit_code == 0, exported.output
@@ -143,7 +174,7 @@ def test_unreadable_file_fails_the_run_and_writes_nothing(delivery, dtsen_home):
 def test_cli_prints_a_clear_error(delivery):
     from flows.cli import app
 
-    (delivery / "dtks/dtks_32.csv").write_bytes("ID_DTKS;NAMA\nD1;é\n".encode("utf-8"))
+    (delivery / "dtks/dtks_32.csv").write_bytes("ID_DTKS;NAMA\nD1;é\n".encode())
     result = CliRunner().invoke(app, ["refresh", "--delivery", str(delivery)])
     assert result.exit_code == 2
     assert "dtks_32.csv" in result.output and "Nothing was published" in result.output
@@ -176,8 +207,9 @@ def test_a_critical_quality_failure_publishes_nothing(delivery, dtsen_home, monk
     def rank_without_deciles(con, paths, *args, **kwargs):
         counts = ranked(con, paths, *args, **kwargs)
         out = paths.run_dir / "ranked" / "keluarga.parquet"
-        con.execute(f"COPY (SELECT * REPLACE (NULL::INTEGER AS desil_nasional) FROM '{out}') TO '{out}.tmp' "
-                    "(FORMAT parquet)")
+        con.execute(
+            f"COPY (SELECT * REPLACE (NULL::INTEGER AS desil_nasional) FROM '{out}') TO '{out}.tmp' (FORMAT parquet)"
+        )
         Path(f"{out}.tmp").replace(out)
         return counts
 

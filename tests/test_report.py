@@ -26,42 +26,98 @@ def write(path: Path, rows: list[dict]) -> None:
 def ranked_run(run_dir: Path, families: list[str], persons: list[tuple[str, str]]) -> Path:
     """A run's ranked families and persons, its matches and region reference."""
     sizes = {kk: sum(1 for _, k in persons if k == kk) for kk in families}
-    write(run_dir / "ranked/keluarga.parquet",
-          [{"no_kk": kk, "kode_prov": kk[:2], "jumlah_anggota": sizes[kk], "desil_nasional": 1 + 3 * i,
-            "skor_kesejahteraan": 400_000.0 * (i + 1)} for i, kk in enumerate(families)])
+    write(
+        run_dir / "ranked/keluarga.parquet",
+        [
+            {
+                "no_kk": kk,
+                "kode_prov": kk[:2],
+                "jumlah_anggota": sizes[kk],
+                "desil_nasional": 1 + 3 * i,
+                "skor_kesejahteraan": 400_000.0 * (i + 1),
+            }
+            for i, kk in enumerate(families)
+        ],
+    )
     write(run_dir / "ranked/individu.parquet", [{"nik": n, "no_kk": k, "kode_prov": k[:2]} for n, k in persons])
-    write(run_dir / "matched/tautan_sumber.parquet",
-          [{"sumber": "DTKS", "id_sumber": f"D{i}", "nik": n, "metode_padan": m, "kode_prov": p}
-           for i, (n, m, p) in enumerate([(NIKS[0], "NIK_EXACT", "32"), (NIKS[1], "NIK_EXACT", "32"),
-                                          (NIKS[2], "NIK_REPAIRED", "32"), (None, "TIDAK_PADAN", "51"),
-                                          (NIKS[3], "PROBABILISTIC", "51")])])
-    write(run_dir / "standardized/ref_wilayah/nasional.parquet",
-          [{"kode": "32", "nama": "Jawa Barat", "tingkat": "PROVINSI", "kode_prov": "32"},
-           {"kode": "51", "nama": "Bali", "tingkat": "PROVINSI", "kode_prov": "51"}])
+    write(
+        run_dir / "matched/tautan_sumber.parquet",
+        [
+            {"sumber": "DTKS", "id_sumber": f"D{i}", "nik": n, "metode_padan": m, "kode_prov": p}
+            for i, (n, m, p) in enumerate(
+                [
+                    (NIKS[0], "NIK_EXACT", "32"),
+                    (NIKS[1], "NIK_EXACT", "32"),
+                    (NIKS[2], "NIK_REPAIRED", "32"),
+                    (None, "TIDAK_PADAN", "51"),
+                    (NIKS[3], "PROBABILISTIC", "51"),
+                ]
+            )
+        ],
+    )
+    write(
+        run_dir / "standardized/ref_wilayah/nasional.parquet",
+        [
+            {"kode": "32", "nama": "Jawa Barat", "tingkat": "PROVINSI", "kode_prov": "32"},
+            {"kode": "51", "nama": "Bali", "tingkat": "PROVINSI", "kode_prov": "51"},
+        ],
+    )
     return run_dir
 
 
 def manifest(run_id: str, families: int, persons: int) -> dict:
     return {
-        "run_id": run_id, "cutoff": run_id[:10],
-        "seconds": {"land": 0.1, "standardize": 3.2, "validate_standardized": 0.0, "match": 0.0, "rank": 1.4,
-                    "publish": 2.0},
+        "run_id": run_id,
+        "cutoff": run_id[:10],
+        "seconds": {
+            "land": 0.1,
+            "standardize": 3.2,
+            "validate_standardized": 0.0,
+            "match": 0.0,
+            "rank": 1.4,
+            "publish": 2.0,
+        },
         "dipakai_ulang": ["match", "validate-baku"],
-        "rekonsiliasi": {"dtks": {"berkas": 1, "dibaca": 6, "diterima": 5, "dikarantina": 1, "seimbang": True,
-                                  "karantina_per_aturan": {"ID_GANDA": 1},
-                                  "cacat_per_aturan": {"NIK_NOTASI_ILMIAH": 1}}},
-        "mutu": {"status": "PERINGATAN", "kritis_gagal": [], "peringatan": ["baku.rumah_tangga:KODE_R303_DIKENAL"],
-                 "rangkaian": {"baku.rumah_tangga": {"per_aturan": {
-                     "KK_16_DIGIT": {"tingkat": "critical", "sukses": True, "diperiksa": 4, "gagal": 0},
-                     "KODE_R303_DIKENAL": {"tingkat": "warning", "sukses": False, "diperiksa": 4, "gagal": 1}}}},
-                 "data_docs": f"/nowhere/runs/{run_id}/mutu/gx/uncommitted/data_docs/local_site/index.html"},
-        "padan": {"catatan": 5, "per_metode": {"DTKS": {"NIK_EXACT": 2, "NIK_REPAIRED": 1, "PROBABILISTIC": 1,
-                                                        "TIDAK_PADAN": 1}},
-                  "model_probabilistik": {"catatan": 2, "dilatih": False, "model": "model_cadangan.json",
-                                          "alasan": "terlalu sedikit catatan untuk melatih model"}},
+        "rekonsiliasi": {
+            "dtks": {
+                "berkas": 1,
+                "dibaca": 6,
+                "diterima": 5,
+                "dikarantina": 1,
+                "seimbang": True,
+                "karantina_per_aturan": {"ID_GANDA": 1},
+                "cacat_per_aturan": {"NIK_NOTASI_ILMIAH": 1},
+            }
+        },
+        "mutu": {
+            "status": "PERINGATAN",
+            "kritis_gagal": [],
+            "peringatan": ["baku.rumah_tangga:KODE_R303_DIKENAL"],
+            "rangkaian": {
+                "baku.rumah_tangga": {
+                    "per_aturan": {
+                        "KK_16_DIGIT": {"tingkat": "critical", "sukses": True, "diperiksa": 4, "gagal": 0},
+                        "KODE_R303_DIKENAL": {"tingkat": "warning", "sukses": False, "diperiksa": 4, "gagal": 1},
+                    }
+                }
+            },
+            "data_docs": f"/nowhere/runs/{run_id}/mutu/gx/uncommitted/data_docs/local_site/index.html",
+        },
+        "padan": {
+            "catatan": 5,
+            "per_metode": {"DTKS": {"NIK_EXACT": 2, "NIK_REPAIRED": 1, "PROBABILISTIC": 1, "TIDAK_PADAN": 1}},
+            "model_probabilistik": {
+                "catatan": 2,
+                "dilatih": False,
+                "model": "model_cadangan.json",
+                "alasan": "terlalu sedikit catatan untuk melatih model",
+            },
+        },
         "satukan": {"keluarga": families, "individu": persons},
-        "peringkat": {"keluarga": families, "model": {"id": "pmt-abc123", "cara": "cadangan: sampel 12 < 1000",
-                                                      "statistik": {"r2": 0.794, "n": 5706}}},
+        "peringkat": {
+            "keluarga": families,
+            "model": {"id": "pmt-abc123", "cara": "cadangan: sampel 12 < 1000", "statistik": {"r2": 0.794, "n": 5706}},
+        },
         "terbit": {"tag": run_id[:10], "baru": True},
     }
 
@@ -82,8 +138,10 @@ def runs(tmp_path) -> dict:
     before = [(n, KKS[i // 3]) for i, n in enumerate(NIKS)]
     ranked_run(tmp_path / "runs/2026-11-17_aaaa", KKS, before)
     now_families = KKS[1:] + ["3201010000009999"]
-    now = [p for p in before if p[1] != KKS[0]] + [("3201010101909998", now_families[-1]),
-                                                  ("3201010101909999", now_families[-1])]
+    now = [p for p in before if p[1] != KKS[0]] + [
+        ("3201010101909998", now_families[-1]),
+        ("3201010101909999", now_families[-1]),
+    ]
     run = ranked_run(tmp_path / "runs/2026-12-17_bbbb", now_families, now)
     previous = Snapshot("2026-11-17", dt.date(2026, 11, 17), 1, "2026-11-17_aaaa", {"keluarga": 4, "individu": 12})
     return {"run": run, "manifest": manifest("2026-12-17_bbbb", 4, 11), "previous": previous}
@@ -97,7 +155,7 @@ def test_the_report_opens_with_the_headline(runs):
     content = report.gather(runs["run"], runs["manifest"], previous=runs["previous"])
     path = report.write_html(content, runs["run"] / "laporan.html")
     page = path.read_text()
-    head = page[:page.index("<h2")]  # everything before the first section
+    head = page[: page.index("<h2")]  # everything before the first section
     words = text_of(head)
     assert "cut-off 2026-12-17" in words
     assert "PERINGATAN" in words and "baku.rumah_tangga:KODE_R303_DIKENAL" in words  # status and its warnings
@@ -112,9 +170,10 @@ def test_the_report_opens_with_the_headline(runs):
 
 
 def test_a_first_snapshot_says_there_is_nothing_to_compare_with(runs):
-    page = report.write_html(report.gather(runs["run"], runs["manifest"], previous=None),
-                             runs["run"] / "laporan.html").read_text()
-    assert "first snapshot" in text_of(page[:page.index("<h2")])
+    page = report.write_html(
+        report.gather(runs["run"], runs["manifest"], previous=None), runs["run"] / "laporan.html"
+    ).read_text()
+    assert "first snapshot" in text_of(page[: page.index("<h2")])
 
 
 def test_the_report_has_html_tables_and_plots_and_no_markdown(runs):
@@ -149,28 +208,33 @@ def test_every_row_of_the_table_artifact_has_the_seconds_column(runs):
 
 def test_no_personal_data_in_any_form_of_the_report(runs):
     content = report.gather(runs["run"], runs["manifest"], previous=runs["previous"])
-    text = (report.write_html(content, runs["run"] / "laporan.html").read_text() + report.markdown(content)
-            + repr(report.table(content)))
+    text = (
+        report.write_html(content, runs["run"] / "laporan.html").read_text()
+        + report.markdown(content)
+        + repr(report.table(content))
+    )
     assert not [v for v in NIKS + KKS + ["3201010101909999", "3201010000009999"] if v in text]
 
 
 def test_the_previous_snapshot_is_the_one_before_the_run(monkeypatch):
     import warehouse
 
-    published = [Snapshot("2026-10-17", dt.date(2026, 10, 17), 1, "r10", {}),
-                 Snapshot("2026-11-17", dt.date(2026, 11, 17), 1, "r11", {}),
-                 Snapshot("2026-11-17-r2", dt.date(2026, 11, 17), 2, "r11b", {}),
-                 Snapshot("2026-12-17", dt.date(2026, 12, 17), 1, "r12", {})]
+    published = [
+        Snapshot("2026-10-17", dt.date(2026, 10, 17), 1, "r10", {}),
+        Snapshot("2026-11-17", dt.date(2026, 11, 17), 1, "r11", {}),
+        Snapshot("2026-11-17-r2", dt.date(2026, 11, 17), 2, "r11b", {}),
+        Snapshot("2026-12-17", dt.date(2026, 12, 17), 1, "r12", {}),
+    ]
     monkeypatch.setattr(warehouse, "open_catalog", lambda settings=None: None)
     monkeypatch.setattr(warehouse, "snapshots", lambda catalog: published)
 
     def tag(run_id: str, cutoff: str) -> str | None:
         return getattr(report.previous_snapshot({"run_id": run_id, "cutoff": cutoff}), "tag", None)
 
-    assert tag("r12", "2026-12-17") == "2026-11-17-r2"   # published: the one before it
+    assert tag("r12", "2026-12-17") == "2026-11-17-r2"  # published: the one before it
     assert tag("r11", "2026-11-17") == "2026-10-17"
-    assert tag("r10", "2026-10-17") is None               # the first
-    assert tag("gagal", "2026-12-17") == "2026-12-17"     # stopped before publishing: the current one
+    assert tag("r10", "2026-10-17") is None  # the first
+    assert tag("gagal", "2026-12-17") == "2026-12-17"  # stopped before publishing: the current one
     assert tag("isi-ulang", "2026-11-30") == "2026-11-17-r2"  # a backfill: the newest up to its cut-off
 
 
@@ -182,7 +246,7 @@ def test_a_run_stopped_at_the_first_quality_gate_still_gets_its_report(tmp_path)
     stopped["mutu"] |= {"status": "GAGAL", "kritis_gagal": ["baku.orang:NIK_16_DIGIT"]}
     content = report.gather(tmp_path, stopped, previous=None)
     page = report.write_html(content, tmp_path / "laporan.html").read_text()
-    words = text_of(page[:page.index("<h2")])
+    words = text_of(page[: page.index("<h2")])
     assert "GAGAL" in words and "baku.orang:NIK_16_DIGIT" in words and "not published" in words
     assert "not counted: the run stopped before unifying" in words and "no welfare model" in words
     assert re.findall(r"<img alt='([^']+)'", page) == ["Time per stage"]

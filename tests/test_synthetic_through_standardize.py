@@ -42,8 +42,10 @@ def test_every_label_the_generator_writes_is_mapped():
 def _two_provinces(tmp: Path) -> Path:
     """Aceh and Bali from the official 2025 list: real codes, a test-sized population."""
     out = tmp / "wilayah_11_51.csv"
-    with (gzip.open(WILAYAH_KEMENDAGRI_2025, "rt", encoding="utf-8", newline="") as f,
-          out.open("w", encoding="utf-8", newline="") as g):
+    with (
+        gzip.open(WILAYAH_KEMENDAGRI_2025, "rt", encoding="utf-8", newline="") as f,
+        out.open("w", encoding="utf-8", newline="") as g,
+    ):
         for i, line in enumerate(f):
             if i == 0 or line.startswith(("11", "51")):
                 g.write(line)
@@ -55,9 +57,13 @@ def standardize_all(delivery: Path, tmp: Path) -> tuple[std.RunPaths, dict]:
     paths = std.RunPaths(tmp / "run")
     counts = []
     steps = [lambda c: std.standardize_reference(c, landed.path, paths)]
-    steps += [lambda c, f=f: std.standardize_dtks(c, f, landed.path, paths, CUTOFF) for f in std.dtks_files(landed.path)]
-    steps += [lambda c, s=s: s(c, landed.path, paths, CUTOFF) for s in
-              (std.standardize_dukcapil, std.standardize_regsosek, std.standardize_p3ke, std.standardize_usulan)]
+    steps += [
+        lambda c, f=f: std.standardize_dtks(c, f, landed.path, paths, CUTOFF) for f in std.dtks_files(landed.path)
+    ]
+    steps += [
+        lambda c, s=s: s(c, landed.path, paths, CUTOFF)
+        for s in (std.standardize_dukcapil, std.standardize_regsosek, std.standardize_p3ke, std.standardize_usulan)
+    ]
     steps += [lambda c: std.standardize_susenas(c, landed.path, paths)]
     for step in steps:
         con = connect("1GB")
@@ -75,8 +81,7 @@ def test_generated_delivery_is_standardized_and_reconciled(regions, tmp_path):
     assert all(c.seimbang for c in counts.values())
     dtks = [c for k, c in counts.items() if k.startswith("dtks:")]
     read = sum(c.dibaca for c in dtks)
-    rows_in_files = sum(
-        sum(1 for _ in f.open(encoding="cp1252")) - 1 for f in (delivery / "dtks").glob("dtks_*.csv"))
+    rows_in_files = sum(sum(1 for _ in f.open(encoding="cp1252")) - 1 for f in (delivery / "dtks").glob("dtks_*.csv"))
     assert read == rows_in_files > 0
     quarantined = sum(c.dikarantina for c in counts.values())
     assert quarantined <= 0.005 * sum(c.dibaca for c in counts.values())
@@ -92,7 +97,7 @@ def test_generated_delivery_is_standardized_and_reconciled(regions, tmp_path):
     # Every kept record sits in a village of the delivered region list.
     unknown = con.execute(f"""
         SELECT count(*) FROM read_parquet('{std_dtks}') d
-        ANTI JOIN read_parquet('{paths.standardized('ref_wilayah')}') w ON w.kode = d.kode_desa""").fetchone()[0]
+        ANTI JOIN read_parquet('{paths.standardized("ref_wilayah")}') w ON w.kode = d.kode_desa""").fetchone()[0]
     assert unknown == 0
     # A NIK that passed every check is, nearly always, the person's true NIK: the checks
     # and the cleaning of typed noise are right (what is left are one-digit typos that

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 
 
-def connect(memory_limit: str = "4GB", threads: int | None = None,
-            temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    memory_limit: str = "4GB", threads: int | None = None, temp_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute("SET memory_limit = $m", {"m": memory_limit})
     if threads:
@@ -35,7 +36,9 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None
 
 def run_statement(con: duckdb.DuckDBPyConnection, statement: str, params: dict | None = None) -> None:
     """One statement, given the parameters it names (DuckDB refuses unused ones)."""
-    used = {k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)}  # $usulan is not $usulan_anggota
+    used = {
+        k: v for k, v in (params or {}).items() if re.search(rf"\${k}\b", statement)
+    }  # $usulan is not $usulan_anggota
     con.execute(statement, used or None)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 class DeliveryError(Exception):
     """A file of the delivery cannot be used at all. Nothing is published."""
 
-    def __init__(self, file: str, problem: str, *, row: int | None = None,
-                 column: str | None = None, hint: str = ""):
+    def __init__(self, file: str, problem: str, *, row: int | None = None, column: str | None = None, hint: str = ""):
         self.file, self.problem, self.row, self.column, self.hint = file, problem, row, column, hint
         where = file
         if row is not None:

@@ -10,5 +10,17 @@ from warehouse.publish import Published, publish
 from warehouse.read import open_snapshot
 from warehouse.registry import Snapshot, SnapshotNotFound, current, resolve, snapshots
 
-__all__ = ["AccessError", "Akses", "TABLES", "open_catalog", "Published", "publish", "open_snapshot",
-           "Snapshot", "SnapshotNotFound", "current", "resolve", "snapshots"]
+__all__ = [
+    "TABLES",
+    "AccessError",
+    "Akses",
+    "Published",
+    "Snapshot",
+    "SnapshotNotFound",
+    "current",
+    "open_catalog",
+    "open_snapshot",
+    "publish",
+    "resolve",
+    "snapshots",
+]

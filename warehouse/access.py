@@ -18,7 +18,7 @@ from dtsen.settings import Settings
 
 class Akses(str, enum.Enum):
     analis = "analis"  # pseudonymised
-    penuh = "penuh"    # full view, authorised operators
+    penuh = "penuh"  # full view, authorised operators
 
 
 class AccessError(PermissionError):
@@ -43,8 +43,10 @@ DROP = {
 
 def _key(settings: Settings) -> bytes:
     if settings.pseudonym_key is None:
-        raise AccessError("the analyst view needs a pseudonymisation key: set DTSEN_PSEUDONYM_KEY "
-                          "(or use --akses penuh if you are an authorised operator)")
+        raise AccessError(
+            "the analyst view needs a pseudonymisation key: set DTSEN_PSEUDONYM_KEY "
+            "(or use --akses penuh if you are an authorised operator)"
+        )
     return settings.pseudonym_key.get_secret_value().encode()
 
 

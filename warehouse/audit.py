@@ -31,9 +31,12 @@ def blank_literals(sql: str) -> str:
 
 def record(settings: Settings, perintah: str, akses: str, snapshot: str | None, **detail) -> None:
     entry = {
-        "waktu": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "waktu": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "pengguna": settings.pengguna or getpass.getuser(),
-        "perintah": perintah, "akses": akses, "snapshot": snapshot, **detail,
+        "perintah": perintah,
+        "akses": akses,
+        "snapshot": snapshot,
+        **detail,
     }
     path = audit_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)

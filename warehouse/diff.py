@@ -25,7 +25,7 @@ def diff(con: duckdb.DuckDBPyConnection, key_family: str = "no_kk", key_person: 
     (per province: families and persons in, out, and with another decile)."""
     con.execute(f"""
         CREATE OR REPLACE TABLE perubahan AS
-        SELECT * FROM ({_detail_sql('keluarga', key_family)} UNION ALL {_detail_sql('individu', key_person)})
+        SELECT * FROM ({_detail_sql("keluarga", key_family)} UNION ALL {_detail_sql("individu", key_person)})
         WHERE perubahan IS NOT NULL
         ORDER BY tabel, kode_prov, kunci""")
     con.execute("""

@@ -44,15 +44,18 @@ def sources(run_dir: Path) -> dict[str, str]:
     run = Path(run_dir)
     parquet = lambda rel: f"read_parquet('{sql_path(run / rel)}')"  # noqa: E731
     quarantine = sorted((run / "karantina").glob("*/*.parquet"))
+    files = ", ".join(repr(sql_path(p)) for p in quarantine)
     karantina = (
         # The quarantine is kept per extract and partition (<extract>/<part>.parquet): a
         # province part names its province, a national one has none.
-        f"SELECT * EXCLUDE (filename), CASE WHEN regexp_matches(parse_filename(filename, true), '^[0-9]{{2}}$') "
+        "SELECT * EXCLUDE (filename), "
+        f"CASE WHEN regexp_matches(parse_filename(filename, true), '^[0-9]{{2}}$') "
         f"THEN parse_filename(filename, true) END AS {PARTITION} "
-        f"FROM read_parquet([{', '.join(repr(sql_path(p)) for p in quarantine)}], union_by_name = true, filename = true)"
-        if quarantine else
-        "SELECT NULL::VARCHAR AS sumber, NULL::VARCHAR AS berkas, NULL::BIGINT AS baris, NULL::VARCHAR AS id_sumber, "
-        f"NULL::VARCHAR AS aturan, NULL::VARCHAR AS kolom, NULL::VARCHAR AS nilai, NULL::VARCHAR AS {PARTITION} LIMIT 0"
+        f"FROM read_parquet([{files}], union_by_name = true, filename = true)"
+        if quarantine
+        else "SELECT NULL::VARCHAR AS sumber, NULL::VARCHAR AS berkas, NULL::BIGINT AS baris, "
+        "NULL::VARCHAR AS id_sumber, NULL::VARCHAR AS aturan, NULL::VARCHAR AS kolom, NULL::VARCHAR AS nilai, "
+        f"NULL::VARCHAR AS {PARTITION} LIMIT 0"
     )
     return {
         "keluarga": f"SELECT * FROM {parquet('ranked/keluarga.parquet')}",
@@ -107,8 +110,10 @@ def stage(con: duckdb.DuckDBPyConnection, query: str, table_location: str, folde
     """Write the rows as Parquet files, one folder per province; return their URIs."""
     out = Path(local_path(table_location)) / "data" / folder
     out.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({query}) TO '{sql_path(out)}' "
-                f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION}), WRITE_PARTITION_COLUMNS true)")
+    con.execute(
+        f"COPY ({query}) TO '{sql_path(out)}' "
+        f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION}), WRITE_PARTITION_COLUMNS true)"
+    )
     return sorted(f"file://{p}" for p in out.rglob("*.parquet"))  # not as_uri(): pyiceberg does not unquote
 
 
@@ -141,8 +146,13 @@ def next_tag(published: list[Snapshot], cutoff: dt.date) -> tuple[str, int]:
     return f"{cutoff.isoformat()}-r{n}", n
 
 
-def publish(catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | None = None,
-            quality: str = "BELUM_DIPERIKSA", force: bool = False) -> Published:
+def publish(
+    catalog: Catalog,
+    run_dir: Path,
+    con: duckdb.DuckDBPyConnection | None = None,
+    quality: str = "BELUM_DIPERIKSA",
+    force: bool = False,
+) -> Published:
     """Publish the run in `run_dir` (its manifest and stage outputs) as one snapshot."""
     started = time.perf_counter()
     run_dir = Path(run_dir)
@@ -169,13 +179,21 @@ def publish(catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | No
         snapshot_ids[name] = commit(table, files, properties)
         rows[name] = con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
     snapshot = Snapshot(
-        tag=tag, cutoff=cutoff, revisi=revisi, diterbitkan=dt.datetime.now(dt.timezone.utc),
-        run_id=manifest["run_id"], sidik_kiriman=fingerprint, versi_kode=manifest.get("code_version", "unknown"),
-        snapshot_tabel=snapshot_ids, jumlah_baris=rows, status_mutu=quality, manifest=manifest,
+        tag=tag,
+        cutoff=cutoff,
+        revisi=revisi,
+        diterbitkan=dt.datetime.now(dt.UTC),
+        run_id=manifest["run_id"],
+        sidik_kiriman=fingerprint,
+        versi_kode=manifest.get("code_version", "unknown"),
+        snapshot_tabel=snapshot_ids,
+        jumlah_baris=rows,
+        status_mutu=quality,
+        manifest=manifest,
     )
     registry.record(catalog, snapshot)
     tag_tables(catalog, snapshot)
     return Published(snapshot, created=True, seconds=time.perf_counter() - started)
 
 
-__all__ = ["Published", "publish", "TABLES"]
+__all__ = ["TABLES", "Published", "publish"]

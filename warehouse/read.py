@@ -32,18 +32,23 @@ def data_files(catalog: Catalog, table: str, snapshot: Snapshot) -> tuple[list[s
     iceberg = catalog.load_table(identifier(table))
     snapshot_id = snapshot.snapshot_tabel.get(table)
     schema = iceberg.schemas()[iceberg.snapshot_by_id(snapshot_id).schema_id] if snapshot_id else iceberg.schema()
-    files = ([local_path(t.file.file_path) for t in iceberg.scan(snapshot_id=snapshot_id).plan_files()]
-             if snapshot_id else [])
+    files = (
+        [local_path(t.file.file_path) for t in iceberg.scan(snapshot_id=snapshot_id).plan_files()]
+        if snapshot_id
+        else []
+    )
     return sorted(files), schema.as_arrow()
 
 
 def source_sql(files: list[str]) -> str:
     # hive_partitioning off: the folders say kode_prov=32, and DuckDB would read it back as a number.
-    return f"read_parquet([{', '.join(repr(sql_path(f)) for f in files)}], union_by_name = true, hive_partitioning = false)"
+    listed = ", ".join(repr(sql_path(f)) for f in files)
+    return f"read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
 
 
-def table_source(con: duckdb.DuckDBPyConnection, catalog: Catalog, table: str, snapshot: Snapshot,
-                 name: str) -> tuple[str, list[str]]:
+def table_source(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, table: str, snapshot: Snapshot, name: str
+) -> tuple[str, list[str]]:
     """What to select one table at one snapshot from (its files, or an empty relation of its
     schema when it has never held a row), and its columns."""
     files, schema = data_files(catalog, table, snapshot)
@@ -73,17 +78,26 @@ def analyst_copy(catalog: Catalog, snapshot: Snapshot, settings: Settings) -> Pa
     try:
         for table in TABLES:
             source, columns = table_source(con, catalog, table, snapshot, table)
-            con.execute(f"CREATE TABLE {table} AS {analyst_select(table, columns, source)}",
-                        key_pads(settings) if TOKEN[table] else None)
+            con.execute(
+                f"CREATE TABLE {table} AS {analyst_select(table, columns, source)}",
+                key_pads(settings) if TOKEN[table] else None,
+            )
     finally:
         con.close()
     os.replace(tmp, path)  # whole or absent: a reader never attaches a half-built copy
     return path
 
 
-def open_snapshot(catalog: Catalog, snapshot: Snapshot, akses: Akses, settings: Settings,
-                  tables: list[str] | None = None, prefix: str = "",
-                  con: duckdb.DuckDBPyConnection | None = None, lock: bool = True) -> duckdb.DuckDBPyConnection:
+def open_snapshot(
+    catalog: Catalog,
+    snapshot: Snapshot,
+    akses: Akses,
+    settings: Settings,
+    tables: list[str] | None = None,
+    prefix: str = "",
+    con: duckdb.DuckDBPyConnection | None = None,
+    lock: bool = True,
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection in which `<prefix><table>` reads the snapshot's table. The analyst
     view attaches the pseudonymised copy read-only and then (`lock`) closes DuckDB's access
     to files, so SQL typed by an analyst cannot reach the full rows."""

@@ -21,19 +21,21 @@ from pyiceberg.exceptions import NoSuchTableError
 
 from warehouse.catalog import REGISTRY, identifier
 
-SCHEMA = pa.schema([
-    pa.field("tag", pa.string()),
-    pa.field("cutoff", pa.date32()),
-    pa.field("revisi", pa.int32()),
-    pa.field("diterbitkan", pa.timestamp("us", tz="UTC")),
-    pa.field("run_id", pa.string()),
-    pa.field("sidik_kiriman", pa.string()),   # the landed delivery's fingerprint
-    pa.field("versi_kode", pa.string()),
-    pa.field("snapshot_tabel", pa.string()),  # JSON {table: Iceberg snapshot id}
-    pa.field("jumlah_baris", pa.string()),    # JSON {table: rows}
-    pa.field("status_mutu", pa.string()),
-    pa.field("manifest", pa.string()),        # the run's manifest (counts and checksums only)
-])
+SCHEMA = pa.schema(
+    [
+        pa.field("tag", pa.string()),
+        pa.field("cutoff", pa.date32()),
+        pa.field("revisi", pa.int32()),
+        pa.field("diterbitkan", pa.timestamp("us", tz="UTC")),
+        pa.field("run_id", pa.string()),
+        pa.field("sidik_kiriman", pa.string()),  # the landed delivery's fingerprint
+        pa.field("versi_kode", pa.string()),
+        pa.field("snapshot_tabel", pa.string()),  # JSON {table: Iceberg snapshot id}
+        pa.field("jumlah_baris", pa.string()),  # JSON {table: rows}
+        pa.field("status_mutu", pa.string()),
+        pa.field("manifest", pa.string()),  # the run's manifest (counts and checksums only)
+    ]
+)
 
 
 class SnapshotNotFound(LookupError):
@@ -60,8 +62,9 @@ class Snapshot:
         return cls(**(row | decoded))
 
     def to_row(self) -> dict:
-        return self.__dict__ | {k: json.dumps(getattr(self, k), sort_keys=True)
-                                for k in ("snapshot_tabel", "jumlah_baris", "manifest")}
+        return self.__dict__ | {
+            k: json.dumps(getattr(self, k), sort_keys=True) for k in ("snapshot_tabel", "jumlah_baris", "manifest")
+        }
 
 
 def registry_table(catalog: Catalog):

@@ -29,8 +29,9 @@ class Status:
 
 def _listing(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -> tuple | None:
     con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["individu"])
-    rows = con.execute("SELECT no_kk, desil_nasional, kode_desa FROM individu WHERE nik = $nik",
-                       {"nik": nik}).fetchall()
+    rows = con.execute(
+        "SELECT no_kk, desil_nasional, kode_desa FROM individu WHERE nik = $nik", {"nik": nik}
+    ).fetchall()
     return rows[0] if rows else None
 
 
@@ -40,7 +41,9 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
         con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["tautan_sumber", "verifikasi"])
         reasons = con.execute(
             "SELECT DISTINCT t.sumber, v.alasan FROM tautan_sumber t JOIN verifikasi v USING (sumber, id_sumber) "
-            "WHERE t.nik = $nik ORDER BY ALL", {"nik": nik}).fetchall()
+            "WHERE t.nik = $nik ORDER BY ALL",
+            {"nik": nik},
+        ).fetchall()
         return Status(snapshot.tag, False, alasan=reasons)
     since = snapshot.tag
     earlier = [s for s in snapshots(catalog) if (s.cutoff, s.revisi) < (snapshot.cutoff, snapshot.revisi)]
@@ -50,7 +53,9 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
         since = s.tag
     no_kk, desil, desa = found
     con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["usulan"])
-    proposals = con.execute("SELECT id_usulan, jenis, tanggal, status, hasil, alasan FROM usulan WHERE no_kk = $kk "
-                            "ORDER BY tanggal, id_usulan", {"kk": no_kk}).fetchall()
-    return Status(snapshot.tag, True, no_kk=no_kk, desil_nasional=desil, kode_desa=desa, sejak=since,
-                  usulan=proposals)
+    proposals = con.execute(
+        "SELECT id_usulan, jenis, tanggal, status, hasil, alasan FROM usulan WHERE no_kk = $kk "
+        "ORDER BY tanggal, id_usulan",
+        {"kk": no_kk},
+    ).fetchall()
+    return Status(snapshot.tag, True, no_kk=no_kk, desil_nasional=desil, kode_desa=desa, sejak=since, usulan=proposals)

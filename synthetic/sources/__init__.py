@@ -22,8 +22,10 @@ class Hasil:
 
 
 def tautan(sumber: str, id_sumber: pa.Array, nik_benar: np.ndarray) -> pa.Table:
-    return pa.table({
-        "sumber": pa.repeat(pa.scalar(sumber), len(id_sumber)).cast(pa.string()),
-        "id_sumber": id_sumber.cast(pa.string()),
-        "nik_benar": pc.cast(pa.array(nik_benar, mask=nik_benar < 0), pa.string()),
-    })
+    return pa.table(
+        {
+            "sumber": pa.repeat(pa.scalar(sumber), len(id_sumber)).cast(pa.string()),
+            "id_sumber": id_sumber.cast(pa.string()),
+            "nik_benar": pc.cast(pa.array(nik_benar, mask=nik_benar < 0), pa.string()),
+        }
+    )

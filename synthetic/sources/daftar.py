@@ -46,9 +46,16 @@ def fake_kk(n: int, ctx: Konteks, rng: np.random.Generator) -> np.ndarray:
     return identifiers.kk(ctx.regions.kec_kode[kec], terbit, rng, taken=ctx.kk_terurut)
 
 
-def susun(ctx: Konteks, rng: np.random.Generator, selected: np.ndarray, tgl: np.ndarray,
-          rates: dict[str, float], dead_listed: float, ghost_households: bool = False,
-          duplicates: float = 0.0) -> Daftar:
+def susun(
+    ctx: Konteks,
+    rng: np.random.Generator,
+    selected: np.ndarray,
+    tgl: np.ndarray,
+    rates: dict[str, float],
+    dead_listed: float,
+    ghost_households: bool = False,
+    duplicates: float = 0.0,
+) -> Daftar:
     pop = ctx.pop
     f = pop.n_keluarga
     cat = observe(pop, selected, tgl, rates["stale_kk"], dead_listed, rng)
@@ -63,8 +70,7 @@ def susun(ctx: Konteks, rng: np.random.Generator, selected: np.ndarray, tgl: np.
     # Ghost members slipped into real households.
     g_unit = rng.choice(present, n_in) if n_in else np.zeros(0, np.int64)
     g_stat = rng.choice(np.array([ANAK, CUCU, FAMILI], np.int8), n_in, p=[0.6, 0.2, 0.2])
-    extra = Catatan(orang=np.full(n_in, -1), unit=g_unit, stat=g_stat, kk=unit_kk[g_unit],
-                    urut=_LATE + np.arange(n_in))
+    extra = Catatan(orang=np.full(n_in, -1), unit=g_unit, stat=g_stat, kk=unit_kk[g_unit], urut=_LATE + np.arange(n_in))
     # Whole ghost households.
     if n_hh:
         sizes = np.clip(1 + rng.poisson(1.5, n_hh), 1, 6)
@@ -81,8 +87,9 @@ def susun(ctx: Konteks, rng: np.random.Generator, selected: np.ndarray, tgl: np.
         unit_kk = np.r_[unit_kk, fake_kk(h, ctx, rng)]
         unit_tgl = np.r_[unit_tgl, tgl[template]]
         h_stat = np.where(pos == 0, KEPALA, np.where(pos == 1, ISTRI, ANAK)).astype(np.int8)
-        extra = extra.plus(Catatan(orang=np.full(n_hh, -1), unit=member_unit, stat=h_stat,
-                                   kk=unit_kk[member_unit], urut=pos))
+        extra = extra.plus(
+            Catatan(orang=np.full(n_hh, -1), unit=member_unit, stat=h_stat, kk=unit_kk[member_unit], urut=pos)
+        )
         info["ghost_households"] = h
     cat = cat.plus(extra)
     parts.append(ghosts(n_ghost, pop, ctx.regions, ctx.cutoff, rng, ctx.nik_terurut))
@@ -103,8 +110,7 @@ def susun(ctx: Konteks, rng: np.random.Generator, selected: np.ndarray, tgl: np.
         unit_kk = np.r_[unit_kk, unit_kk[base]]
         unit_tgl = np.r_[unit_tgl, unit_tgl[base]]
         d_stat = np.where(alone, KEPALA, cat.stat[src]).astype(np.int8)
-        dup = Catatan(orang=cat.orang[src], unit=d_unit, stat=d_stat, kk=cat.kk[src],
-                      urut=_LATE * 2 + np.arange(n_dup))
+        dup = Catatan(orang=cat.orang[src], unit=d_unit, stat=d_stat, kk=cat.kk[src], urut=_LATE * 2 + np.arange(n_dup))
         parts.append(Identitas.of(pop, cat.orang[src]))
         cat = cat.plus(dup)
         info["duplicates"] = n_dup
@@ -124,5 +130,14 @@ def susun(ctx: Konteks, rng: np.random.Generator, selected: np.ndarray, tgl: np.
     rank[units] = np.arange(len(units))
     order = np.lexsort((cat.urut, rank[cat.unit]))
     cat = cat.take(order)
-    return Daftar(cat=cat, ident=ident.take(order), unit_fam=unit_fam, unit_desa=unit_desa,
-                  unit_kk=unit_kk, unit_tgl=unit_tgl, units=units, unit_pos=rank[cat.unit], info=info)
+    return Daftar(
+        cat=cat,
+        ident=ident.take(order),
+        unit_fam=unit_fam,
+        unit_desa=unit_desa,
+        unit_kk=unit_kk,
+        unit_tgl=unit_tgl,
+        units=units,
+        unit_pos=rank[cat.unit],
+        info=info,
+    )

@@ -22,9 +22,29 @@ from synthetic.sources.daftar import Daftar, susun
 
 SHARE = 0.45
 FIRST_UPDATE = dt.date(2019, 1, 1)
-COLUMNS = ("ID_DTKS", "ID_KELUARGA", "NIK", "NO_KK", "NAMA", "TGL_LAHIR", "JNS_KEL", "HUB_KRT",
-           "KODE_WILAYAH", "ALAMAT", "STATUS_PADAN", "PKH", "BPNT", "PBI", "LANTAI", "DINDING",
-           "ATAP", "AIR_MINUM", "PENERANGAN", "JAMBAN", "TGL_UPDATE")
+COLUMNS = (
+    "ID_DTKS",
+    "ID_KELUARGA",
+    "NIK",
+    "NO_KK",
+    "NAMA",
+    "TGL_LAHIR",
+    "JNS_KEL",
+    "HUB_KRT",
+    "KODE_WILAYAH",
+    "ALAMAT",
+    "STATUS_PADAN",
+    "PKH",
+    "BPNT",
+    "PBI",
+    "LANTAI",
+    "DINDING",
+    "ATAP",
+    "AIR_MINUM",
+    "PENERANGAN",
+    "JAMBAN",
+    "TGL_UPDATE",
+)
 
 
 def _labels(codes: np.ndarray, mapping: dict, rng: np.random.Generator, wrong: float = 0.03) -> pa.Array:
@@ -40,10 +60,17 @@ def _labels(codes: np.ndarray, mapping: dict, rng: np.random.Generator, wrong: f
 def _messy_case(a: pa.Array, rng: np.random.Generator, share: float = 0.02) -> pa.Array:
     """Typed by hand: lower or mixed case, a trailing blank, a doubled space."""
     choice = np.where(rng.random(len(a)) < share, rng.integers(1, 5, len(a)), 0)
-    return names.by_choice(a, choice, [
-        lambda x: x, pc.utf8_lower, pc.utf8_title,
-        lambda x: pc.binary_join_element_wise(x, pa.scalar(" "), ""),
-        lambda x: pc.replace_substring(x, " ", "  ", max_replacements=1)])
+    return names.by_choice(
+        a,
+        choice,
+        [
+            lambda x: x,
+            pc.utf8_lower,
+            pc.utf8_title,
+            lambda x: pc.binary_join_element_wise(x, pa.scalar(" "), ""),
+            lambda x: pc.replace_substring(x, " ", "  ", max_replacements=1),
+        ],
+    )
 
 
 def _penerangan(r307a: np.ndarray, r307b: np.ndarray, rng: np.random.Generator) -> pa.Array:
@@ -66,7 +93,8 @@ def _alamat(ctx: Konteks, fam: np.ndarray, first_of_file: np.ndarray, rng: np.ra
     def joined(*parts):
         """Row-wise concatenation of columns (taken at the rows asked for) and literals."""
         return lambda rows: pc.binary_join_element_wise(
-            *[p.take(rows) if isinstance(p, pa.Array) else pa.scalar(p) for p in parts], "")
+            *[p.take(rows) if isinstance(p, pa.Array) else pa.scalar(p) for p in parts], ""
+        )
 
     forms = [
         joined(base, " RT ", rt, " RW ", rw),
@@ -107,8 +135,16 @@ def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict]:
     selected = pct < SHARE
     first = np.where(pop.induk >= 0, pop.pisah, tanggal.days(FIRST_UPDATE))
     tgl = tanggal.uniform(rng, first, ctx.cutoff, pop.n_keluarga)
-    d = susun(ctx, rng, selected, tgl, rates, rates["dead_still_listed"], ghost_households=True,
-              duplicates=rates["dtks_duplicate"])
+    d = susun(
+        ctx,
+        rng,
+        selected,
+        tgl,
+        rates,
+        rates["dead_still_listed"],
+        ghost_households=True,
+        duplicates=rates["dtks_duplicate"],
+    )
     cat, ident = d.cat, d.ident
     typed = errors.ketik(ident, rates, rng)
 
@@ -130,27 +166,31 @@ def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict]:
     right = typed.nik_benar_diketik & (ident.benar >= 0)
     padan = rng.random(len(cat)) < np.where(right, 0.9, 0.15)  # the ministry's flag is unreliable
     hub = np.array([0] + [vocab.HUB_KRT[s] for s in range(1, 12)])[cat.stat]
-    table = pa.table({
-        "ID_DTKS": ids("D", len(cat), 10, rng),
-        "ID_KELUARGA": per_unit(ids("K", len(unit), 9, rng)),
-        "NIK": typed.nik,
-        "NO_KK": per_unit(kk_text),
-        "NAMA": typed.nama,
-        "TGL_LAHIR": _dates(typed.lahir, rng, 0.10),
-        "JNS_KEL": pa.array(np.where(ident.female, "P", "L")),
-        "HUB_KRT": pc.cast(pa.array(hub), pa.string()),
-        "KODE_WILAYAH": per_unit(ctx.regions.kode10(d.unit_desa[unit])),
-        "ALAMAT": per_unit(_alamat(ctx, fam, first_of_file, rng)),
-        "STATUS_PADAN": pa.array(np.where(padan, "PADAN", "TIDAK PADAN")),
-        "PKH": yes_no(pkh), "BPNT": yes_no(bpnt), "PBI": yes_no(pbi),
-        "LANTAI": per_unit(_messy_case(_labels(h["r303"][fam], vocab.LANTAI, rng), rng)),
-        "DINDING": per_unit(_messy_case(_labels(h["r304"][fam], vocab.DINDING, rng), rng)),
-        "ATAP": per_unit(_messy_case(_labels(h["r305"][fam], vocab.ATAP, rng), rng)),
-        "AIR_MINUM": per_unit(_messy_case(_labels(h["r306a"][fam], vocab.AIR_MINUM, rng), rng)),
-        "PENERANGAN": per_unit(_messy_case(_penerangan(h["r307a"][fam], h["r307b"][fam], rng), rng)),
-        "JAMBAN": per_unit(_messy_case(_labels(h["r309a"][fam], vocab.JAMBAN, rng), rng)),
-        "TGL_UPDATE": per_unit(tanggal.to_text(d.unit_tgl[unit], "%d-%m-%Y")),
-    })
+    table = pa.table(
+        {
+            "ID_DTKS": ids("D", len(cat), 10, rng),
+            "ID_KELUARGA": per_unit(ids("K", len(unit), 9, rng)),
+            "NIK": typed.nik,
+            "NO_KK": per_unit(kk_text),
+            "NAMA": typed.nama,
+            "TGL_LAHIR": _dates(typed.lahir, rng, 0.10),
+            "JNS_KEL": pa.array(np.where(ident.female, "P", "L")),
+            "HUB_KRT": pc.cast(pa.array(hub), pa.string()),
+            "KODE_WILAYAH": per_unit(ctx.regions.kode10(d.unit_desa[unit])),
+            "ALAMAT": per_unit(_alamat(ctx, fam, first_of_file, rng)),
+            "STATUS_PADAN": pa.array(np.where(padan, "PADAN", "TIDAK PADAN")),
+            "PKH": yes_no(pkh),
+            "BPNT": yes_no(bpnt),
+            "PBI": yes_no(pbi),
+            "LANTAI": per_unit(_messy_case(_labels(h["r303"][fam], vocab.LANTAI, rng), rng)),
+            "DINDING": per_unit(_messy_case(_labels(h["r304"][fam], vocab.DINDING, rng), rng)),
+            "ATAP": per_unit(_messy_case(_labels(h["r305"][fam], vocab.ATAP, rng), rng)),
+            "AIR_MINUM": per_unit(_messy_case(_labels(h["r306a"][fam], vocab.AIR_MINUM, rng), rng)),
+            "PENERANGAN": per_unit(_messy_case(_penerangan(h["r307a"][fam], h["r307b"][fam], rng), rng)),
+            "JAMBAN": per_unit(_messy_case(_labels(h["r309a"][fam], vocab.JAMBAN, rng), rng)),
+            "TGL_UPDATE": per_unit(tanggal.to_text(d.unit_tgl[unit], "%d-%m-%Y")),
+        }
+    )
     info = d.info | errors.counts(typed) | {"kk_error_units": int(kk_wrong.sum())}
     return d, table, info
 
@@ -169,5 +209,10 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
     times = np.bincount(d.cat.orang[d.cat.orang >= 0], minlength=ctx.pop.n)
     ganda = np.zeros(ctx.pop.n_keluarga, bool)
     ganda[ctx.pop.fam[times > 1]] = True
-    return Hasil(rows=rows, tautan=tautan("DTKS", table["ID_DTKS"].combine_chunks(), d.ident.benar),
-                 info=info, keluarga=listed, ganda=ganda)
+    return Hasil(
+        rows=rows,
+        tautan=tautan("DTKS", table["ID_DTKS"].combine_chunks(), d.ident.benar),
+        info=info,
+        keluarga=listed,
+        ganda=ganda,
+    )

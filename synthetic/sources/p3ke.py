@@ -58,44 +58,49 @@ def build(ctx: Konteks):
     k = ctx.wel.komposisi
     size = np.maximum(k["jumlah_art"][fam], 1)
     u = rng.random((3, len(unit)))
-    keluarga = pa.table({
-        "ID_KELUARGA_P3KE": id_keluarga,
-        "PROVINSI": pc.utf8_upper(reg.nama_prov.take(pa.array(desa))),
-        "KABUPATEN_KOTA": pc.utf8_upper(reg.nama_kab.take(pa.array(desa))),
-        "KECAMATAN": pc.utf8_upper(reg.nama_kec.take(pa.array(desa))),
-        "DESA_KELURAHAN": pc.utf8_upper(reg.nama.take(pa.array(desa))),
-        "KODE_DESA": reg.kode_titik(desa),
-        "NO_KK": kk_text,
-        "NIK_KEPALA_KELUARGA": typed.nik.take(pa.array(head)),
-        "NAMA_KEPALA_KELUARGA": typed.nama.take(pa.array(head)),
-        "DESIL_KESEJAHTERAAN": pa.array(desil[fam]),
-        "PENERIMA_BPNT": _ya_tidak(u[0] < np.where(desil[fam] <= 2, 0.7, 0.4)),
-        "PENERIMA_PKH": _ya_tidak(u[1] < np.where(desil[fam] <= 2, 0.5, 0.25)),
-        "PENERIMA_BPUM": _ya_tidak(u[2] < 0.15),
-        "RUMAH_TIDAK_LAYAK_HUNI": _ya_tidak(np.isin(h["r303"][fam], [7, 9]) | np.isin(h["r304"][fam], [4, 5, 6])
-                                             | (h["r302"][fam] / size < 8)),
-        "AIR_MINUM_TIDAK_LAYAK": _ya_tidak(np.isin(h["r306a"][fam], [6, 8, 9, 10, 11])),
-        "JAMBAN_TIDAK_LAYAK": _ya_tidak(np.isin(h["r309a"][fam], [3, 4])),
-        "ALAMAT": pop.alamat.take(pa.array(fam)),
-    })
+    keluarga = pa.table(
+        {
+            "ID_KELUARGA_P3KE": id_keluarga,
+            "PROVINSI": pc.utf8_upper(reg.nama_prov.take(pa.array(desa))),
+            "KABUPATEN_KOTA": pc.utf8_upper(reg.nama_kab.take(pa.array(desa))),
+            "KECAMATAN": pc.utf8_upper(reg.nama_kec.take(pa.array(desa))),
+            "DESA_KELURAHAN": pc.utf8_upper(reg.nama.take(pa.array(desa))),
+            "KODE_DESA": reg.kode_titik(desa),
+            "NO_KK": kk_text,
+            "NIK_KEPALA_KELUARGA": typed.nik.take(pa.array(head)),
+            "NAMA_KEPALA_KELUARGA": typed.nama.take(pa.array(head)),
+            "DESIL_KESEJAHTERAAN": pa.array(desil[fam]),
+            "PENERIMA_BPNT": _ya_tidak(u[0] < np.where(desil[fam] <= 2, 0.7, 0.4)),
+            "PENERIMA_PKH": _ya_tidak(u[1] < np.where(desil[fam] <= 2, 0.5, 0.25)),
+            "PENERIMA_BPUM": _ya_tidak(u[2] < 0.15),
+            "RUMAH_TIDAK_LAYAK_HUNI": _ya_tidak(
+                np.isin(h["r303"][fam], [7, 9]) | np.isin(h["r304"][fam], [4, 5, 6]) | (h["r302"][fam] / size < 8)
+            ),
+            "AIR_MINUM_TIDAK_LAYAK": _ya_tidak(np.isin(h["r306a"][fam], [6, 8, 9, 10, 11])),
+            "JAMBAN_TIDAK_LAYAK": _ya_tidak(np.isin(h["r309a"][fam], [3, 4])),
+            "ALAMAT": pop.alamat.take(pa.array(fam)),
+        }
+    )
 
     seen = d.unit_tgl[unit][d.unit_pos]
     src = np.where(cat.orang >= 0, cat.orang, rng.integers(0, pop.n, len(cat)))
     a = ctx.wel.anggota
     age = tanggal.age_years(typed.lahir, seen)
     right = typed.nik_benar_diketik & (ident.benar >= 0)
-    anggota = pa.table({
-        "ID_ANGGOTA_P3KE": ids("P3KE-A", len(cat), 10, rng),
-        "ID_KELUARGA_P3KE": id_keluarga.take(pa.array(d.unit_pos)),
-        "NIK": typed.nik,
-        "NAMA": typed.nama,
-        "TANGGAL_LAHIR": tanggal.to_text(typed.lahir, "%Y-%m-%d"),
-        "JENIS_KELAMIN": _label(np.where(ident.female, 2, 1), vocab.JENIS_KELAMIN_P3KE),
-        "HUBUNGAN": _label(cat.stat, vocab.HUBUNGAN_P3KE),
-        "PENDIDIKAN": _label(r413_at(a.r413[src], np.maximum(age, 0)), vocab.PENDIDIKAN),
-        "PEKERJAAN": _pekerjaan(a.r416[src], a.r417[src]),
-        "PADAN_DUKCAPIL": _ya_tidak(rng.random(len(cat)) < np.where(right, 0.95, 0.1)),
-    })
+    anggota = pa.table(
+        {
+            "ID_ANGGOTA_P3KE": ids("P3KE-A", len(cat), 10, rng),
+            "ID_KELUARGA_P3KE": id_keluarga.take(pa.array(d.unit_pos)),
+            "NIK": typed.nik,
+            "NAMA": typed.nama,
+            "TANGGAL_LAHIR": tanggal.to_text(typed.lahir, "%Y-%m-%d"),
+            "JENIS_KELAMIN": _label(np.where(ident.female, 2, 1), vocab.JENIS_KELAMIN_P3KE),
+            "HUBUNGAN": _label(cat.stat, vocab.HUBUNGAN_P3KE),
+            "PENDIDIKAN": _label(r413_at(a.r413[src], np.maximum(age, 0)), vocab.PENDIDIKAN),
+            "PEKERJAAN": _pekerjaan(a.r416[src], a.r417[src]),
+            "PADAN_DUKCAPIL": _ya_tidak(rng.random(len(cat)) < np.where(right, 0.95, 0.1)),
+        }
+    )
     info = d.info | errors.counts(typed) | {"kk_error_units": int(kk_wrong.sum())}
     return d, keluarga, anggota, info
 
@@ -105,5 +110,9 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
     rows = {KELUARGA: writers.csv(keluarga, out / KELUARGA), ANGGOTA: writers.csv(anggota, out / ANGGOTA)}
     listed = np.zeros(ctx.pop.n_keluarga, bool)
     listed[d.cat.unit[d.cat.unit < ctx.pop.n_keluarga]] = True
-    return Hasil(rows=rows, tautan=tautan("P3KE", anggota["ID_ANGGOTA_P3KE"].combine_chunks(), d.ident.benar),
-                 info=info, keluarga=listed)
+    return Hasil(
+        rows=rows,
+        tautan=tautan("P3KE", anggota["ID_ANGGOTA_P3KE"].combine_chunks(), d.ident.benar),
+        info=info,
+        keluarga=listed,
+    )

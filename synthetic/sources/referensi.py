@@ -37,9 +37,9 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
         nama = reg.wilayah["nama"]
         quoted = pc.binary_join_element_wise(pa.scalar('"'), pc.replace_substring(nama, '"', '""'), pa.scalar('"'), "")
         nama = pc.if_else(pc.match_substring_regex(nama, '[,"]'), quoted, nama)
-        n_wilayah = writers.lines(pc.binary_join_element_wise(reg.wilayah["kode"], nama, ","), out / WILAYAH,
-                                  header="kode,nama", eol="\r\n")
+        n_wilayah = writers.lines(
+            pc.binary_join_element_wise(reg.wilayah["kode"], nama, ","), out / WILAYAH, header="kode,nama", eol="\r\n"
+        )
     order = np.argsort(reg.kode_bps.to_numpy(zero_copy_only=False), kind="stable")
-    bps = pa.table({"kode_bps": reg.kode_bps.take(pa.array(order)),
-                    "kode_kemendagri": reg.kode_titik(order)})
+    bps = pa.table({"kode_bps": reg.kode_bps.take(pa.array(order)), "kode_kemendagri": reg.kode_titik(order)})
     return Hasil(rows={WILAYAH: n_wilayah, BPS: writers.csv(bps, out / BPS)})

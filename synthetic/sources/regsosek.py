@@ -54,13 +54,15 @@ def build(ctx: Konteks):
     kk_text, kk_wrong = errors.ketik_kk(d.unit_kk[unit], rates["kk_error"], False, rng)
 
     id_keluarga = ids("R", len(unit), 9, rng)
-    keluarga = pa.table({
-        "id_keluarga": id_keluarga,
-        "kode_wilayah_bps": ctx.regions.kode_bps.take(pa.array(d.unit_desa[unit])),
-        "no_kk": kk_text,
-        "tanggal_pendataan": tanggal.to_arrow(d.unit_tgl[unit]),
-        **rumah_columns(ctx.wel.rumah, fam),
-    })
+    keluarga = pa.table(
+        {
+            "id_keluarga": id_keluarga,
+            "kode_wilayah_bps": ctx.regions.kode_bps.take(pa.array(d.unit_desa[unit])),
+            "no_kk": kk_text,
+            "tanggal_pendataan": tanggal.to_arrow(d.unit_tgl[unit]),
+            **rumah_columns(ctx.wel.rumah, fam),
+        }
+    )
 
     head = d.head_record
     line = (np.arange(len(cat)) - head[d.unit_pos] + 1).astype(np.int32)
@@ -71,34 +73,39 @@ def build(ctx: Konteks):
     r416 = a.r416[src].astype(np.int32)
     r417 = a.r417[src].astype(np.int32)
     hub = np.array([0] + [vocab.HUB_KRT[s] for s in range(1, 12)], np.int32)[cat.stat]
-    anggota = pa.table({
-        "id_art": pc.binary_join_element_wise(
-            id_keluarga.take(pa.array(d.unit_pos)),
-            pc.utf8_lpad(pc.cast(pa.array(line), pa.string()), 2, "0"), ""),
-        "id_keluarga": id_keluarga.take(pa.array(d.unit_pos)),
-        "r401": pa.array(line),
-        "r402": pc.utf8_title(typed.nama),
-        "r403": typed.nik,
-        "r405": pa.array(hub),
-        "r406": pa.array(np.where(ident.female, 2, 1).astype(np.int32)),
-        "r407": tanggal.to_arrow(typed.lahir),
-        "r408": pa.array(np.maximum(age, 0).astype(np.int32)),
-        "r409": pa.array(np.where(cat.orang >= 0, pop.kawin[src], 1).astype(np.int32)),
-        "r413": pa.array(r413_at(a.r413[src], age).astype(np.int32)),
-        "r416": pa.array(r416),
-        "r417": pa.array(r417, mask=r416 == 2),
-        "r428": pa.array(a.r428[src].astype(np.int32)),
-        "r430": pa.array(a.r430[src].astype(np.int32)),
-    })
+    anggota = pa.table(
+        {
+            "id_art": pc.binary_join_element_wise(
+                id_keluarga.take(pa.array(d.unit_pos)), pc.utf8_lpad(pc.cast(pa.array(line), pa.string()), 2, "0"), ""
+            ),
+            "id_keluarga": id_keluarga.take(pa.array(d.unit_pos)),
+            "r401": pa.array(line),
+            "r402": pc.utf8_title(typed.nama),
+            "r403": typed.nik,
+            "r405": pa.array(hub),
+            "r406": pa.array(np.where(ident.female, 2, 1).astype(np.int32)),
+            "r407": tanggal.to_arrow(typed.lahir),
+            "r408": pa.array(np.maximum(age, 0).astype(np.int32)),
+            "r409": pa.array(np.where(cat.orang >= 0, pop.kawin[src], 1).astype(np.int32)),
+            "r413": pa.array(r413_at(a.r413[src], age).astype(np.int32)),
+            "r416": pa.array(r416),
+            "r417": pa.array(r417, mask=r416 == 2),
+            "r428": pa.array(a.r428[src].astype(np.int32)),
+            "r430": pa.array(a.r430[src].astype(np.int32)),
+        }
+    )
     info = d.info | errors.counts(typed) | {"kk_error_units": int(kk_wrong.sum())}
     return d, keluarga, anggota, info
 
 
 def generate(ctx: Konteks, out: Path) -> Hasil:
     d, keluarga, anggota, info = build(ctx)
-    rows = {KELUARGA: writers.parquet(keluarga, out / KELUARGA),
-            ANGGOTA: writers.parquet(anggota, out / ANGGOTA)}
+    rows = {KELUARGA: writers.parquet(keluarga, out / KELUARGA), ANGGOTA: writers.parquet(anggota, out / ANGGOTA)}
     listed = np.zeros(ctx.pop.n_keluarga, bool)
     listed[d.cat.unit[d.cat.unit < ctx.pop.n_keluarga]] = True
-    return Hasil(rows=rows, tautan=tautan("REGSOSEK", anggota["id_art"].combine_chunks(), d.ident.benar),
-                 info=info, keluarga=listed)
+    return Hasil(
+        rows=rows,
+        tautan=tautan("REGSOSEK", anggota["id_art"].combine_chunks(), d.ident.benar),
+        info=info,
+        keluarga=listed,
+    )

@@ -16,8 +16,19 @@ from synthetic.sources.regsosek import rumah_columns
 
 FILE = "susenas/sampel.parquet"
 SHARE = 0.02
-KOMPOSISI = ("jumlah_balita", "jumlah_anak", "jumlah_lansia", "jumlah_disabilitas", "jumlah_sakit_kronis",
-             "jumlah_bekerja", "umur_kepala", "jenis_kelamin_kepala", "r413_kepala", "r416_kepala", "r417_kepala")
+KOMPOSISI = (
+    "jumlah_balita",
+    "jumlah_anak",
+    "jumlah_lansia",
+    "jumlah_disabilitas",
+    "jumlah_sakit_kronis",
+    "jumlah_bekerja",
+    "umur_kepala",
+    "jenis_kelamin_kepala",
+    "r413_kepala",
+    "r416_kepala",
+    "r417_kepala",
+)
 
 
 def table(ctx: Konteks) -> pa.Table:

@@ -20,8 +20,12 @@ def write_tautan(parts: list[pa.Table], out: Path) -> int:
 
 
 def write_keluarga(ctx: Konteks, out: Path) -> int:
-    t = pa.table({"no_kk": pc.cast(pa.array(ctx.pop.kk), pa.string()),
-                  "pengeluaran_per_kapita_benar": pa.array(ctx.wel.pengeluaran)})
+    t = pa.table(
+        {
+            "no_kk": pc.cast(pa.array(ctx.pop.kk), pa.string()),
+            "pengeluaran_per_kapita_benar": pa.array(ctx.wel.pengeluaran),
+        }
+    )
     return writers.parquet(t, out / KELUARGA)
 
 

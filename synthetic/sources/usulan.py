@@ -29,9 +29,16 @@ KANAL_SHARES = (0.50, 0.25, 0.15, 0.10)
 ALASAN_SHARES = (0.40, 0.30, 0.20, 0.10)
 CONTRADICTING = 0.05  # of corrections: a second, different correction of the same family
 # Fields a correction may change, with the codes they take (r302 and livestock apart).
-_CODES = {"r301a": range(1, 6), "r303": range(1, 10), "r304": range(1, 8), "r305": range(1, 9),
-          "r306a": range(1, 12), "r308": range(0, 12), "r309a": range(1, 5),
-          **{f: range(1, 3) for f in vocab.ASET}}
+_CODES = {
+    "r301a": range(1, 6),
+    "r303": range(1, 10),
+    "r304": range(1, 8),
+    "r305": range(1, 9),
+    "r306a": range(1, 12),
+    "r308": range(0, 12),
+    "r309a": range(1, 5),
+    **{f: range(1, 3) for f in vocab.ASET},
+}
 _CHANGEABLE = ("r302", *_CODES, *vocab.TERNAK)
 
 
@@ -63,8 +70,7 @@ def _json_number(field: np.ndarray, value: np.ndarray) -> np.ndarray:
     return np.where(field == "r302", np.char.add(as_int, ".0"), as_int)
 
 
-def _perubahan(ctx: Konteks, idx: np.ndarray, fam: np.ndarray, twin: np.ndarray,
-               rng: np.random.Generator) -> pa.Table:
+def _perubahan(ctx: Konteks, idx: np.ndarray, fam: np.ndarray, twin: np.ndarray, rng: np.random.Generator) -> pa.Table:
     """Long table (usulan row, field, value as JSON text) for the corrections `idx` of the
     families `fam` (indexed by usulan row): 1-3 fields each, values other than the true ones.
     A twin (contradicting) correction changes the same fields to values other than its
@@ -84,13 +90,18 @@ def _perubahan(ctx: Konteks, idx: np.ndarray, fam: np.ndarray, twin: np.ndarray,
     src = start[j][rep] + np.arange(len(rep)) - np.repeat(np.cumsum(k[j]) - k[j], k[j])
     t_values = _values(field_idx[src], ctx, None, values[src], rng)
     fields = np.array(_CHANGEABLE)[np.r_[field_idx, field_idx[src]]]
-    return pa.table({"idx": pa.array(np.r_[own[rows], tw[rep]].astype(np.int64)),
-                     "field": pa.array(fields),
-                     "value": pa.array(_json_number(fields, np.r_[values, t_values]))})
+    return pa.table(
+        {
+            "idx": pa.array(np.r_[own[rows], tw[rep]].astype(np.int64)),
+            "field": pa.array(fields),
+            "value": pa.array(_json_number(fields, np.r_[values, t_values])),
+        }
+    )
 
 
-def _values(field_idx: np.ndarray, ctx: Konteks, fam: np.ndarray | None, old: np.ndarray | None,
-            rng: np.random.Generator) -> np.ndarray:
+def _values(
+    field_idx: np.ndarray, ctx: Konteks, fam: np.ndarray | None, old: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
     """Per (field, family) a value other than the true one, or other than `old` when given."""
     values = np.empty(len(field_idx))
     for j, field in enumerate(_CHANGEABLE):  # one vectorised draw per field
@@ -120,8 +131,15 @@ class Pilihan:
     twin: np.ndarray  # for a contradicting correction: the entry it contradicts, else -1
 
 
-def choose(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], listed_dtks: np.ndarray,
-           listed_p3ke: np.ndarray, listed_regsosek: np.ndarray, ganda: np.ndarray) -> Pilihan:
+def choose(
+    ctx: Konteks,
+    rng: np.random.Generator,
+    rates: dict[str, float],
+    listed_dtks: np.ndarray,
+    listed_p3ke: np.ndarray,
+    listed_regsosek: np.ndarray,
+    ganda: np.ndarray,
+) -> Pilihan:
     pop = ctx.pop
     f = pop.n_keluarga
     living = ctx.wel.komposisi["jumlah_art"] > 0
@@ -142,8 +160,12 @@ def choose(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], list
     on_list = listed_dtks | listed_p3ke
     dead_fam = np.zeros(f, bool)
     dead_fam[pop.fam[pop.mati < ctx.cutoff]] = True
-    pools = [np.flatnonzero(on_list & (pct > 0.5)), np.flatnonzero(on_list & dead_fam),
-             np.flatnonzero(on_list), np.flatnonzero(on_list & ganda)]
+    pools = [
+        np.flatnonzero(on_list & (pct > 0.5)),
+        np.flatnonzero(on_list & dead_fam),
+        np.flatnonzero(on_list),
+        np.flatnonzero(on_list & ganda),
+    ]
     sang = np.full(n_sang, -1)
     for j, pool in enumerate(pools):
         m = np.flatnonzero(alasan == j)
@@ -168,8 +190,14 @@ def choose(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], list
     return Pilihan(fam=fam, jenis=jenis, alasan=reason, twin=twin)
 
 
-def generate(ctx: Konteks, out: Path, listed_dtks: np.ndarray, listed_p3ke: np.ndarray,
-             listed_regsosek: np.ndarray, ganda: np.ndarray) -> Hasil:
+def generate(
+    ctx: Konteks,
+    out: Path,
+    listed_dtks: np.ndarray,
+    listed_p3ke: np.ndarray,
+    listed_regsosek: np.ndarray,
+    ganda: np.ndarray,
+) -> Hasil:
     rng = ctx.rng("usulan")
     rates = ctx.rates("USULAN")
     p = choose(ctx, rng, rates, listed_dtks, listed_p3ke, listed_regsosek, ganda)
@@ -193,21 +221,25 @@ def generate(ctx: Konteks, out: Path, listed_dtks: np.ndarray, listed_p3ke: np.n
     rank[order] = np.arange(m)
     twin = np.where(twin >= 0, rank[np.maximum(twin, 0)], -1)[order]
     fam, jenis, reason, template, kk, desa, tgl, ghost = (
-        a[order] for a in (fam, jenis, reason, template, kk, desa, tgl, ghost))
+        a[order] for a in (fam, jenis, reason, template, kk, desa, tgl, ghost)
+    )
     width = max(6, len(str(m)))
     id_usulan = pc.binary_join_element_wise(
-        pa.scalar("USL"), pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), width, "0"), "")
-    base = pa.table({
-        "idx": pa.array(np.arange(m)),
-        "id_usulan": id_usulan,
-        "kanal": pa.array(np.array(vocab.KANAL)[rng.choice(4, m, p=KANAL_SHARES)]),
-        "jenis": pa.array(np.array(vocab.JENIS_USULAN)[jenis]),
-        "tanggal": tanggal.to_text(tgl, "%Y-%m-%d"),
-        "status": pa.array(np.array(vocab.STATUS_USULAN)[rng.choice(4, m, p=STATUS_SHARES)]),
-        "no_kk": pc.cast(pa.array(kk), pa.string()),
-        "kode_desa": reg.kode10(desa),
-        "alasan": pa.array(np.array(vocab.ALASAN_SANGGAHAN + ("",))[reason], mask=reason < 0),
-    })
+        pa.scalar("USL"), pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), width, "0"), ""
+    )
+    base = pa.table(
+        {
+            "idx": pa.array(np.arange(m)),
+            "id_usulan": id_usulan,
+            "kanal": pa.array(np.array(vocab.KANAL)[rng.choice(4, m, p=KANAL_SHARES)]),
+            "jenis": pa.array(np.array(vocab.JENIS_USULAN)[jenis]),
+            "tanggal": tanggal.to_text(tgl, "%Y-%m-%d"),
+            "status": pa.array(np.array(vocab.STATUS_USULAN)[rng.choice(4, m, p=STATUS_SHARES)]),
+            "no_kk": pc.cast(pa.array(kk), pa.string()),
+            "kode_desa": reg.kode10(desa),
+            "alasan": pa.array(np.array(vocab.ALASAN_SANGGAHAN + ("",))[reason], mask=reason < 0),
+        }
+    )
     perubahan = _perubahan(ctx, np.flatnonzero(jenis == 1), template, twin, rng)
 
     anggota, prop, pos, ident, typed = _anggota(ctx, fam, jenis, ghost, rates, rng)
@@ -216,17 +248,28 @@ def generate(ctx: Konteks, out: Path, listed_dtks: np.ndarray, listed_p3ke: np.n
     rows = {FILE: writers.lines(lines, out / FILE)}
 
     id_sumber = pc.binary_join_element_wise(
-        id_usulan.take(pa.array(prop)), pc.cast(pa.array(pos + 1), pa.string()), ":")
+        id_usulan.take(pa.array(prop)), pc.cast(pa.array(pos + 1), pa.string()), ":"
+    )
     info = errors.counts(typed) | {
-        "usulan": m, "usul_baru": int((jenis == 0).sum()), "perbaikan": int((jenis == 1).sum()),
-        "sanggahan": int((jenis == 2).sum()), "ghost_proposals": int(ghost.sum()),
+        "usulan": m,
+        "usul_baru": int((jenis == 0).sum()),
+        "perbaikan": int((jenis == 1).sum()),
+        "sanggahan": int((jenis == 2).sum()),
+        "ghost_proposals": int(ghost.sum()),
         "contradicting_pairs": int((twin >= 0).sum()),
-        "member_records": len(prop)}
+        "member_records": len(prop),
+    }
     return Hasil(rows=rows, tautan=tautan("USULAN", id_sumber, ident.benar), info=info)
 
 
-def _anggota(ctx: Konteks, fam: np.ndarray, jenis: np.ndarray, ghost: np.ndarray,
-             rates: dict[str, float], rng: np.random.Generator):
+def _anggota(
+    ctx: Konteks,
+    fam: np.ndarray,
+    jenis: np.ndarray,
+    ghost: np.ndarray,
+    rates: dict[str, float],
+    rng: np.random.Generator,
+):
     """Members of the proposed families (USUL_BARU): the living members today, or made-up
     people for a ghost proposal; identities typed with the error model."""
     pop = ctx.pop
@@ -245,11 +288,17 @@ def _anggota(ctx: Konteks, fam: np.ndarray, jenis: np.ndarray, ghost: np.ndarray
     ident, prop, hub = ident.take(o), prop[o], hub[o]
     pos = np.arange(len(prop)) - np.searchsorted(prop, prop)
     typed = errors.ketik(ident, rates, rng)
-    table = pa.table({
-        "idx": pa.array(prop), "pos": pa.array(pos),
-        "nik": typed.nik, "nama": typed.nama, "tgl_lahir": tanggal.to_text(typed.lahir, "%Y-%m-%d"),
-        "jenis_kelamin": pa.array(np.where(ident.female, 2, 1).astype(np.int32)), "hubungan": pa.array(hub),
-    })
+    table = pa.table(
+        {
+            "idx": pa.array(prop),
+            "pos": pa.array(pos),
+            "nik": typed.nik,
+            "nama": typed.nama,
+            "tgl_lahir": tanggal.to_text(typed.lahir, "%Y-%m-%d"),
+            "jenis_kelamin": pa.array(np.where(ident.female, 2, 1).astype(np.int32)),
+            "hubungan": pa.array(hub),
+        }
+    )
     return table, prop, pos, ident, typed
 
 

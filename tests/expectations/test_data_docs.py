@@ -45,16 +45,22 @@ def test_the_data_docs_load_nothing_from_the_network_and_find_every_file(run_dir
 
 def test_the_index_lists_each_result_by_batch_with_rule_names_and_severities(run_dir):  # noqa: F811
     columns = {e.name: list(e.columns) for e in mentah.EXTRACTS}
-    suites = (mentah.rangkaian(columns, {"dtks": 500}, {"dtks": 1000}) + baku.rangkaian(run_dir, CUTOFF)
-              + terpadu.rangkaian(run_dir))
+    suites = (
+        mentah.rangkaian(columns, {"dtks": 500}, {"dtks": 1000})
+        + baku.rangkaian(run_dir, CUTOFF)
+        + terpadu.rangkaian(run_dir)
+    )
     result = check(run_dir, suites)
     assert result["peringatan"] == ["mentah.ekstrak:JUMLAH_BARIS_WAJAR"]
     index = expectations.docs_index(run_dir).read_text(encoding="utf-8")
     static = re.sub(r"<script\b.*?</script>", "", index, flags=re.S)  # what shows before JavaScript runs
     for suite in suites:
         for e in suite.expectations:
-            row = re.search(rf"<td>{re.escape(suite.name)}</td><td><code>{e.meta['aturan']}</code></td>"
-                            rf"<td class='tingkat-(\w+)'>(\w+)</td>", static)
+            row = re.search(
+                rf"<td>{re.escape(suite.name)}</td><td><code>{e.meta['aturan']}</code></td>"
+                rf"<td class='tingkat-(\w+)'>(\w+)</td>",
+                static,
+            )
             assert row and row.group(2) == e.severity.value, (suite.name, e.meta["aturan"])
     # Each result by what it checked: the standardized tables, the raw extracts, the hash buckets.
     for batch in ("dtks_individu", "dukcapil_penduduk", "dtks_keluarga", "ekstrak", "individu#0", "keluarga#0"):
@@ -94,18 +100,21 @@ def test_the_copies_are_the_files_gx_pins():
     pinned = 0
     for template in TEMPLATES.glob("*.j2"):
         for m in re.finditer(r"src=\"(https?://[^\"]+)\" integrity=\"sha384-([^\"]+)\"", template.read_text()):
-            digest = base64.b64encode(hashlib.sha384((data_docs.STATIC / data_docs.ASSETS[m.group(1)]).read_bytes())
-                                      .digest()).decode()
+            digest = base64.b64encode(
+                hashlib.sha384((data_docs.STATIC / data_docs.ASSETS[m.group(1)]).read_bytes()).digest()
+            ).decode()
             assert digest == m.group(2), m.group(1)
             pinned += 1
     assert pinned >= 2
 
 
 def test_offline_rewrites_a_page_and_drops_what_has_no_copy():
-    page = ('<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>'
-            '<script src="https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js" '
-            'integrity="sha384-x" crossorigin="anonymous"></script>'
-            '<script src="https://example.org/new.js"></script><a href="https://greatexpectations.io">GX</a>')
+    page = (
+        '<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>'
+        '<script src="https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js" '
+        'integrity="sha384-x" crossorigin="anonymous"></script>'
+        '<script src="https://example.org/new.js"></script><a href="https://greatexpectations.io">GX</a>'
+    )
     text, dropped = data_docs.offline(page, "../../", set())
     assert 'href="../../static/vendor/bootstrap/bootstrap.min.css"' in text
     assert '<script src="../../static/vendor/popper/popper.min.js"></script>' in text  # no integrity/CORS on file://

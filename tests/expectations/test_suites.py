@@ -24,33 +24,70 @@ def write(path: Path, rows: list[dict]) -> None:
 
 
 def person(i: int, **over) -> dict:
-    return {"baris": i, "sumber": "DTKS", "id_sumber": f"D{i}", "nik": f"32010101019{i:05d}", "nik_cacat": None,
-            "no_kk": f"32010101000{i // 3:05d}", "kk_cacat": None, "tgl_lahir": dt.date(1980, 1, 1 + i % 28),
-            "jenis_kelamin": 1 + i % 2, "hubungan": 1 + i % 3, "kode_desa": DESA, "kode_prov": "32"} | over
+    return {
+        "baris": i,
+        "sumber": "DTKS",
+        "id_sumber": f"D{i}",
+        "nik": f"32010101019{i:05d}",
+        "nik_cacat": None,
+        "no_kk": f"32010101000{i // 3:05d}",
+        "kk_cacat": None,
+        "tgl_lahir": dt.date(1980, 1, 1 + i % 28),
+        "jenis_kelamin": 1 + i % 2,
+        "hubungan": 1 + i % 3,
+        "kode_desa": DESA,
+        "kode_prov": "32",
+    } | over
 
 
 @pytest.fixture
 def run_dir(tmp_path) -> Path:
     """A run whose standardized, unified and ranked outputs are all sound: 4 families of 3."""
     run = tmp_path / "run"
-    write(run / "standardized/ref_wilayah/nasional.parquet",
-          [{"kode": d, "nama": "DESA", "tingkat": "DESA", "kode_prov": "32"} for d in (DESA, DESA_2)])
+    write(
+        run / "standardized/ref_wilayah/nasional.parquet",
+        [{"kode": d, "nama": "DESA", "tingkat": "DESA", "kode_prov": "32"} for d in (DESA, DESA_2)],
+    )
     people = [person(i) for i in range(12)]
     write(run / "standardized/dtks_individu/32.parquet", people)
-    write(run / "standardized/dukcapil_penduduk/nasional.parquet",
-          [p | {"sumber": "DUKCAPIL", "id_sumber": p["nik"], "tgl_mati": None} for p in people])
-    write(run / "standardized/dtks_keluarga/32.parquet",
-          [{"id_keluarga_sumber": f"K{f}", "no_kk": f"32010101000{f:05d}", "kode_desa": DESA, "kode_prov": "32",
-            "r303": 2, "r304": 1, "r305": 1, "r309a": 1} for f in range(4)])
+    write(
+        run / "standardized/dukcapil_penduduk/nasional.parquet",
+        [p | {"sumber": "DUKCAPIL", "id_sumber": p["nik"], "tgl_mati": None} for p in people],
+    )
+    write(
+        run / "standardized/dtks_keluarga/32.parquet",
+        [
+            {
+                "id_keluarga_sumber": f"K{f}",
+                "no_kk": f"32010101000{f:05d}",
+                "kode_desa": DESA,
+                "kode_prov": "32",
+                "r303": 2,
+                "r304": 1,
+                "r305": 1,
+                "r309a": 1,
+            }
+            for f in range(4)
+        ],
+    )
     members = [{"nik": p["nik"], "no_kk": p["no_kk"], "kode_prov": "32"} for p in people]
-    families = [{"no_kk": f"32010101000{f:05d}", "kode_prov": "32", "jumlah_anggota": 3,
-                 "nik_kepala_keluarga": people[3 * f]["nik"]} for f in range(4)]
+    families = [
+        {
+            "no_kk": f"32010101000{f:05d}",
+            "kode_prov": "32",
+            "jumlah_anggota": 3,
+            "nik_kepala_keluarga": people[3 * f]["nik"],
+        }
+        for f in range(4)
+    ]
     for stage in ("unified", "ranked"):
         write(run / stage / "individu.parquet", members)
     write(run / "unified/keluarga.parquet", families)
     # 12 persons in 4 families of 3: deciles can only be met within one family (25%).
-    write(run / "ranked/keluarga.parquet", [f | {"desil_nasional": d, "skor_kesejahteraan": 1e6 * d}
-                                           for f, d in zip(families, (2, 4, 7, 9))])
+    write(
+        run / "ranked/keluarga.parquet",
+        [f | {"desil_nasional": d, "skor_kesejahteraan": 1e6 * d} for f, d in zip(families, (2, 4, 7, 9))],
+    )
     return run
 
 
@@ -69,8 +106,9 @@ MANIFEST = {"satukan": {"keluarga": 4, "individu": 12}, "seimbang": True}
 
 
 def test_sound_outputs_pass_every_suite(run_dir):
-    result = check(run_dir, baku.rangkaian(run_dir, CUTOFF) + terpadu.rangkaian(run_dir)
-                   + terbit.rangkaian(run_dir, MANIFEST))
+    result = check(
+        run_dir, baku.rangkaian(run_dir, CUTOFF) + terpadu.rangkaian(run_dir) + terbit.rangkaian(run_dir, MANIFEST)
+    )
     assert result["kritis_gagal"] == [] and result["peringatan"] == []
     assert quarantined(run_dir) == set()
     assert expectations.docs_index(run_dir).exists()  # Data Docs built with the run
@@ -110,7 +148,9 @@ def test_a_dead_person_listed_is_caught(run_dir):
 
 
 def test_a_decile_imbalance_is_caught(run_dir):
-    ranked = duckdb.sql(f"SELECT * EXCLUDE (desil_nasional), 1 AS desil_nasional FROM '{run_dir}/ranked/keluarga.parquet'")
+    ranked = duckdb.sql(
+        f"SELECT * EXCLUDE (desil_nasional), 1 AS desil_nasional FROM '{run_dir}/ranked/keluarga.parquet'"
+    )
     write(run_dir / "ranked/keluarga.parquet", ranked.to_arrow_table().to_pylist())
     result = check(run_dir, terbit.rangkaian(run_dir, MANIFEST))
     assert result["kritis_gagal"] == ["terbit.desil:DESIL_SEPERSEPULUH_ORANG"]
@@ -124,8 +164,9 @@ def test_counts_that_do_not_reconcile_with_the_manifest_are_caught(run_dir):
 def test_a_raw_extract_missing_a_column_is_critical_and_a_shrunken_one_a_warning(run_dir):
     columns = {e.name: list(e.columns) for e in mentah.EXTRACTS}
     columns["dtks"] = [c for c in columns["dtks"] if c != "NIK"]
-    result = check(run_dir, mentah.rangkaian(columns, {"dtks": 500, "p3ke_anggota": 1000},
-                                             {"dtks": 1000, "p3ke_anggota": 1010}))
+    result = check(
+        run_dir, mentah.rangkaian(columns, {"dtks": 500, "p3ke_anggota": 1000}, {"dtks": 1000, "p3ke_anggota": 1010})
+    )
     assert result["kritis_gagal"] == ["mentah.ekstrak:KOLOM_EKSTRAK_LENGKAP"]
     assert result["peringatan"] == ["mentah.ekstrak:JUMLAH_BARIS_WAJAR"]
     assert ("ekstrak", "JUMLAH_BARIS_WAJAR", "dtks") in quarantined(run_dir)

@@ -48,7 +48,7 @@ def test_tampering_is_detected(delivery, tmp_path):
 
 def test_missing_file_is_a_clear_error(delivery, tmp_path):
     (delivery / "p3ke/p3ke_anggota.csv").unlink()
-    with pytest.raises(DeliveryError, match="p3ke_anggota.csv: file is missing"):
+    with pytest.raises(DeliveryError, match=r"p3ke_anggota\.csv: file is missing"):
         land_delivery(delivery, tmp_path / "landed")
     assert not any((tmp_path / "landed").rglob("checksums.json"))
 

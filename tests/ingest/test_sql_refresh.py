@@ -25,8 +25,9 @@ def test_a_sql_source_password_stays_in_its_setting(postgres, delivery, monkeypa
     from flows.refresh import refresh
 
     load_dtks_table(postgres, "dtks_rahasia")
-    monkeypatch.setenv("DTSEN_SQL_DTKS", sa.make_url(POSTGRES_URL).set(password=PASSWORD)
-                       .render_as_string(hide_password=False))
+    monkeypatch.setenv(
+        "DTSEN_SQL_DTKS", sa.make_url(POSTGRES_URL).set(password=PASSWORD).render_as_string(hide_password=False)
+    )
     (delivery / "dtks/dtks_32.csv").unlink()  # DTKS comes from the database this month
     state = refresh(str(delivery), sql_sources=["dtks=DTSEN_SQL_DTKS::dtks_rahasia"], return_state=True)
     manifest_path = Path(state.result())
@@ -35,7 +36,9 @@ def test_a_sql_source_password_stays_in_its_setting(postgres, delivery, monkeypa
     assert manifest["sql_sources"] == [{"extract": "dtks", "url": "DTSEN_SQL_DTKS", "table": "dtks_rahasia"}]
 
     with get_client(sync_client=True) as client:
-        run = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))[0]
+        run = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+        )[0]
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
     stored = json.dumps(run.parameters) + json.dumps(run.model_dump(mode="json")) + "".join(lg.message for lg in logs)
     assert "DTSEN_SQL_DTKS" in stored and PASSWORD not in stored

@@ -3,7 +3,6 @@ like the file delivery of the same rows."""
 
 from __future__ import annotations
 
-
 import duckdb
 import pytest
 import sqlalchemy as sa
@@ -19,8 +18,12 @@ from transforms.ingest.sql_source import SqlSource, pull_sql_table
 
 def load_dtks_table(engine: sa.Engine, table: str) -> None:
     meta = sa.MetaData()
-    t = sa.Table(table, meta, sa.Column("ID_DTKS", sa.String(20), primary_key=True),
-                 *[sa.Column(c, sa.String(200)) for c in DTKS_HEADER[1:]])
+    t = sa.Table(
+        table,
+        meta,
+        sa.Column("ID_DTKS", sa.String(20), primary_key=True),
+        *[sa.Column(c, sa.String(200)) for c in DTKS_HEADER[1:]],
+    )
     with engine.begin() as conn:
         t.drop(conn, checkfirst=True)
         t.create(conn)
@@ -38,8 +41,9 @@ def test_dtks_pulled_from_sql_matches_the_file(server, request, delivery, tmp_pa
     assert pull_sql_table(source, BY_NAME["dtks"], pulled, chunk_rows=2) == 5  # streamed in chunks
 
     (delivery / "dtks/dtks_32.csv").unlink()
-    landed = land_delivery(delivery, tmp_path / "landed", extra={"dtks/dtks_uji.parquet": pulled},
-                           skip=frozenset({"dtks"}))
+    landed = land_delivery(
+        delivery, tmp_path / "landed", extra={"dtks/dtks_uji.parquet": pulled}, skip=frozenset({"dtks"})
+    )
     assert std.dtks_files(landed.path) == [landed.path / "dtks/dtks_uji.parquet"]
     paths = std.RunPaths(tmp_path / "run")
     con = connect("1GB")
@@ -49,8 +53,10 @@ def test_dtks_pulled_from_sql_matches_the_file(server, request, delivery, tmp_pa
     std.prepare(con, paths)
     counts = std.standardize_dtks(con, landed.path / "dtks/dtks_uji.parquet", landed.path, paths, CUTOFF)[0]
     assert (counts.dibaca, counts.diterima, counts.dikarantina) == (5, 3, 2) and counts.seimbang
-    got = duckdb.sql(f"SELECT id_sumber, nik, nik_cacat, nama_baku FROM "
-                     f"read_parquet('{paths.run_dir}/standardized/dtks_individu/dtks_uji.parquet') ORDER BY 1").fetchall()
+    got = duckdb.sql(
+        f"SELECT id_sumber, nik, nik_cacat, nama_baku FROM "
+        f"read_parquet('{paths.run_dir}/standardized/dtks_individu/dtks_uji.parquet') ORDER BY 1"
+    ).fetchall()
     assert got == [
         ("D1", "3201050101800001", None, "AHMAD SUBAGJA"),
         ("D2", "3201050502850002", "NIK_JENIS_KELAMIN_TIDAK_COCOK", "SITI AMINAH"),

@@ -30,9 +30,13 @@ def test_three_steps_link_precisely_and_nearly_completely(tmp_path):
         FROM read_parquet('{delivery}/truth/tautan.parquet') t
         LEFT JOIN links l ON l.sumber = t.sumber AND l.id_sumber = t.id_sumber""").fetchall()[0]
     # One record is never linked to two persons.
-    assert con.execute("""SELECT sumber, id_sumber FROM (SELECT sumber, id_sumber FROM padan_nik_exact
-        UNION ALL SELECT sumber, id_sumber FROM padan_nik_repair UNION ALL SELECT sumber, id_sumber FROM padan_probabilistik)
-        GROUP BY sumber, id_sumber HAVING count(*) > 1""").fetchall() == []
+    assert (
+        con.execute("""SELECT sumber, id_sumber FROM (SELECT sumber, id_sumber FROM padan_nik_exact
+        UNION ALL SELECT sumber, id_sumber FROM padan_nik_repair
+        UNION ALL SELECT sumber, id_sumber FROM padan_probabilistik)
+        GROUP BY sumber, id_sumber HAVING count(*) > 1""").fetchall()
+        == []
+    )
     assert right / linked >= 0.998, f"precision {right / linked:.4f} ({wrong} wrong links)"
     assert right / positives >= 0.99, f"recall {right / positives:.4f}"
     assert (tmp_path / "model.json").exists()

@@ -19,25 +19,34 @@ BUDI = ("3201050101800007", "BUDI SANTOSO", dt.date(1980, 1, 1), 1)
 def con():
     c = duckdb.connect()
     match.prepare(c)
-    c.execute("CREATE TABLE penduduk (nik VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
-              "kode_desa VARCHAR, no_kk VARCHAR, tgl_mati DATE)")
-    c.executemany("INSERT INTO penduduk VALUES (?, ?, ?, ?, '3201051001', '3201050202100001', NULL)",
-                  [SITI, AHMAD, BUDI])
-    c.execute("CREATE TABLE catatan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, nik_cacat VARCHAR, "
-              "nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, no_kk VARCHAR)")
+    c.execute(
+        "CREATE TABLE penduduk (nik VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
+        "kode_desa VARCHAR, no_kk VARCHAR, tgl_mati DATE)"
+    )
+    c.executemany(
+        "INSERT INTO penduduk VALUES (?, ?, ?, ?, '3201051001', '3201050202100001', NULL)", [SITI, AHMAD, BUDI]
+    )
+    c.execute(
+        "CREATE TABLE catatan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, nik_cacat VARCHAR, "
+        "nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, no_kk VARCHAR)"
+    )
     return c
 
 
 def add(con, id_sumber, nik, nama, tgl, jk, kode_desa="3201051001"):
-    con.execute("INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, ?, left(?, 2), NULL)",
-                [id_sumber, nik, nama, tgl, jk, kode_desa, kode_desa])
+    con.execute(
+        "INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, ?, left(?, 2), NULL)",
+        [id_sumber, nik, nama, tgl, jk, kode_desa, kode_desa],
+    )
 
 
 def links(con) -> dict[str, tuple[str, str]]:
     match.match_nik_exact(con)
     match.match_nik_repair(con)
-    rows = con.execute("SELECT id_sumber, nik, metode_padan FROM padan_nik_exact "
-                       "UNION ALL SELECT id_sumber, nik, metode_padan FROM padan_nik_repair").fetchall()
+    rows = con.execute(
+        "SELECT id_sumber, nik, metode_padan FROM padan_nik_exact "
+        "UNION ALL SELECT id_sumber, nik, metode_padan FROM padan_nik_repair"
+    ).fetchall()
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
@@ -72,8 +81,8 @@ def test_repair_in_parts_finds_the_same(con, monkeypatch):
 
 
 def test_a_digit_dropped_or_typed_twice(con):
-    add(con, "drop", SITI[0][:9] + SITI[0][10:], "SITI AMINAH", SITI[2], 2)         # 15 digits
-    add(con, "twice", SITI[0][:4] + "0" + SITI[0][4:], "SITI AMINAH", SITI[2], 2)   # 17 digits
+    add(con, "drop", SITI[0][:9] + SITI[0][10:], "SITI AMINAH", SITI[2], 2)  # 15 digits
+    add(con, "twice", SITI[0][:4] + "0" + SITI[0][4:], "SITI AMINAH", SITI[2], 2)  # 17 digits
     assert links(con) == {k: (SITI[0], "NIK_REPAIRED") for k in ("drop", "twice")}
 
 
@@ -90,8 +99,10 @@ def test_two_probable_persons_are_no_link(con):
     from transforms.match.probabilistic import choose_links
 
     con.execute("CREATE TABLE pred (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
-    con.execute("INSERT INTO pred VALUES ('DTKS:one', 'A', 0.97), ('DTKS:one', 'B', 0.40), "
-                "('DTKS:two', 'A', 0.99), ('DTKS:two', 'B', 0.95), ('DTKS:low', 'A', 0.5)")
+    con.execute(
+        "INSERT INTO pred VALUES ('DTKS:one', 'A', 0.97), ('DTKS:one', 'B', 0.40), "
+        "('DTKS:two', 'A', 0.99), ('DTKS:two', 'B', 0.95), ('DTKS:low', 'A', 0.5)"
+    )
     choose_links(con, "pred", 0.9)
     assert con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall() == [("one", "A")]
     assert con.execute("SELECT id_sumber FROM padan_probabilistik_ganda").fetchall() == [("two",)]
@@ -111,7 +122,7 @@ def test_every_record_has_an_outcome_and_unlinked_ones_a_reason(con):
     from transforms.match.probabilistic import match_probabilistic
 
     add(con, "a", SITI[0], "SITI AMINAH", SITI[2], 2)
-    add(con, "x", BUDI[0], "RUDI HARTONO", dt.date(1970, 3, 3), 1)      # someone else's NIK
+    add(con, "x", BUDI[0], "RUDI HARTONO", dt.date(1970, 3, 3), 1)  # someone else's NIK
     add(con, "g", "3201051212900123", "RUDI HARTONO", dt.date(1990, 12, 12), 1)  # not registered
     con.execute("INSERT INTO catatan VALUES ('DTKS', 'n', NULL, 'NIK_KOSONG', NULL, NULL, 1, '3201051001', '32', NULL)")
     match.match_nik_exact(con)

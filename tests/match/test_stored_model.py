@@ -20,16 +20,20 @@ def test_stored_model_has_the_comparisons_the_code_defines():
     stored = json.loads((CONFIG.parent / json.loads(CONFIG.read_text())["model_cadangan"]).read_text())
     code = settings().create_settings_dict("duckdb")
     assert levels(stored["comparisons"]) == levels(code["comparisons"])
-    assert [b["blocking_rule"] for b in stored["blocking_rules_to_generate_predictions"]] == \
-        [b["blocking_rule"] for b in code["blocking_rules_to_generate_predictions"]]
+    assert [b["blocking_rule"] for b in stored["blocking_rules_to_generate_predictions"]] == [
+        b["blocking_rule"] for b in code["blocking_rules_to_generate_predictions"]
+    ]
     # Trained: every comparison has an m for exact agreement.
     assert all(c["comparison_levels"][1].get("m_probability", 0) > 0 for c in stored["comparisons"])
 
 
 def test_too_few_records_to_train_are_scored_by_the_stored_model(con, tmp_path):  # noqa: F811
     # No NIK at all: only names, birth date and village can find her.
-    con.execute("INSERT INTO catatan VALUES ('DTKS', 'tanpa_nik', NULL, 'NIK_KOSONG', 'SITI AMINAH', ?, 2, "
-                "'3201051001', '32', NULL)", [SITI[2]])
+    con.execute(
+        "INSERT INTO catatan VALUES ('DTKS', 'tanpa_nik', NULL, 'NIK_KOSONG', 'SITI AMINAH', ?, 2, "
+        "'3201051001', '32', NULL)",
+        [SITI[2]],
+    )
     add(con, "lain", None, "WAHYU PRATAMA", dt.date(1999, 9, 9), 1)
     match.match_nik_exact(con)
     match.match_nik_repair(con)

@@ -14,10 +14,31 @@ from transforms.rank import model as pmt
 
 CFG = pmt.config()
 VARIABLES = pmt.variables(CFG)
-SURVEY_COLUMNS = ["jumlah_art", "jumlah_balita", "jumlah_anak", "jumlah_lansia", "jumlah_disabilitas",
-                  "jumlah_sakit_kronis", "jumlah_bekerja", "jenis_kelamin_kepala", "r413_kepala", "r416_kepala",
-                  "r417_kepala", "r301a", "r302", "r303", "r304", "r305", "r306a", "r307a", "r307b", "r308", "r309a",
-                  *[f"r502{c}" for c in "abcdefghijklmn"], *[f"r504{c}" for c in "abcde"]]
+SURVEY_COLUMNS = [
+    "jumlah_art",
+    "jumlah_balita",
+    "jumlah_anak",
+    "jumlah_lansia",
+    "jumlah_disabilitas",
+    "jumlah_sakit_kronis",
+    "jumlah_bekerja",
+    "jenis_kelamin_kepala",
+    "r413_kepala",
+    "r416_kepala",
+    "r417_kepala",
+    "r301a",
+    "r302",
+    "r303",
+    "r304",
+    "r305",
+    "r306a",
+    "r307a",
+    "r307b",
+    "r308",
+    "r309a",
+    *[f"r502{c}" for c in "abcdefghijklmn"],
+    *[f"r504{c}" for c in "abcde"],
+]
 
 
 def families(n: int, seed: int) -> dict[str, np.ndarray]:
@@ -25,17 +46,48 @@ def families(n: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     size = rng.integers(1, 8, n)
     cols = {c: rng.integers(1, 3, n) for c in SURVEY_COLUMNS}
-    cols |= {"jumlah_art": size, "r302": rng.integers(20, 120, n).astype(float),
-             "r303": rng.choice([1, 2, 5, 9], n), "r417_kepala": rng.integers(1, 9, n), "r413_kepala": rng.integers(0, 9, n),
-             "r307a": rng.integers(1, 5, n), "r307b": rng.integers(1, 6, n), "r308": rng.integers(1, 12, n), "r306a": rng.integers(1, 12, n),
-             **{c: rng.integers(0, 3, n) for c in ("jumlah_balita", "jumlah_anak", "jumlah_lansia", "jumlah_bekerja",
-                                                    "jumlah_disabilitas", "jumlah_sakit_kronis",
-                                                    "r504a", "r504b", "r504c", "r504d", "r504e")}}
+    cols |= {
+        "jumlah_art": size,
+        "r302": rng.integers(20, 120, n).astype(float),
+        "r303": rng.choice([1, 2, 5, 9], n),
+        "r417_kepala": rng.integers(1, 9, n),
+        "r413_kepala": rng.integers(0, 9, n),
+        "r307a": rng.integers(1, 5, n),
+        "r307b": rng.integers(1, 6, n),
+        "r308": rng.integers(1, 12, n),
+        "r306a": rng.integers(1, 12, n),
+        **{
+            c: rng.integers(0, 3, n)
+            for c in (
+                "jumlah_balita",
+                "jumlah_anak",
+                "jumlah_lansia",
+                "jumlah_bekerja",
+                "jumlah_disabilitas",
+                "jumlah_sakit_kronis",
+                "r504a",
+                "r504b",
+                "r504c",
+                "r504d",
+                "r504e",
+            )
+        },
+    }
     prov = rng.choice(["32", "33", "35"], n)
-    log_y = (13.5 - 0.4 * np.log(size) + 0.05 * cols["r413_kepala"] - 0.2 * (cols["r303"] == 9)
-             + 0.3 * (cols["r502k"] == 1) + 0.1 * (prov == "35") + rng.normal(0, 0.3, n))
-    cols |= {"kode_prov": prov, "kode_desa": np.char.add(prov, "01011001"),
-             "pengeluaran_per_kapita": np.round(np.exp(log_y))}
+    log_y = (
+        13.5
+        - 0.4 * np.log(size)
+        + 0.05 * cols["r413_kepala"]
+        - 0.2 * (cols["r303"] == 9)
+        + 0.3 * (cols["r502k"] == 1)
+        + 0.1 * (prov == "35")
+        + rng.normal(0, 0.3, n)
+    )
+    cols |= {
+        "kode_prov": prov,
+        "kode_desa": np.char.add(prov, "01011001"),
+        "pengeluaran_per_kapita": np.round(np.exp(log_y)),
+    }
     return cols
 
 
@@ -49,8 +101,10 @@ def con():
     fam = families(400, 2)
     fam.pop("pengeluaran_per_kapita")
     c.register("keluarga_df", fam)
-    c.execute("CREATE TABLE keluarga_masukan AS SELECT printf('%016d', row_number() OVER ()) AS no_kk, "
-              "jumlah_art AS jumlah_anggota, * FROM keluarga_df")
+    c.execute(
+        "CREATE TABLE keluarga_masukan AS SELECT printf('%016d', row_number() OVER ()) AS no_kk, "
+        "jumlah_art AS jumlah_anggota, * FROM keluarga_df"
+    )
     return c
 
 
@@ -81,8 +135,9 @@ def test_a_familys_explanation_sums_to_its_score(con):
     model, _ = rank.choose_model(con)
     rank.score(con, model)
     groups = list(model["kelompok"])
-    rows = con.execute(f"SELECT skor_kesejahteraan, {', '.join(f'kontribusi.{g}' for g in groups)} "
-                       "FROM keluarga_skor").fetchall()
+    rows = con.execute(
+        f"SELECT skor_kesejahteraan, {', '.join(f'kontribusi.{g}' for g in groups)} FROM keluarga_skor"
+    ).fetchall()
     for skor, *parts in rows:
         assert np.log(skor) == pytest.approx(model["konstanta"] + sum(parts), rel=1e-12)
 
@@ -104,15 +159,25 @@ def test_deciles_hold_a_tenth_of_the_people_each(con):
     rank.score(con, model)
     con.execute("CREATE TABLE individu AS SELECT no_kk, 'x' AS nik, '32' AS kode_prov FROM keluarga_masukan")
     rank.rank_families(con)
-    total, biggest = con.execute("SELECT sum(jumlah_anggota), max(jumlah_anggota) FROM keluarga_peringkat").fetchall()[0]
-    for desil, people in con.execute("SELECT desil_nasional, sum(jumlah_anggota) FROM keluarga_peringkat "
-                                     "GROUP BY ALL ORDER BY ALL").fetchall():
+    total, biggest = con.execute("SELECT sum(jumlah_anggota), max(jumlah_anggota) FROM keluarga_peringkat").fetchall()[
+        0
+    ]
+    for desil, people in con.execute(
+        "SELECT desil_nasional, sum(jumlah_anggota) FROM keluarga_peringkat GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
         assert abs(people - total / 10) <= biggest, (desil, people)
     # Desil 1 is the poorest; ranks within province start at 1 and follow the score.
-    lo, hi = con.execute("SELECT max(skor_kesejahteraan) FILTER (WHERE desil_nasional = 1), "
-                         "min(skor_kesejahteraan) FILTER (WHERE desil_nasional = 10) FROM keluarga_peringkat").fetchall()[0]
+    lo, hi = con.execute(
+        "SELECT max(skor_kesejahteraan) FILTER (WHERE desil_nasional = 1), "
+        "min(skor_kesejahteraan) FILTER (WHERE desil_nasional = 10) FROM keluarga_peringkat"
+    ).fetchall()[0]
     assert lo < hi
-    assert con.execute("SELECT min(peringkat_provinsi), count(DISTINCT kode_prov) FROM keluarga_peringkat").fetchall()[0][0] == 1
+    assert (
+        con.execute("SELECT min(peringkat_provinsi), count(DISTINCT kode_prov) FROM keluarga_peringkat").fetchall()[0][
+            0
+        ]
+        == 1
+    )
 
 
 def test_ranking_is_deterministic_with_ties(con):
@@ -125,8 +190,11 @@ def test_ranking_is_deterministic_with_ties(con):
         rank.score(con, model)
         con.execute("CREATE OR REPLACE TABLE individu AS SELECT no_kk, 'x' AS nik FROM keluarga_masukan")
         rank.rank_families(con)
-        results.append(con.execute("SELECT no_kk, desil_nasional, peringkat_provinsi FROM keluarga_peringkat "
-                                   "ORDER BY no_kk").fetchall())
+        results.append(
+            con.execute(
+                "SELECT no_kk, desil_nasional, peringkat_provinsi FROM keluarga_peringkat ORDER BY no_kk"
+            ).fetchall()
+        )
     assert results[0] == results[1]
     assert [r[2] for r in results[0]] == list(range(1, len(results[0]) + 1))
 
@@ -145,11 +213,16 @@ def test_the_stored_model_has_the_configured_variables():
 def test_family_inputs_count_the_living_by_age(tmp_path):
     c = duckdb.connect()
     c.execute("CREATE TABLE keluarga AS SELECT '1' AS no_kk, 3 AS jumlah_anggota, 'H' AS nik_kepala_keluarga")
-    c.execute("CREATE TABLE individu AS SELECT * FROM (VALUES ('1', 'H', 1, DATE '1980-01-01'), "
-              "('1', 'B', 2, DATE '2024-06-01'), ('1', 'L', 2, DATE '1950-01-01')) t(no_kk, nik, jenis_kelamin, tgl_lahir)")
-    c.execute("CREATE TABLE atribut_orang AS SELECT * FROM (VALUES ('H', 5, 1, 6, 2, 2)) "
-              "t(nik, r413, r416, r417, r428, r430)")
+    c.execute(
+        "CREATE TABLE individu AS SELECT * FROM (VALUES ('1', 'H', 1, DATE '1980-01-01'), "
+        "('1', 'B', 2, DATE '2024-06-01'), ('1', 'L', 2, DATE '1950-01-01')) t(no_kk, nik, jenis_kelamin, tgl_lahir)"
+    )
+    c.execute(
+        "CREATE TABLE atribut_orang AS SELECT * FROM (VALUES ('H', 5, 1, 6, 2, 2)) t(nik, r413, r416, r417, r428, r430)"
+    )
     rank.family_inputs(c, dt.date(2026, 11, 17))
-    row = c.execute("SELECT jumlah_art, jumlah_balita, jumlah_lansia, jumlah_bekerja, umur_kepala, r413_kepala "
-                    "FROM keluarga_masukan").fetchall()[0]
+    row = c.execute(
+        "SELECT jumlah_art, jumlah_balita, jumlah_lansia, jumlah_bekerja, umur_kepala, r413_kepala "
+        "FROM keluarga_masukan"
+    ).fetchall()[0]
     assert row == (3, 1, 1, 1, 46, 5)

@@ -27,7 +27,7 @@ def run(delivery, tmp_path):
 
 
 def _step(run, fn, *args):
-    landed, paths = run
+    _landed, paths = run
     con = connect("1GB")
     std.prepare(con, paths)
     return {c.sumber: c for c in fn(con, *args)}
@@ -59,14 +59,23 @@ def test_dtks(run):
     keluarga = one_row(paths.standardized("dtks_keluarga", "32"), "id_keluarga_sumber = 'K1'")
     # Labels mapped to Regsosek codes: TANAH 9, BAMBU 6, SENG 3, SUMUR TAK TERLINDUNG 6, PLN 450 1/1, none 4
     assert [keluarga[k] for k in ("r303", "r304", "r305", "r306a", "r307a", "r307b", "r309a")] == [9, 6, 3, 6, 1, 1, 4]
-    assert (keluarga["pkh"], keluarga["bpnt"], keluarga["pbi"], keluarga["jumlah_anggota_sumber"]) == (True, True, False, 3)
+    assert (keluarga["pkh"], keluarga["bpnt"], keluarga["pbi"], keluarga["jumlah_anggota_sumber"]) == (
+        True,
+        True,
+        False,
+        3,
+    )
 
 
 def test_quarantine_masks_personal_data(run):
     landed, paths = run
     _step(run, std.standardize_dtks, landed / "dtks/dtks_32.csv", landed, paths, CUTOFF)
-    k = {r[0]: r for r in duckdb.sql(
-        f"SELECT aturan, kolom, nilai, baris, berkas FROM read_parquet('{paths.karantina('dtks', '32')}')").fetchall()}
+    k = {
+        r[0]: r
+        for r in duckdb.sql(
+            f"SELECT aturan, kolom, nilai, baris, berkas FROM read_parquet('{paths.karantina('dtks', '32')}')"
+        ).fetchall()
+    }
     assert k["WILAYAH_TIDAK_DIKENAL"][1:4] == ("kode_wilayah", "9999999999", 5)
     assert k["ID_GANDA"][3] == 6 and k["ID_GANDA"][4] == "dtks/dtks_32.csv"
     text = str(duckdb.sql(f"SELECT * FROM read_parquet('{paths.karantina('dtks', '32')}')").fetchall())
@@ -75,8 +84,10 @@ def test_quarantine_masks_personal_data(run):
 
 def test_dtks_unknown_label_is_flagged_not_lost(delivery, tmp_path):
     f = delivery / "dtks/dtks_32.csv"
-    f.write_text(f.read_text(encoding="cp1252").replace(";TANAH;", ";  tanah ;", 1).replace(";SENG;", ";GENTING;", 1),
-                 encoding="cp1252")
+    f.write_text(
+        f.read_text(encoding="cp1252").replace(";TANAH;", ";  tanah ;", 1).replace(";SENG;", ";GENTING;", 1),
+        encoding="cp1252",
+    )
     run = land_with_reference(delivery, tmp_path)
     landed, paths = run
     counts = _step(run, std.standardize_dtks, landed / "dtks/dtks_32.csv", landed, paths, CUTOFF)["dtks"]

@@ -21,10 +21,12 @@ def _strings(path: Path, sep: str, encoding: str) -> pa.Table:
     """A CSV with every column read as text (NIKs must stay as typed)."""
     with path.open(encoding=encoding) as f:
         header = f.readline().rstrip("\r\n").split(sep)
-    return pacsv.read_csv(path, read_options=pacsv.ReadOptions(encoding=encoding),
-                          parse_options=pacsv.ParseOptions(delimiter=sep),
-                          convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                                               strings_can_be_null=False))
+    return pacsv.read_csv(
+        path,
+        read_options=pacsv.ReadOptions(encoding=encoding),
+        parse_options=pacsv.ParseOptions(delimiter=sep),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=False),
+    )
 
 
 def read_dtks(delivery: Path) -> pa.Table:

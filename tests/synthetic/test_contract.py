@@ -15,30 +15,86 @@ from tests.synthetic.conftest import metadata, read_csv_str, read_dtks
 HOUSING = list(vocab.KELUARGA_FIELDS)
 PARQUET_COLUMNS = {
     "dukcapil/penduduk.parquet": {
-        "NIK": pa.string(), "NO_KK": pa.string(), "NAMA_LGKP": pa.string(), "TMPT_LHR": pa.string(),
-        "TGL_LHR": pa.date32(), "JENIS_KLMIN": pa.int32(), "STAT_HBKEL": pa.int32(), "STATUS_KAWIN": pa.int32(),
-        "NAMA_LGKP_IBU": pa.string(), "NO_PROP": pa.int32(), "NO_KAB": pa.int32(), "NO_KEC": pa.int32(),
-        "NO_KEL": pa.int32(), "ALAMAT": pa.string(), "NO_RT": pa.string(), "NO_RW": pa.string(),
-        "TGL_MATI": pa.date32()},
+        "NIK": pa.string(),
+        "NO_KK": pa.string(),
+        "NAMA_LGKP": pa.string(),
+        "TMPT_LHR": pa.string(),
+        "TGL_LHR": pa.date32(),
+        "JENIS_KLMIN": pa.int32(),
+        "STAT_HBKEL": pa.int32(),
+        "STATUS_KAWIN": pa.int32(),
+        "NAMA_LGKP_IBU": pa.string(),
+        "NO_PROP": pa.int32(),
+        "NO_KAB": pa.int32(),
+        "NO_KEC": pa.int32(),
+        "NO_KEL": pa.int32(),
+        "ALAMAT": pa.string(),
+        "NO_RT": pa.string(),
+        "NO_RW": pa.string(),
+        "TGL_MATI": pa.date32(),
+    },
     "regsosek/keluarga.parquet": {
-        "id_keluarga": pa.string(), "kode_wilayah_bps": pa.string(), "no_kk": pa.string(),
-        "tanggal_pendataan": pa.date32(), **{h: (pa.float64() if h == "r302" else pa.int32()) for h in HOUSING}},
+        "id_keluarga": pa.string(),
+        "kode_wilayah_bps": pa.string(),
+        "no_kk": pa.string(),
+        "tanggal_pendataan": pa.date32(),
+        **{h: (pa.float64() if h == "r302" else pa.int32()) for h in HOUSING},
+    },
     "regsosek/anggota.parquet": {
-        "id_art": pa.string(), "id_keluarga": pa.string(), "r401": pa.int32(), "r402": pa.string(),
-        "r403": pa.string(), "r405": pa.int32(), "r406": pa.int32(), "r407": pa.date32(), "r408": pa.int32(),
-        "r409": pa.int32(), "r413": pa.int32(), "r416": pa.int32(), "r417": pa.int32(), "r428": pa.int32(),
-        "r430": pa.int32()},
+        "id_art": pa.string(),
+        "id_keluarga": pa.string(),
+        "r401": pa.int32(),
+        "r402": pa.string(),
+        "r403": pa.string(),
+        "r405": pa.int32(),
+        "r406": pa.int32(),
+        "r407": pa.date32(),
+        "r408": pa.int32(),
+        "r409": pa.int32(),
+        "r413": pa.int32(),
+        "r416": pa.int32(),
+        "r417": pa.int32(),
+        "r428": pa.int32(),
+        "r430": pa.int32(),
+    },
     "truth/tautan.parquet": {"sumber": pa.string(), "id_sumber": pa.string(), "nik_benar": pa.string()},
     "truth/keluarga.parquet": {"no_kk": pa.string(), "pengeluaran_per_kapita_benar": pa.int64()},
 }
-DTKS_HEADER = ("ID_DTKS;ID_KELUARGA;NIK;NO_KK;NAMA;TGL_LAHIR;JNS_KEL;HUB_KRT;KODE_WILAYAH;ALAMAT;STATUS_PADAN;"
-               "PKH;BPNT;PBI;LANTAI;DINDING;ATAP;AIR_MINUM;PENERANGAN;JAMBAN;TGL_UPDATE")
-P3KE_KELUARGA = ["ID_KELUARGA_P3KE", "PROVINSI", "KABUPATEN_KOTA", "KECAMATAN", "DESA_KELURAHAN", "KODE_DESA",
-                 "NO_KK", "NIK_KEPALA_KELUARGA", "NAMA_KEPALA_KELUARGA", "DESIL_KESEJAHTERAAN", "PENERIMA_BPNT",
-                 "PENERIMA_PKH", "PENERIMA_BPUM", "RUMAH_TIDAK_LAYAK_HUNI", "AIR_MINUM_TIDAK_LAYAK",
-                 "JAMBAN_TIDAK_LAYAK", "ALAMAT"]
-P3KE_ANGGOTA = ["ID_ANGGOTA_P3KE", "ID_KELUARGA_P3KE", "NIK", "NAMA", "TANGGAL_LAHIR", "JENIS_KELAMIN", "HUBUNGAN",
-                "PENDIDIKAN", "PEKERJAAN", "PADAN_DUKCAPIL"]
+DTKS_HEADER = (
+    "ID_DTKS;ID_KELUARGA;NIK;NO_KK;NAMA;TGL_LAHIR;JNS_KEL;HUB_KRT;KODE_WILAYAH;ALAMAT;STATUS_PADAN;"
+    "PKH;BPNT;PBI;LANTAI;DINDING;ATAP;AIR_MINUM;PENERANGAN;JAMBAN;TGL_UPDATE"
+)
+P3KE_KELUARGA = [
+    "ID_KELUARGA_P3KE",
+    "PROVINSI",
+    "KABUPATEN_KOTA",
+    "KECAMATAN",
+    "DESA_KELURAHAN",
+    "KODE_DESA",
+    "NO_KK",
+    "NIK_KEPALA_KELUARGA",
+    "NAMA_KEPALA_KELUARGA",
+    "DESIL_KESEJAHTERAAN",
+    "PENERIMA_BPNT",
+    "PENERIMA_PKH",
+    "PENERIMA_BPUM",
+    "RUMAH_TIDAK_LAYAK_HUNI",
+    "AIR_MINUM_TIDAK_LAYAK",
+    "JAMBAN_TIDAK_LAYAK",
+    "ALAMAT",
+]
+P3KE_ANGGOTA = [
+    "ID_ANGGOTA_P3KE",
+    "ID_KELUARGA_P3KE",
+    "NIK",
+    "NAMA",
+    "TANGGAL_LAHIR",
+    "JENIS_KELAMIN",
+    "HUBUNGAN",
+    "PENDIDIKAN",
+    "PEKERJAAN",
+    "PADAN_DUKCAPIL",
+]
 
 
 def test_file_set(delivery):
@@ -46,10 +102,19 @@ def test_file_set(delivery):
     dtks = {f for f in files if f.startswith("dtks/")}
     assert all(re.fullmatch(r"dtks/dtks_\d{2}\.csv", f) for f in dtks) and len(dtks) >= 30
     assert files - dtks == {
-        "dukcapil/penduduk.parquet", "regsosek/keluarga.parquet", "regsosek/anggota.parquet",
-        "p3ke/p3ke_keluarga.csv", "p3ke/p3ke_anggota.csv", "usulan/usulan.jsonl", "referensi/wilayah.csv",
-        "referensi/bps_kemendagri.csv", "susenas/sampel.parquet", "truth/tautan.parquet",
-        "truth/keluarga.parquet", "truth/metadata.json"}
+        "dukcapil/penduduk.parquet",
+        "regsosek/keluarga.parquet",
+        "regsosek/anggota.parquet",
+        "p3ke/p3ke_keluarga.csv",
+        "p3ke/p3ke_anggota.csv",
+        "usulan/usulan.jsonl",
+        "referensi/wilayah.csv",
+        "referensi/bps_kemendagri.csv",
+        "susenas/sampel.parquet",
+        "truth/tautan.parquet",
+        "truth/keluarga.parquet",
+        "truth/metadata.json",
+    }
     assert not [p for p in delivery.parent.iterdir() if p.name.startswith(".")], "temporary folder left behind"
 
 
@@ -133,7 +198,7 @@ def test_usulan_lines(delivery):
     for u in lines:
         assert u["kanal"] in vocab.KANAL and u["status"] in vocab.STATUS_USULAN
         assert re.fullmatch(r"\d{10}", u["kode_desa"]) and re.fullmatch(r"\d{16}", u["no_kk"])
-        assert ("2026-08-17" <= u["tanggal"] < "2026-11-17")
+        assert "2026-08-17" <= u["tanggal"] < "2026-11-17"
         if u["jenis"] == "USUL_BARU":
             assert set(vocab.KELUARGA_FIELDS) <= set(u["keluarga"]) and u["keluarga"]["anggota"]
             member_fields = {"nik", "nama", "tgl_lahir", "jenis_kelamin", "hubungan"}

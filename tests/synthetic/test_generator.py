@@ -16,8 +16,11 @@ from tests.synthetic.conftest import CUTOFF, metadata, read_csv_str, read_dtks
 
 
 def _digests(folder):
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes(tmp_path):
@@ -71,8 +74,10 @@ def test_real_region_list(delivery_real_regions, region_subset):
     assert (d / "referensi/wilayah.csv").read_bytes() == region_subset.read_bytes()
     listed = {k.replace(".", "") for k in read_csv_str(region_subset)["kode"].to_pylist() if len(k) == 13}
     pen = pq.read_table(d / "dukcapil/penduduk.parquet").to_pandas()
-    used = {f"{p:02d}{k:02d}{c:02d}{v:04d}" for p, k, c, v in
-            zip(pen["NO_PROP"], pen["NO_KAB"], pen["NO_KEC"], pen["NO_KEL"])}
+    used = {
+        f"{p:02d}{k:02d}{c:02d}{v:04d}"
+        for p, k, c, v in zip(pen["NO_PROP"], pen["NO_KAB"], pen["NO_KEC"], pen["NO_KEL"])
+    }
     used |= set(read_dtks(d)["KODE_WILAYAH"].to_pylist())
     used |= {k.replace(".", "") for k in read_csv_str(d / "p3ke/p3ke_keluarga.csv")["KODE_DESA"].to_pylist()}
     used |= set(pq.read_table(d / "susenas/sampel.parquet")["kode_wilayah"].to_pylist())
@@ -95,8 +100,9 @@ def test_welfare_r2(target):
     assert pop.n_keluarga > 19_000
     x = welfare.design(wel.rumah, wel.komposisi, regions.perkotaan[pop.desa])
     prov = regions.prov[pop.desa]
-    a = np.column_stack([np.ones(pop.n_keluarga), *x.values(),
-                         (prov[:, None] == np.unique(prov)[None, 1:]).astype(float)])
+    a = np.column_stack(
+        [np.ones(pop.n_keluarga), *x.values(), (prov[:, None] == np.unique(prov)[None, 1:]).astype(float)]
+    )
     coef, *_ = np.linalg.lstsq(a, wel.log_pengeluaran, rcond=None)
     resid = wel.log_pengeluaran - a @ coef
     r2 = 1 - resid.var() / wel.log_pengeluaran.var()

@@ -81,7 +81,11 @@ def test_deaths(penduduk):
 
 def test_addresses_exist(penduduk, delivery):
     desa = {k.replace(".", "") for k in read_csv_str(delivery / "referensi/wilayah.csv")["kode"].to_pylist()}
-    kode = (penduduk["NO_PROP"].astype(np.int64) * 10**8 + penduduk["NO_KAB"] * 10**6
-            + penduduk["NO_KEC"] * 10**4 + penduduk["NO_KEL"]).astype(str)
+    kode = (
+        penduduk["NO_PROP"].astype(np.int64) * 10**8
+        + penduduk["NO_KAB"] * 10**6
+        + penduduk["NO_KEC"] * 10**4
+        + penduduk["NO_KEL"]
+    ).astype(str)
     assert kode.isin(desa).all()
     assert penduduk["NO_RT"].str.fullmatch(r"\d{3}").all()

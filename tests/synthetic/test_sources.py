@@ -88,8 +88,11 @@ def test_error_rates_dtks(delivery_20k):
     registry = pq.read_table(delivery_20k / "dukcapil/penduduk.parquet").select(["NIK", "NAMA_LGKP"]).to_pandas()
     name_of = dict(zip(registry["NIK"], registry["NAMA_LGKP"]))
     truth = _truth(delivery_20k).query("sumber == 'DTKS'").set_index("id_sumber")["nik_benar"]
-    pairs = [(n, name_of[truth[i]]) for i, n in zip(t["ID_DTKS"].to_pylist(), t["NAMA"].to_pylist())
-             if isinstance(truth[i], str)]
+    pairs = [
+        (n, name_of[truth[i]])
+        for i, n in zip(t["ID_DTKS"].to_pylist(), t["NAMA"].to_pylist())
+        if isinstance(truth[i], str)
+    ]
     varied = np.mean([a != b for a, b in pairs])
     assert abs(varied - 0.10) < 0.025
 

@@ -12,17 +12,26 @@ from transforms.unify import survivorship
 @pytest.fixture
 def con():
     c = duckdb.connect()
-    c.execute("CREATE TABLE penduduk (nik VARCHAR, no_kk VARCHAR, nama VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
-              "stat_hbkel INT, kode_desa VARCHAR, kode_prov VARCHAR, hidup BOOLEAN)")
+    c.execute(
+        "CREATE TABLE penduduk (nik VARCHAR, no_kk VARCHAR, nama VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
+        "stat_hbkel INT, kode_desa VARCHAR, kode_prov VARCHAR, hidup BOOLEAN)"
+    )
     c.executemany(f"INSERT INTO penduduk VALUES (?, ?, 'X', DATE '1970-01-01', 1, ?, '{DESA}', '32', ?)", REGISTRY)
     c.execute("CREATE TABLE tautan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, metode_padan VARCHAR)")
-    c.execute("CREATE TABLE anggota_sumber (sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, "
-              "hubungan INT, kode_desa VARCHAR, kode_prov VARCHAR)")
+    c.execute(
+        "CREATE TABLE anggota_sumber (sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, "
+        "hubungan INT, kode_desa VARCHAR, kode_prov VARCHAR)"
+    )
     fields = [f for g in survivorship.load() for f in g.fields]
     types = {f: "BOOLEAN" if f in BOOLEAN_FIELDS else "DOUBLE" if f == "r302" else "INTEGER" for f in fields}
-    c.execute("CREATE TABLE keluarga_sumber (sumber VARCHAR, id_keluarga_sumber VARCHAR, no_kk VARCHAR, "
-              "kode_desa VARCHAR, kode_prov VARCHAR, tanggal_data DATE, "
-              + ", ".join(f"{f} {t}" for f, t in types.items()) + ")")
-    c.execute("CREATE TABLE verifikasi_padan (sumber VARCHAR, id_sumber VARCHAR, kode_desa VARCHAR, "
-              "kode_prov VARCHAR, alasan VARCHAR, nik_cacat VARCHAR)")
+    c.execute(
+        "CREATE TABLE keluarga_sumber (sumber VARCHAR, id_keluarga_sumber VARCHAR, no_kk VARCHAR, "
+        "kode_desa VARCHAR, kode_prov VARCHAR, tanggal_data DATE, "
+        + ", ".join(f"{f} {t}" for f, t in types.items())
+        + ")"
+    )
+    c.execute(
+        "CREATE TABLE verifikasi_padan (sumber VARCHAR, id_sumber VARCHAR, kode_desa VARCHAR, "
+        "kode_prov VARCHAR, alasan VARCHAR, nik_cacat VARCHAR)"
+    )
     return c

@@ -17,41 +17,54 @@ BOOLEAN_FIELDS = {"pkh", "bpnt", "pbi", "bpum", "rumah_tidak_layak_huni", "air_m
 
 # nik, no_kk, stat_hbkel, alive
 REGISTRY = [
-    ("3201050101700001", KK_A, 1, True),   # head of A
-    ("3201054202720002", KK_A, 3, True),   # wife
-    ("3201050303950003", KK_B, 1, True),   # their son: split off with his own KK
-    ("3201054404960004", KK_B, 3, True),   # his wife
+    ("3201050101700001", KK_A, 1, True),  # head of A
+    ("3201054202720002", KK_A, 3, True),  # wife
+    ("3201050303950003", KK_B, 1, True),  # their son: split off with his own KK
+    ("3201054404960004", KK_B, 3, True),  # his wife
     ("3201050505400005", KK_C, 1, False),  # C: an old couple, both died
     ("3201054606420006", KK_C, 3, False),
-    ("3201050707990007", KK_A, 4, True),   # a child only the registry knows
+    ("3201050707990007", KK_A, 4, True),  # a child only the registry knows
 ]
 
 
 def person(con, sumber, id_sumber, household, hubungan, nik):
-    con.execute(f"INSERT INTO anggota_sumber VALUES (?, ?, ?, ?, '{DESA}', '32')", [sumber, id_sumber, household, hubungan])
-    con.execute("INSERT INTO tautan VALUES (?, ?, ?, ?)",
-                [sumber, id_sumber, nik, "NIK_EXACT" if nik else "TIDAK_PADAN"])
+    con.execute(
+        f"INSERT INTO anggota_sumber VALUES (?, ?, ?, ?, '{DESA}', '32')", [sumber, id_sumber, household, hubungan]
+    )
+    con.execute(
+        "INSERT INTO tautan VALUES (?, ?, ?, ?)", [sumber, id_sumber, nik, "NIK_EXACT" if nik else "TIDAK_PADAN"]
+    )
     if nik is None:
-        con.execute(f"INSERT INTO verifikasi_padan VALUES (?, ?, '{DESA}', '32', 'TIDAK_PADAN_TANPA_NIK', NULL)",
-                    [sumber, id_sumber])
+        con.execute(
+            f"INSERT INTO verifikasi_padan VALUES (?, ?, '{DESA}', '32', 'TIDAK_PADAN_TANPA_NIK', NULL)",
+            [sumber, id_sumber],
+        )
 
 
 def household(con, sumber, id_keluarga, tanggal, **fields):
     cols = ", ".join(["sumber", "id_keluarga_sumber", "tanggal_data", *fields])
     marks = ", ".join("?" * (3 + len(fields)))
-    con.execute(f"INSERT INTO keluarga_sumber ({cols}) VALUES ({marks})", [sumber, id_keluarga, tanggal, *fields.values()])
+    con.execute(
+        f"INSERT INTO keluarga_sumber ({cols}) VALUES ({marks})", [sumber, id_keluarga, tanggal, *fields.values()]
+    )
 
 
-USULAN_COLUMNS = ("id_sumber VARCHAR, kanal VARCHAR, jenis VARCHAR, tanggal DATE, status VARCHAR, no_kk VARCHAR, "
-                  "kode_desa VARCHAR, kode_prov VARCHAR, alasan VARCHAR, perubahan VARCHAR, keluarga VARCHAR")
-ANGGOTA_USULAN_COLUMNS = ("sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, hubungan INT, "
-                          "kode_desa VARCHAR, kode_prov VARCHAR")
+USULAN_COLUMNS = (
+    "id_sumber VARCHAR, kanal VARCHAR, jenis VARCHAR, tanggal DATE, status VARCHAR, no_kk VARCHAR, "
+    "kode_desa VARCHAR, kode_prov VARCHAR, alasan VARCHAR, perubahan VARCHAR, keluarga VARCHAR"
+)
+ANGGOTA_USULAN_COLUMNS = (
+    "sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, hubungan INT, kode_desa VARCHAR, kode_prov VARCHAR"
+)
 
 
 def write_proposals(con, tmp_path, proposals: list[tuple] = (), members: list[tuple] = ()) -> RunPaths:
     """The standardized proposals feed (`usulan`, `usulan_anggota`) of a hand-made run."""
     paths = RunPaths(tmp_path)
-    for table, columns, rows in (("usulan", USULAN_COLUMNS, proposals), ("usulan_anggota", ANGGOTA_USULAN_COLUMNS, members)):
+    for table, columns, rows in (
+        ("usulan", USULAN_COLUMNS, proposals),
+        ("usulan_anggota", ANGGOTA_USULAN_COLUMNS, members),
+    ):
         out = paths.standardized(table)
         out.parent.mkdir(parents=True, exist_ok=True)
         con.execute(f"CREATE OR REPLACE TEMP TABLE t_{table} ({columns})")
@@ -88,8 +101,8 @@ def listed(con, tmp_path):
     person(con, "DTKS", "d2", "K1", 2, nik[1])
     person(con, "DTKS", "d3", "K1", 3, nik[2])
     person(con, "DTKS", "d4", "K1", 4, nik[3])
-    person(con, "DTKS", "d5", "K1", 3, nik[2])      # the son typed twice into DTKS
-    person(con, "DTKS", "d6", "K1", 3, None)        # a ghost: nobody in the registry
+    person(con, "DTKS", "d5", "K1", 3, nik[2])  # the son typed twice into DTKS
+    person(con, "DTKS", "d6", "K1", 3, None)  # a ghost: nobody in the registry
     person(con, "REGSOSEK", "r1", "R1", 1, nik[2])
     person(con, "REGSOSEK", "r2", "R1", 2, nik[3])
     person(con, "DTKS", "d7", "K2", 1, nik[4])
@@ -154,7 +167,7 @@ def test_programme_flags_trust_the_ministry_before_recency(con, tmp_path):
     run(con, tmp_path)
     a = families(con)[KK_A]
     assert (a["r303"], a["asal_bidang"]["r303"]) == (9, "REGSOSEK")  # housing: the more recent
-    assert (a["pkh"], a["asal_bidang"]["pkh"]) == (True, "DTKS")       # programme: the ministry's record
+    assert (a["pkh"], a["asal_bidang"]["pkh"]) == (True, "DTKS")  # programme: the ministry's record
 
 
 def test_a_duplicate_inside_dtks_is_one_person(listed):

@@ -16,33 +16,53 @@ NIK_D = "3201051010800008"  # head of D: in the registry, on no source list
 OTHER_DESA = "3201052002"
 
 
-def proposal(id_usulan, jenis, status, no_kk, tanggal="2026-10-01", alasan=None, perubahan=None, keluarga=None,
-             desa=DESA):
-    return (id_usulan, "APLIKASI", jenis, dt.date.fromisoformat(tanggal), status, no_kk, desa, "32", alasan,
-            json.dumps(perubahan), json.dumps(keluarga))
+def proposal(
+    id_usulan, jenis, status, no_kk, tanggal="2026-10-01", alasan=None, perubahan=None, keluarga=None, desa=DESA
+):
+    return (
+        id_usulan,
+        "APLIKASI",
+        jenis,
+        dt.date.fromisoformat(tanggal),
+        status,
+        no_kk,
+        desa,
+        "32",
+        alasan,
+        json.dumps(perubahan),
+        json.dumps(keluarga),
+    )
 
 
 def member(con, id_usulan, pos, nik):
     """A proposed family's member, as matching left it."""
-    con.execute("INSERT INTO tautan VALUES ('USULAN', ?, ?, ?)",
-                [f"{id_usulan}:{pos}", nik, "NIK_EXACT" if nik else "TIDAK_PADAN"])
+    con.execute(
+        "INSERT INTO tautan VALUES ('USULAN', ?, ?, ?)",
+        [f"{id_usulan}:{pos}", nik, "NIK_EXACT" if nik else "TIDAK_PADAN"],
+    )
     return ("USULAN", f"{id_usulan}:{pos}", id_usulan, 1 if pos == 1 else 3, DESA, "32")
 
 
 @pytest.fixture
 def decided(con, tmp_path):
-    con.execute(f"INSERT INTO penduduk VALUES ('{NIK_D}', '{KK_D}', 'X', DATE '1980-10-10', 1, 1, '{DESA}', '32', true)")
+    con.execute(
+        f"INSERT INTO penduduk VALUES ('{NIK_D}', '{KK_D}', 'X', DATE '1980-10-10', 1, 1, '{DESA}', '32', true)"
+    )
     nik = [r[0] for r in REGISTRY]
     person(con, "DTKS", "d1", "K1", 1, nik[0])
     person(con, "DTKS", "d2", "K1", 2, nik[1])
-    person(con, "DTKS", "d8", "K3", 1, nik[0])       # A's head again, in a second DTKS household
+    person(con, "DTKS", "d8", "K3", 1, nik[0])  # A's head again, in a second DTKS household
     person(con, "REGSOSEK", "r1", "R1", 1, nik[2])
     person(con, "REGSOSEK", "r2", "R1", 2, nik[3])
     household(con, "DTKS", "K1", dt.date(2024, 3, 1), r303=2, r304=1)
     household(con, "DTKS", "K3", dt.date(2024, 3, 1), r303=2)
     household(con, "REGSOSEK", "R1", dt.date(2022, 10, 1), r303=9, r304=2)
-    members = [member(con, "U1", 1, NIK_D), member(con, "U2", 1, None), member(con, "U3", 1, nik[6]),
-               member(con, "U4", 1, nik[6])]
+    members = [
+        member(con, "U1", 1, NIK_D),
+        member(con, "U2", 1, None),
+        member(con, "U3", 1, nik[6]),
+        member(con, "U4", 1, nik[6]),
+    ]
     proposals = [
         proposal("U1", "USUL_BARU", "TERVERIFIKASI_DINSOS", KK_D, keluarga={"r303": 9, "r502k": 2}),
         proposal("U2", "USUL_BARU", "TERVERIFIKASI_DINSOS", None, keluarga={"r303": 5}),  # nobody found
@@ -55,9 +75,9 @@ def decided(con, tmp_path):
         proposal("S2", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_C, alasan="MENINGGAL"),  # C's members did
         proposal("S3", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_B, alasan="MAMPU"),
         proposal("S4", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_A, alasan="PINDAH", desa=OTHER_DESA),
-        proposal("S5", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_B, alasan="PINDAH"),     # still at that address
-        proposal("S6", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_A, alasan="GANDA"),      # two DTKS households
-        proposal("S7", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_B, alasan="GANDA"),      # one per source
+        proposal("S5", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_B, alasan="PINDAH"),  # still at that address
+        proposal("S6", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_A, alasan="GANDA"),  # two DTKS households
+        proposal("S7", "SANGGAHAN", "TERVERIFIKASI_DINSOS", KK_B, alasan="GANDA"),  # one per source
     ]
     run(con, tmp_path, proposals, members)
     return con
@@ -87,7 +107,8 @@ def test_a_verified_new_family_is_published_with_the_proposals_housing(decided):
 def test_a_proposed_family_nobody_can_be_found_for_goes_to_verification(decided):
     assert outcomes(decided)["U2"] == ("VERIFIKASI", "ANGGOTA_TIDAK_PADAN")
     assert ("KELUARGA", "USULAN", "U2", "TANPA_ANGGOTA_PADAN") in set(
-        decided.execute("SELECT tingkat, sumber, id_sumber, alasan FROM verifikasi").fetchall())
+        decided.execute("SELECT tingkat, sumber, id_sumber, alasan FROM verifikasi").fetchall()
+    )
 
 
 def test_contradicting_corrections_are_resolved_by_date_and_reported(decided):
@@ -110,7 +131,11 @@ def test_objections_are_checked_against_the_registry(decided):
     assert result["S6"] == ("DITERAPKAN", "GANDA_DIGABUNG")
     assert result["S7"] == ("VERIFIKASI", "GANDA_TIDAK_TERBUKTI")
     checks = set(decided.execute("SELECT id_sumber, alasan FROM verifikasi WHERE tingkat = 'USULAN'").fetchall())
-    assert checks == {("S1", "KEMATIAN_TIDAK_TERCATAT"), ("S5", "PINDAH_TIDAK_TERCATAT"), ("S7", "GANDA_TIDAK_TERBUKTI")}
+    assert checks == {
+        ("S1", "KEMATIAN_TIDAK_TERCATAT"),
+        ("S5", "PINDAH_TIDAK_TERCATAT"),
+        ("S7", "GANDA_TIDAK_TERBUKTI"),
+    }
 
 
 def test_a_verified_mampu_objection_keeps_the_family_listed_but_not_eligible(decided):
@@ -120,11 +145,15 @@ def test_a_verified_mampu_objection_keeps_the_family_listed_but_not_eligible(dec
 
 
 def test_deciding_again_does_not_apply_a_proposal_twice(decided, tmp_path):
-    before = (sorted(decided.execute("SELECT * EXCLUDE (asal_bidang, rumah_tangga_sumber) FROM keluarga").fetchall()),
-              sorted(decided.execute("SELECT * FROM hasil_usulan").fetchall()))
+    before = (
+        sorted(decided.execute("SELECT * EXCLUDE (asal_bidang, rumah_tangga_sumber) FROM keluarga").fetchall()),
+        sorted(decided.execute("SELECT * FROM hasil_usulan").fetchall()),
+    )
     from transforms import unify
 
     unify.apply_proposals(decided)  # the same feed decided a second time over the result
-    after = (sorted(decided.execute("SELECT * EXCLUDE (asal_bidang, rumah_tangga_sumber) FROM keluarga").fetchall()),
-             sorted(decided.execute("SELECT * FROM hasil_usulan").fetchall()))
+    after = (
+        sorted(decided.execute("SELECT * EXCLUDE (asal_bidang, rumah_tangga_sumber) FROM keluarga").fetchall()),
+        sorted(decided.execute("SELECT * FROM hasil_usulan").fetchall()),
+    )
     assert after == before

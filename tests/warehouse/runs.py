@@ -15,8 +15,9 @@ def family(no_kk: str, desil: int, *niks: str) -> dict:
     return {"no_kk": no_kk, "desil": desil, "niks": list(niks)}
 
 
-def write_run(root: Path, cutoff: str, fingerprint: str, families: list[dict],
-              dead: tuple[str, ...] = (), quarantined: int = 1) -> Path:
+def write_run(
+    root: Path, cutoff: str, fingerprint: str, families: list[dict], dead: tuple[str, ...] = (), quarantined: int = 1
+) -> Path:
     """A run folder as `dtsen refresh` leaves it; `dead`: NIKs whose source record went to
     verification because the registry records a death."""
     run = root / f"{cutoff}_{fingerprint[:12]}"
@@ -26,37 +27,122 @@ def write_run(root: Path, cutoff: str, fingerprint: str, families: list[dict],
     for f in families:
         prov = f["no_kk"][:2]
         desa = f["no_kk"][:6] + "2001"
-        kel.append({"no_kk": f["no_kk"], "kode_desa": desa, "kode_prov": prov, "jumlah_anggota": len(f["niks"]),
-                    "nik_kepala_keluarga": f["niks"][0], "sumber": ["DTKS"], "skor_kesejahteraan": 1e6 * f["desil"],
-                    "desil_nasional": f["desil"]})
+        kel.append(
+            {
+                "no_kk": f["no_kk"],
+                "kode_desa": desa,
+                "kode_prov": prov,
+                "jumlah_anggota": len(f["niks"]),
+                "nik_kepala_keluarga": f["niks"][0],
+                "sumber": ["DTKS"],
+                "skor_kesejahteraan": 1e6 * f["desil"],
+                "desil_nasional": f["desil"],
+            }
+        )
         for i, nik in enumerate(f["niks"]):
-            ind.append({"nik": nik, "no_kk": f["no_kk"], "nama": f"ORANG {nik[-4:]}", "tgl_lahir": dt.date(1980, 1, 1 + i),
-                        "jenis_kelamin": 1, "kode_desa": desa, "kode_prov": prov, "desil_nasional": f["desil"]})
-            tautan.append({"sumber": "DTKS", "id_sumber": f"D{nik}", "nik": nik, "metode_padan": "NIK_EXACT",
-                           "probabilitas": 1.0, "kode_prov": prov})
+            ind.append(
+                {
+                    "nik": nik,
+                    "no_kk": f["no_kk"],
+                    "nama": f"ORANG {nik[-4:]}",
+                    "tgl_lahir": dt.date(1980, 1, 1 + i),
+                    "jenis_kelamin": 1,
+                    "kode_desa": desa,
+                    "kode_prov": prov,
+                    "desil_nasional": f["desil"],
+                }
+            )
+            tautan.append(
+                {
+                    "sumber": "DTKS",
+                    "id_sumber": f"D{nik}",
+                    "nik": nik,
+                    "metode_padan": "NIK_EXACT",
+                    "probabilitas": 1.0,
+                    "kode_prov": prov,
+                }
+            )
     verifikasi = []
     for nik in dead:
-        tautan.append({"sumber": "DTKS", "id_sumber": f"D{nik}", "nik": nik, "metode_padan": "NIK_EXACT",
-                       "probabilitas": 1.0, "kode_prov": nik[:2]})
-        verifikasi.append({"tingkat": "CATATAN", "sumber": "DTKS", "id_sumber": f"D{nik}", "alasan": "MENINGGAL",
-                           "nik_cacat": None, "kode_desa": nik[:6] + "2001", "kode_prov": nik[:2]})
-    verifikasi.append({"tingkat": "CATATAN", "sumber": "P3KE", "id_sumber": "P1", "alasan": "TIDAK_PADAN_TANPA_NIK",
-                       "nik_cacat": "320101**********", "kode_desa": "3201012001", "kode_prov": "32"})
+        tautan.append(
+            {
+                "sumber": "DTKS",
+                "id_sumber": f"D{nik}",
+                "nik": nik,
+                "metode_padan": "NIK_EXACT",
+                "probabilitas": 1.0,
+                "kode_prov": nik[:2],
+            }
+        )
+        verifikasi.append(
+            {
+                "tingkat": "CATATAN",
+                "sumber": "DTKS",
+                "id_sumber": f"D{nik}",
+                "alasan": "MENINGGAL",
+                "nik_cacat": None,
+                "kode_desa": nik[:6] + "2001",
+                "kode_prov": nik[:2],
+            }
+        )
+    verifikasi.append(
+        {
+            "tingkat": "CATATAN",
+            "sumber": "P3KE",
+            "id_sumber": "P1",
+            "alasan": "TIDAK_PADAN_TANPA_NIK",
+            "nik_cacat": "320101**********",
+            "kode_desa": "3201012001",
+            "kode_prov": "32",
+        }
+    )
     pq.write_table(pa.Table.from_pylist(kel), run / "ranked" / "keluarga.parquet")
     pq.write_table(pa.Table.from_pylist(ind), run / "ranked" / "individu.parquet")
     pq.write_table(pa.Table.from_pylist(tautan), run / "matched" / "tautan_sumber.parquet")
     pq.write_table(pa.Table.from_pylist(verifikasi), run / "unified" / "verifikasi.parquet")
-    pq.write_table(pa.Table.from_pylist([
-        {"sumber": "DTKS", "berkas": "dtks/dtks_32.csv", "baris": 7 + i, "id_sumber": f"Q{i}", "aturan": "NIK_FORMAT",
-         "kolom": "NIK", "nilai": "320101**********"} for i in range(quarantined)]), run / "karantina" / "dtks" / "32.parquet")
-    usulan = [{"id_usulan": f"U{i}", "kanal": "APLIKASI", "jenis": jenis, "tanggal": dt.date(2026, 10, i + 1),
-               "status": status, "no_kk": f["no_kk"], "kode_desa": f["no_kk"][:6] + "2001", "kode_prov": f["no_kk"][:2],
-               "alasan": alasan, "hasil": hasil, "keterangan": "TIDAK_LAYAK_SASARAN" if alasan else None,
-               "bertentangan": False}
-              for i, (f, jenis, status, alasan, hasil) in enumerate(
-                  [(families[0], "PERBAIKAN", "DIAJUKAN", None, "MENUNGGU"),
-                   (families[0], "SANGGAHAN", "TERVERIFIKASI_DINSOS", "MAMPU", "DITERAPKAN")][:len(families)])]
+    pq.write_table(
+        pa.Table.from_pylist(
+            [
+                {
+                    "sumber": "DTKS",
+                    "berkas": "dtks/dtks_32.csv",
+                    "baris": 7 + i,
+                    "id_sumber": f"Q{i}",
+                    "aturan": "NIK_FORMAT",
+                    "kolom": "NIK",
+                    "nilai": "320101**********",
+                }
+                for i in range(quarantined)
+            ]
+        ),
+        run / "karantina" / "dtks" / "32.parquet",
+    )
+    usulan = [
+        {
+            "id_usulan": f"U{i}",
+            "kanal": "APLIKASI",
+            "jenis": jenis,
+            "tanggal": dt.date(2026, 10, i + 1),
+            "status": status,
+            "no_kk": f["no_kk"],
+            "kode_desa": f["no_kk"][:6] + "2001",
+            "kode_prov": f["no_kk"][:2],
+            "alasan": alasan,
+            "hasil": hasil,
+            "keterangan": "TIDAK_LAYAK_SASARAN" if alasan else None,
+            "bertentangan": False,
+        }
+        for i, (f, jenis, status, alasan, hasil) in enumerate(
+            [
+                (families[0], "PERBAIKAN", "DIAJUKAN", None, "MENUNGGU"),
+                (families[0], "SANGGAHAN", "TERVERIFIKASI_DINSOS", "MAMPU", "DITERAPKAN"),
+            ][: len(families)]
+        )
+    ]
     pq.write_table(pa.Table.from_pylist(usulan), run / "unified" / "usulan.parquet")
-    (run / "manifest.json").write_text(json.dumps({
-        "run_id": run.name, "cutoff": cutoff, "landed": {"fingerprint": fingerprint}, "code_version": "test"}))
+    (run / "manifest.json").write_text(
+        json.dumps(
+            {"run_id": run.name, "cutoff": cutoff, "landed": {"fingerprint": fingerprint}, "code_version": "test"}
+        )
+    )
     return run

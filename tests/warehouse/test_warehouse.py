@@ -107,7 +107,9 @@ def test_a_publish_killed_half_way_leaves_readers_on_the_previous_snapshot(catal
     assert catalog.load_table("dtsen.keluarga").current_snapshot().summary["dtsen.tag"] == "2026-11-17"
     assert [s.tag for s in snapshots(catalog)] == ["2026-10-17"]
     assert rows(catalog, settings, "SELECT count(*) FROM keluarga") == [(3,)]
-    assert rows(catalog, settings, "SELECT count(*) FROM individu WHERE no_kk = $kk".replace("$kk", f"'{KK2}'")) == [(1,)]
+    assert rows(catalog, settings, "SELECT count(*) FROM individu WHERE no_kk = $kk".replace("$kk", f"'{KK2}'")) == [
+        (1,)
+    ]
     # Re-run: the publish completes, and November is current.
     assert publish(catalog, b).created
     assert current(catalog).tag == "2026-11-17"
@@ -124,7 +126,9 @@ def test_diff_counts_entries_exits_and_decile_changes_per_province(catalog, sett
     per_province = {r[0]: r[1:] for r in con.execute("SELECT * FROM perubahan_provinsi").fetchall()}
     # families in, out, decile changed; persons in, out, decile changed
     assert per_province == {"32": (0, 1, 1, 1, 1, 2), "33": (1, 0, 0, 1, 0, 0)}
-    detail = set(con.execute("SELECT kunci, perubahan, desil_a, desil_b FROM perubahan WHERE tabel = 'keluarga'").fetchall())
+    detail = set(
+        con.execute("SELECT kunci, perubahan, desil_a, desil_b FROM perubahan WHERE tabel = 'keluarga'").fetchall()
+    )
     assert detail == {(KK2, "KELUAR", 5, None), (KK4, "MASUK", None, 3), (KK1, "DESIL_BERUBAH", 1, 2)}
 
 
@@ -136,8 +140,10 @@ def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two
     listed = status(catalog, now, N[1], settings)
     assert listed.terdaftar and listed.no_kk == KK1 and listed.desil_nasional == 2
     assert listed.sejak == "2026-10-17"  # listed in both snapshots
-    assert [(u[1], u[3], u[4]) for u in listed.usulan] == [("PERBAIKAN", "DIAJUKAN", "MENUNGGU"),
-                                                           ("SANGGAHAN", "TERVERIFIKASI_DINSOS", "DITERAPKAN")]
+    assert [(u[1], u[3], u[4]) for u in listed.usulan] == [
+        ("PERBAIKAN", "DIAJUKAN", "MENUNGGU"),
+        ("SANGGAHAN", "TERVERIFIKASI_DINSOS", "DITERAPKAN"),
+    ]
     newcomer = status(catalog, now, N[12], settings)
     assert newcomer.terdaftar and newcomer.sejak == "2026-11-17"
     unlisted = status(catalog, now, "3201010101999999", settings)
@@ -149,7 +155,7 @@ def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two
 
 
 def test_the_analyst_view_holds_no_nik_kk_name_or_birth_date(catalog, settings, two_months):
-    a, b = two_months
+    _a, b = two_months
     publish(catalog, b)
     con = open_snapshot(catalog, resolve(catalog), Akses.analis, settings)
     personal = {*N.values(), KK1, KK2, KK3, KK4}
@@ -166,7 +172,7 @@ def test_the_analyst_view_holds_no_nik_kk_name_or_birth_date(catalog, settings, 
     copies = list((settings.home_dir / "analis").glob("*.duckdb"))
     assert len(copies) == 1 and "warehouse" not in str(copies[0])
     # The analyst's DuckDB cannot reach the files behind the view.
-    with pytest.raises(Exception, match="(?i)permission|external access"):
+    with pytest.raises(Exception, match=r"(?i)permission|external access"):
         con.execute("SELECT * FROM read_parquet('/etc/hostname')").fetchall()
 
 

@@ -45,8 +45,11 @@ def parse_cutoff(delivery: Path) -> dt.date:
     try:
         return dt.date.fromisoformat(delivery.name)
     except ValueError:
-        raise DeliveryError(str(delivery), "the delivery folder is not named by a cut-off date",
-                            hint="Name it YYYY-MM-DD, e.g. deliveries/2026-11-17") from None
+        raise DeliveryError(
+            str(delivery),
+            "the delivery folder is not named by a cut-off date",
+            hint="Name it YYYY-MM-DD, e.g. deliveries/2026-11-17",
+        ) from None
 
 
 def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[Path]:
@@ -57,8 +60,11 @@ def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[P
             continue
         found = sorted(delivery.glob(extract.pattern))
         if not found:
-            raise DeliveryError(str(delivery / extract.pattern), "file is missing from the delivery",
-                                hint="Check the delivery is complete (docs/contract.md lists every file)")
+            raise DeliveryError(
+                str(delivery / extract.pattern),
+                "file is missing from the delivery",
+                hint="Check the delivery is complete (docs/contract.md lists every file)",
+            )
         files.extend(found)
     return files
 
@@ -81,8 +87,9 @@ def fingerprint(files: dict[str, dict]) -> str:
     return digest.hexdigest()
 
 
-def land_delivery(delivery: Path, landed_root: Path, extra: dict[str, Path] | None = None,
-                  skip: frozenset[str] = frozenset()) -> LandedDelivery:
+def land_delivery(
+    delivery: Path, landed_root: Path, extra: dict[str, Path] | None = None, skip: frozenset[str] = frozenset()
+) -> LandedDelivery:
     """Copy a delivery into `landed_root/<cutoff>/<fingerprint>/`, read-only.
 
     `extra` adds files pulled from elsewhere (SQL sources) under their landed names;

@@ -27,8 +27,11 @@ def check_columns(extract: Extract, file: Path, present: list[str]) -> None:
     missing = [c for c in extract.columns if c not in present]
     if missing:
         raise DeliveryError(
-            str(file), f"missing column(s) {', '.join(missing)}", row=1 if extract.format == "csv" else None,
-            column=missing[0], hint=f"The {extract.name} extract must have the columns listed in docs/contract.md",
+            str(file),
+            f"missing column(s) {', '.join(missing)}",
+            row=1 if extract.format == "csv" else None,
+            column=missing[0],
+            hint=f"The {extract.name} extract must have the columns listed in docs/contract.md",
         )
 
 
@@ -62,13 +65,20 @@ def _looks_utf8_not_cp1252(file: Path) -> bool:
 
 def check_encoding(extract: Extract, file: Path) -> None:
     if extract.encoding == "cp1252" and _looks_utf8_not_cp1252(file):
-        raise DeliveryError(str(file), "file is UTF-8 encoded, not Windows-1252",
-                            hint="Ask for the original export (Windows-1252) or convert it back")
+        raise DeliveryError(
+            str(file),
+            "file is UTF-8 encoded, not Windows-1252",
+            hint="Ask for the original export (Windows-1252) or convert it back",
+        )
     bad = _first_bad_byte(file, extract.encoding)
     if bad:
         row, offset = bad
-        raise DeliveryError(str(file), f"byte {offset} is not valid {extract.encoding}", row=row,
-                            hint=f"The {extract.name} extract must be {extract.encoding} encoded")
+        raise DeliveryError(
+            str(file),
+            f"byte {offset} is not valid {extract.encoding}",
+            row=row,
+            hint=f"The {extract.name} extract must be {extract.encoding} encoded",
+        )
 
 
 def _header(extract: Extract, file: Path) -> list[str]:
@@ -107,8 +117,7 @@ def csv_to_raw(extract: Extract, file: Path, out: Path) -> int:
     encoding = "utf8" if extract.encoding.replace("-", "").lower() == "utf8" else extract.encoding
     read = pacsv.ReadOptions(encoding=encoding, block_size=_BLOCK, column_names=header, skip_rows=1)
     parse = pacsv.ParseOptions(delimiter=extract.delimiter)
-    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
-                                   strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=False)
     rows = 0
     tmp = out.with_suffix(".tmp")
     writer = None
@@ -124,9 +133,12 @@ def csv_to_raw(extract: Extract, file: Path, out: Path) -> int:
     except pa.ArrowInvalid:
         # pyarrow's message quotes the row's content (personal data): say where instead.
         bad = _locate_bad_row(extract, file, len(header))
-        raise DeliveryError(str(file), f"row does not have {len(header)} fields separated by "
-                            f"'{extract.delimiter}'", row=None if bad is None else bad - 1,
-                            hint="Fix the quoting or separator in the export") from None
+        raise DeliveryError(
+            str(file),
+            f"row does not have {len(header)} fields separated by '{extract.delimiter}'",
+            row=None if bad is None else bad - 1,
+            hint="Fix the quoting or separator in the export",
+        ) from None
     finally:
         if writer is not None:
             writer.close()
@@ -145,8 +157,9 @@ def jsonl_to_raw(extract: Extract, file: Path, out: Path) -> int:
     with file.open(encoding="utf-8") as f:
         lines = [line.rstrip("\n") for line in f]
     keep = [(i, s) for i, s in enumerate(lines, start=1) if s.strip()]
-    table = pa.table({"baris": pa.array([i for i, _ in keep], pa.int64()),
-                      "json": pa.array([s for _, s in keep], pa.string())})
+    table = pa.table(
+        {"baris": pa.array([i for i, _ in keep], pa.int64()), "json": pa.array([s for _, s in keep], pa.string())}
+    )
     tmp = out.with_suffix(".tmp")
     pq.write_table(table, tmp)
     tmp.replace(out)
@@ -159,14 +172,14 @@ def parquet_columns(extract: Extract, file: Path) -> int:
         meta = pq.read_metadata(file)
         names = pq.read_schema(file).names
     except (pa.ArrowInvalid, OSError) as e:
-        raise DeliveryError(str(file), f"not a readable Parquet file ({type(e).__name__})",
-                            hint="Ask for the extract to be re-sent") from None
+        raise DeliveryError(
+            str(file), f"not a readable Parquet file ({type(e).__name__})", hint="Ask for the extract to be re-sent"
+        ) from None
     check_columns(extract, file, names)
     return meta.num_rows
 
 
-def register_raw(con: duckdb.DuckDBPyConnection, extract: Extract, file: Path, raw_dir: Path,
-                 view: str) -> int:
+def register_raw(con: duckdb.DuckDBPyConnection, extract: Extract, file: Path, raw_dir: Path, view: str) -> int:
     """Make `view` the raw rows of one extract file (every source column plus `baris`);
     return the number of rows read."""
     if file.suffix == ".parquet":

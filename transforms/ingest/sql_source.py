@@ -19,7 +19,6 @@ from transforms.errors import DeliveryError, SourceUnavailable
 from transforms.ingest.extracts import Extract
 from transforms.ingest.readers import check_columns
 
-
 SETTING_PREFIX = "DTSEN_SQL_"
 
 
@@ -34,27 +33,33 @@ class SqlSource:
     table: str
 
     @classmethod
-    def parse(cls, spec: str) -> "SqlSource":
+    def parse(cls, spec: str) -> SqlSource:
         """`dtks=DTSEN_SQL_DTKS::dtks` or `dtks=mysql+pymysql://reader@db.kemensos/dtks::dtks`"""
         name, sep, rest = spec.partition("=")
         target, sep2, table = rest.rpartition("::")
         if not (sep and sep2 and name.strip() and target.strip() and table.strip()):
-            raise ValueError(f"--sql {spec.split('=')[0]}=...: write EXTRACT=DTSEN_SQL_<NAME>::TABLE "
-                             "(or EXTRACT=URL::TABLE for a URL without a password)")
+            raise ValueError(
+                f"--sql {spec.split('=')[0]}=...: write EXTRACT=DTSEN_SQL_<NAME>::TABLE "
+                "(or EXTRACT=URL::TABLE for a URL without a password)"
+            )
         source = cls(name.strip(), target.strip(), table.strip())
         if source.is_setting:
-            if not target.strip()[len(SETTING_PREFIX):]:
+            if not target.strip()[len(SETTING_PREFIX) :]:
                 raise ValueError(f"--sql {source.extract}: name the setting, e.g. {SETTING_PREFIX}DTKS")
         else:
             try:
                 url = sa.make_url(source.target)
             except sa.exc.ArgumentError:
-                raise ValueError(f"--sql {source.extract}: {source.target!r} is neither a SQLAlchemy URL nor "
-                                 f"a setting named {SETTING_PREFIX}<NAME>") from None
+                raise ValueError(
+                    f"--sql {source.extract}: {source.target!r} is neither a SQLAlchemy URL nor "
+                    f"a setting named {SETTING_PREFIX}<NAME>"
+                ) from None
             if url.password is not None:
-                raise ValueError(f"--sql {source.extract}: the URL carries a password, which would be stored with "
-                                 f"the run; put the URL in a setting {SETTING_PREFIX}<NAME> (environment or .env) "
-                                 f"and pass --sql {source.extract}={SETTING_PREFIX}<NAME>::{source.table}")
+                raise ValueError(
+                    f"--sql {source.extract}: the URL carries a password, which would be stored with "
+                    f"the run; put the URL in a setting {SETTING_PREFIX}<NAME> (environment or .env) "
+                    f"and pass --sql {source.extract}={SETTING_PREFIX}<NAME>::{source.table}"
+                )
         return source
 
     @property
@@ -70,8 +75,11 @@ class SqlSource:
 
         value = os.environ.get(self.target) or dotenv_values(".env").get(self.target)
         if not value:
-            raise DeliveryError(f"--sql {self.extract}", f"the setting {self.target} is not set",
-                                hint="Set it in the environment or in .env to the database's SQLAlchemy URL")
+            raise DeliveryError(
+                f"--sql {self.extract}",
+                f"the setting {self.target} is not set",
+                hint="Set it in the environment or in .env to the database's SQLAlchemy URL",
+            )
         return value
 
     def display_url(self) -> str:
@@ -114,7 +122,10 @@ def pull_sql_table(source: SqlSource, extract: Extract, out: Path, chunk_rows: i
     except sa.exc.NoSuchTableError:
         raise DeliveryError(where, "table not found", hint="Check the table name of the SQL source") from None
     except sa.exc.OperationalError as e:
-        raise SourceUnavailable(where, f"cannot read from the database ({type(e.orig).__name__})",
-                            hint="Check the server is up and the URL is right") from None
+        raise SourceUnavailable(
+            where,
+            f"cannot read from the database ({type(e.orig).__name__})",
+            hint="Check the server is up and the URL is right",
+        ) from None
     finally:
         engine.dispose()

@@ -1,7 +1,7 @@
 """Matching: every person-level source record linked to a registry person, or not.
 
-Work in progress (issue 3): NIK_EXACT, NIK_REPAIRED, PROBABILISTIC (probabilistic.py). Each step is one SQL file over the tables
-`catatan` (source records) and `penduduk` (the registry) and writes one table of links.
+Three steps: NIK_EXACT, NIK_REPAIRED, PROBABILISTIC (probabilistic.py). Each step is one SQL file over
+the tables `catatan` (source records) and `penduduk` (the registry) and writes one table of links.
 """
 
 from __future__ import annotations
@@ -19,13 +19,17 @@ SQL = Path(__file__).parent / "sql"
 def load_records(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
     """`catatan` and `penduduk` from a run's standardized tables."""
     std = paths.run_dir / "standardized"
-    run_sql_file(con, SQL / "catatan.sql", {
-        "dtks": str(std / "dtks_individu" / "*.parquet"),
-        "regsosek": str(paths.standardized("regsosek_anggota")),
-        "p3ke": str(paths.standardized("p3ke_anggota")),
-        "usulan": str(paths.standardized("usulan_anggota")),
-        "dukcapil": str(paths.standardized("dukcapil_penduduk")),
-    })
+    run_sql_file(
+        con,
+        SQL / "catatan.sql",
+        {
+            "dtks": str(std / "dtks_individu" / "*.parquet"),
+            "regsosek": str(paths.standardized("regsosek_anggota")),
+            "p3ke": str(paths.standardized("p3ke_anggota")),
+            "usulan": str(paths.standardized("usulan_anggota")),
+            "dukcapil": str(paths.standardized("dukcapil_penduduk")),
+        },
+    )
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -66,10 +70,15 @@ def outcome_counts(con: duckdb.DuckDBPyConnection) -> dict:
     """Records per source and method, and the reasons for verification: for the manifest."""
     per_method: dict[str, dict[str, int]] = {}
     for sumber, metode, n in con.execute(
-            "SELECT sumber, metode_padan, count(*) FROM tautan_sumber GROUP BY ALL ORDER BY ALL").fetchall():
+        "SELECT sumber, metode_padan, count(*) FROM tautan_sumber GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
         per_method.setdefault(sumber, {})[metode] = n
     reasons = dict(con.execute("SELECT alasan, count(*) FROM verifikasi_padan GROUP BY ALL ORDER BY ALL").fetchall())
     records = con.execute("SELECT count(*) FROM catatan").fetchall()[0][0]
     outcomes = con.execute("SELECT count(*) FROM tautan_sumber").fetchall()[0][0]
-    return {"catatan": records, "per_metode": per_method, "verifikasi_per_alasan": reasons,
-            "seimbang": records == outcomes}
+    return {
+        "catatan": records,
+        "per_metode": per_method,
+        "verifikasi_per_alasan": reasons,
+        "seimbang": records == outcomes,
+    }

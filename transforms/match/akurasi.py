@@ -29,8 +29,14 @@ def _scores(catatan: int, tautan: int, benar: int, orang_nyata: int) -> dict:
     precision = benar / tautan if tautan else 1.0
     recall = benar / orang_nyata if orang_nyata else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"catatan": catatan, "tautan": tautan, "salah": tautan - benar, "precision": round(precision, 6),
-            "recall": round(recall, 6), "f1": round(f1, 6)}
+    return {
+        "catatan": catatan,
+        "tautan": tautan,
+        "salah": tautan - benar,
+        "precision": round(precision, 6),
+        "recall": round(recall, 6),
+        "f1": round(f1, 6),
+    }
 
 
 def accuracy(tautan: Path, truth: Path) -> dict:
@@ -65,12 +71,21 @@ def check_truth(tautan: Path, truth: Path, cutoff: str) -> None:
 
         theirs = json.loads(metadata.read_text()).get("cutoff")
         if theirs and theirs != cutoff:
-            raise TruthMismatch(f"{truth}: this truth is of the delivery cut off {theirs}, the run's is {cutoff}; "
-                                f"pass <root>/{cutoff}/truth")
-    shared, linked = duckdb.connect().execute(
-        "WITH r AS (SELECT DISTINCT nik FROM read_parquet($tautan) WHERE nik IS NOT NULL) "
-        "SELECT count(*) FILTER (WHERE r.nik IN (SELECT nik_benar FROM read_parquet($truth))), count(*) FROM r",
-        {"tautan": str(tautan), "truth": str(truth / "tautan.parquet")}).fetchall()[0]
+            raise TruthMismatch(
+                f"{truth}: this truth is of the delivery cut off {theirs}, the run's is {cutoff}; "
+                f"pass <root>/{cutoff}/truth"
+            )
+    shared, linked = (
+        duckdb.connect()
+        .execute(
+            "WITH r AS (SELECT DISTINCT nik FROM read_parquet($tautan) WHERE nik IS NOT NULL) "
+            "SELECT count(*) FILTER (WHERE r.nik IN (SELECT nik_benar FROM read_parquet($truth))), count(*) FROM r",
+            {"tautan": str(tautan), "truth": str(truth / "tautan.parquet")},
+        )
+        .fetchall()[0]
+    )
     if linked and shared < 0.5 * linked:
-        raise TruthMismatch(f"{truth}: only {shared:,} of the {linked:,} persons the run linked are in this truth; "
-                            "it is the truth of another delivery (another seed or size)")
+        raise TruthMismatch(
+            f"{truth}: only {shared:,} of the {linked:,} persons the run linked are in this truth; "
+            "it is the truth of another delivery (another seed or size)"
+        )

@@ -22,14 +22,18 @@ SQL = Path(__file__).parent / "sql"
 def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
     unified = paths.run_dir / "unified"
     run_sql_file(con, SQL / "fitur.sql")
-    run_sql_file(con, SQL / "masukan.sql", {
-        "keluarga": str(unified / "keluarga.parquet"),
-        "individu": str(unified / "individu.parquet"),
-        "susenas": str(paths.standardized("susenas")),
-        "tautan": str(paths.run_dir / "matched" / "tautan_sumber.parquet"),
-        "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
-        "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
-    })
+    run_sql_file(
+        con,
+        SQL / "masukan.sql",
+        {
+            "keluarga": str(unified / "keluarga.parquet"),
+            "individu": str(unified / "individu.parquet"),
+            "susenas": str(paths.standardized("susenas")),
+            "tautan": str(paths.run_dir / "matched" / "tautan_sumber.parquet"),
+            "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
+            "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
+        },
+    )
 
 
 def family_inputs(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
@@ -38,7 +42,9 @@ def family_inputs(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
     return "keluarga_masukan"
 
 
-def choose_model(con: duckdb.DuckDBPyConnection, reuse: Path | None = None, cfg: dict | None = None) -> tuple[dict, str]:
+def choose_model(
+    con: duckdb.DuckDBPyConnection, reuse: Path | None = None, cfg: dict | None = None
+) -> tuple[dict, str]:
     """The model to score with, and how it was chosen: reused, fitted on the sample, or the
     stored one when the sample is too small to fit."""
     cfg = cfg or pmt.config()
@@ -82,14 +88,21 @@ def write(con: duckdb.DuckDBPyConnection, paths: RunPaths, model: dict) -> Path:
 
 def counts(con: duckdb.DuckDBPyConnection, model: dict, how: str) -> dict:
     """For the manifest: the model, the missing inputs, and the decile shares."""
-    missing = dict(con.execute(
-        "SELECT m, count(*) FROM (SELECT unnest(masukan_hilang) AS m FROM keluarga_skor) GROUP BY m ORDER BY m"
-    ).fetchall())
-    shares = dict(con.execute(
-        "SELECT desil_nasional, round(sum(jumlah_anggota) / (SELECT sum(jumlah_anggota) FROM keluarga_peringkat), 5) "
-        "FROM keluarga_peringkat GROUP BY ALL ORDER BY ALL").fetchall())
+    missing = dict(
+        con.execute(
+            "SELECT m, count(*) FROM (SELECT unnest(masukan_hilang) AS m FROM keluarga_skor) GROUP BY m ORDER BY m"
+        ).fetchall()
+    )
+    shares = dict(
+        con.execute(
+            "SELECT desil_nasional, "
+            "round(sum(jumlah_anggota) / (SELECT sum(jumlah_anggota) FROM keluarga_peringkat), 5) "
+            "FROM keluarga_peringkat GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    )
     families, with_missing = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE len(masukan_hilang) > 0) FROM keluarga_skor").fetchall()[0]
+        "SELECT count(*), count(*) FILTER (WHERE len(masukan_hilang) > 0) FROM keluarga_skor"
+    ).fetchall()[0]
     return {
         "model": {"id": model["id"], "cara": how, "statistik": model["statistik"]},
         "keluarga": families,
@@ -118,7 +131,8 @@ def explain(run_dir: Path, no_kk: str) -> dict | None:
     cur = con.execute(
         "SELECT no_kk, kode_desa, jumlah_anggota, skor_kesejahteraan, skor_log, desil_nasional, "
         "peringkat_provinsi, peringkat_kabupaten, kontribusi, masukan_hilang FROM read_parquet($f) WHERE no_kk = $kk",
-        {"f": str(run_dir / "ranked" / "keluarga.parquet"), "kk": no_kk})
+        {"f": str(run_dir / "ranked" / "keluarga.parquet"), "kk": no_kk},
+    )
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
     if not rows:

@@ -36,8 +36,10 @@ def variables(cfg: dict) -> list[str]:
 def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
     """Fit on `sample` (a table with the survey columns); return the model as a dict."""
     names = variables(cfg)
-    df = con.execute(f"SELECT kode_prov, jumlah_art, ln(pengeluaran_per_kapita) AS y, {', '.join(names)} "
-                     f"FROM fitur_pmt('{sample}') WHERE pengeluaran_per_kapita > 0").df()
+    df = con.execute(
+        f"SELECT kode_prov, jumlah_art, ln(pengeluaran_per_kapita) AS y, {', '.join(names)} "
+        f"FROM fitur_pmt('{sample}') WHERE pengeluaran_per_kapita > 0"
+    ).df()
     complete = df.dropna()
     counts = complete["kode_prov"].value_counts()
     own = sorted(p for p, n in counts.items() if n >= cfg["minimum_sampel_provinsi"])
@@ -62,11 +64,17 @@ def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
         "galat_baku": {v: float(se[v]) for v in names if v in se} | {"konstanta": float(se["const"])},
         "rerata": {v: float(np.average(complete[v].astype(float), weights=complete["jumlah_art"])) for v in names},
         "kelompok": cfg["kelompok"],
-        "statistik": {"r2": float(result.rsquared), "r2_disesuaikan": float(result.rsquared_adj),
-                      "sigma": float(np.sqrt(result.scale)), "n": int(result.nobs),
-                      "dibuang_tidak_lengkap": int(len(df) - len(complete)), "tanpa_variasi": constant,
-                      "provinsi_sendiri": len(own), "provinsi_dalam_sampel": int(df["kode_prov"].nunique())},
-        "dibuat": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "statistik": {
+            "r2": float(result.rsquared),
+            "r2_disesuaikan": float(result.rsquared_adj),
+            "sigma": float(np.sqrt(result.scale)),
+            "n": int(result.nobs),
+            "dibuang_tidak_lengkap": int(len(df) - len(complete)),
+            "tanpa_variasi": constant,
+            "provinsi_sendiri": len(own),
+            "provinsi_dalam_sampel": int(df["kode_prov"].nunique()),
+        },
+        "dibuat": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     return with_id(model)
 
@@ -104,8 +112,10 @@ def load(path: Path) -> dict:
     try:
         model = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path}: not a JSON model file ({type(e).__name__} at character "
-                             f"{getattr(e, 'pos', '?')}); pass a run's ranked/model_pmt.json") from None
+        raise ModelFileError(
+            f"{path}: not a JSON model file ({type(e).__name__} at character "
+            f"{getattr(e, 'pos', '?')}); pass a run's ranked/model_pmt.json"
+        ) from None
     if not isinstance(model, dict):
         raise ModelFileError(f"{path}: not a model file (a JSON object is expected)")
     missing = [k for k in _SCORING_KEYS if k not in model]
@@ -120,14 +130,17 @@ def load(path: Path) -> dict:
                 if not isinstance(model[key].get(name), (int, float)):
                     raise ModelFileError(f"{path}: {key}.{name} is missing or not a number")
     if with_id(model)["id"] != model["id"]:
-        raise ModelFileError(f"{path}: the model's id does not match its coefficients; the file was changed by "
-                             "hand or is damaged. Fit a new model, or restore the file.")
+        raise ModelFileError(
+            f"{path}: the model's id does not match its coefficients; the file was changed by "
+            "hand or is damaged. Fit a new model, or restore the file."
+        )
     return model
 
 
 # ---------------------------------------------------------------------------- scoring SQL
 # Variable names are identifiers checked against the `fitur_pmt` columns; every number
 # (coefficients, means, province effects) reaches SQL as a parameter.
+
 
 def term_sql(variable: str) -> str:
     """One variable's part of the log score, a missing input counted at the sample mean."""
@@ -170,5 +183,8 @@ def register(con: duckdb.DuckDBPyConnection, model: dict) -> dict:
     if model["efek_provinsi"]:
         con.executemany("INSERT INTO pmt_provinsi VALUES (?, ?)", list(model["efek_provinsi"].items()))
     names = [v for g in model["kelompok"].values() for v in g]
-    return ({f"b_{v}": model["koefisien"][v] for v in names} | {f"rerata_{v}": model["rerata"][v] for v in names}
-            | {"konstanta": model["konstanta"], "provinsi_acuan": model["provinsi_acuan"]})
+    return (
+        {f"b_{v}": model["koefisien"][v] for v in names}
+        | {f"rerata_{v}": model["rerata"][v] for v in names}
+        | {"konstanta": model["konstanta"], "provinsi_acuan": model["provinsi_acuan"]}
+    )

@@ -52,7 +52,8 @@ def prepare(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
     run_sql_file(con, SQL / "macros.sql")
     for name in ("label_dtks", "label_p3ke"):
         con.read_csv(str(HERE / f"{name}.csv"), all_varchar=True).project(
-            "kolom, label, variabel, kode::INTEGER AS kode").create(name)
+            "kolom, label, variabel, kode::INTEGER AS kode"
+        ).create(name)
 
 
 def _relative(file: Path, landed_dir: Path) -> str:
@@ -65,28 +66,56 @@ def _relative(file: Path, landed_dir: Path) -> str:
 def standardize_reference(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths) -> list[Counts]:
     """Kemendagri region list and BPS crosswalk: the lookups every other step needs."""
     files = {name: extract_file(landed_dir, name) for name in ("wilayah", "bps_kemendagri")}
-    rows = {name: register_raw(con, BY_NAME[name], f, paths.raw(name), f"raw_{'bps' if name != 'wilayah' else name}")
-            for name, f in files.items()}
+    rows = {
+        name: register_raw(con, BY_NAME[name], f, paths.raw(name), f"raw_{'bps' if name != 'wilayah' else name}")
+        for name, f in files.items()
+    }
     run_sql_file(con, SQL / "reference.sql")
     return [
-        split(con, "wilayah_hasil", sumber="wilayah", berkas=_relative(files["wilayah"], landed_dir),
-              out=paths.standardized("ref_wilayah"), karantina=paths.karantina("wilayah"),
-              order_by="kode", expected_rows=rows["wilayah"], drop=("baris", "id_sumber")),
-        split(con, "bps_hasil", sumber="bps_kemendagri", berkas=_relative(files["bps_kemendagri"], landed_dir),
-              out=paths.standardized("ref_bps"), karantina=paths.karantina("bps_kemendagri"),
-              order_by="kode_bps", expected_rows=rows["bps_kemendagri"], drop=("baris", "id_sumber")),
+        split(
+            con,
+            "wilayah_hasil",
+            sumber="wilayah",
+            berkas=_relative(files["wilayah"], landed_dir),
+            out=paths.standardized("ref_wilayah"),
+            karantina=paths.karantina("wilayah"),
+            order_by="kode",
+            expected_rows=rows["wilayah"],
+            drop=("baris", "id_sumber"),
+        ),
+        split(
+            con,
+            "bps_hasil",
+            sumber="bps_kemendagri",
+            berkas=_relative(files["bps_kemendagri"], landed_dir),
+            out=paths.standardized("ref_bps"),
+            karantina=paths.karantina("bps_kemendagri"),
+            order_by="kode_bps",
+            expected_rows=rows["bps_kemendagri"],
+            drop=("baris", "id_sumber"),
+        ),
     ]
 
 
-def standardize_dukcapil(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
-                         cutoff: dt.date) -> list[Counts]:
+def standardize_dukcapil(
+    con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths, cutoff: dt.date
+) -> list[Counts]:
     """Civil registry: one row per NIK, address as a Kemendagri village code."""
     file = extract_file(landed_dir, "dukcapil_penduduk")
     rows = register_raw(con, BY_NAME["dukcapil_penduduk"], file, paths.raw("dukcapil_penduduk"), "raw_dukcapil")
     run_sql_file(con, SQL / "stg_dukcapil.sql", {"cutoff": cutoff})
-    return [split(con, "dukcapil_hasil", sumber="dukcapil_penduduk", berkas=_relative(file, landed_dir),
-                  out=paths.standardized("dukcapil_penduduk"), karantina=paths.karantina("dukcapil_penduduk"),
-                  order_by="kode_prov, no_kk, nik", expected_rows=rows)]
+    return [
+        split(
+            con,
+            "dukcapil_hasil",
+            sumber="dukcapil_penduduk",
+            berkas=_relative(file, landed_dir),
+            out=paths.standardized("dukcapil_penduduk"),
+            karantina=paths.karantina("dukcapil_penduduk"),
+            order_by="kode_prov, no_kk, nik",
+            expected_rows=rows,
+        )
+    ]
 
 
 def dtks_province(file: Path) -> str | None:
@@ -107,18 +136,26 @@ def extract_file(landed_dir: Path, name: str) -> Path:
     return pulled if pulled.exists() and not (landed_dir / pattern).exists() else landed_dir / pattern
 
 
-def standardize_dtks(con: duckdb.DuckDBPyConnection, file: Path, landed_dir: Path, paths: RunPaths,
-                     cutoff: dt.date) -> list[Counts]:
+def standardize_dtks(
+    con: duckdb.DuckDBPyConnection, file: Path, landed_dir: Path, paths: RunPaths, cutoff: dt.date
+) -> list[Counts]:
     """One DTKS province file: persons, and the households derived from the kept persons."""
     prov = dtks_province(file)
     part = prov or file.stem
     rows = register_raw(con, BY_NAME["dtks"], file, paths.raw("dtks"), "raw_dtks")
     run_sql_file(con, SQL / "stg_dtks.sql", {"cutoff": cutoff, "prov_berkas": prov})
-    counts = split(con, "dtks_hasil", sumber="dtks", berkas=_relative(file, landed_dir),
-                   out=paths.standardized("dtks_individu", part), karantina=paths.karantina("dtks", part),
-                   order_by="kode_prov, id_keluarga_sumber, baris", expected_rows=rows,
-                   drop=tuple(f"r{c}" for c in ("303", "304", "305", "306a", "307a", "307b", "309a"))
-                   + ("pkh", "bpnt", "pbi", "tanggal_data"))
+    counts = split(
+        con,
+        "dtks_hasil",
+        sumber="dtks",
+        berkas=_relative(file, landed_dir),
+        out=paths.standardized("dtks_individu", part),
+        karantina=paths.karantina("dtks", part),
+        order_by="kode_prov, id_keluarga_sumber, baris",
+        expected_rows=rows,
+        drop=tuple(f"r{c}" for c in ("303", "304", "305", "306a", "307a", "307b", "309a"))
+        + ("pkh", "bpnt", "pbi", "tanggal_data"),
+    )
     # Households need the housing columns the person table leaves out: read them from the
     # kept rows of the full result, not from the person file.
     con.execute("CREATE OR REPLACE TEMP VIEW dtks_diterima AS SELECT * FROM dtks_hasil WHERE tolak IS NULL")
@@ -126,57 +163,103 @@ def standardize_dtks(con: duckdb.DuckDBPyConnection, file: Path, landed_dir: Pat
     return [counts]
 
 
-def standardize_regsosek(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
-                         cutoff: dt.date) -> list[Counts]:
+def standardize_regsosek(
+    con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths, cutoff: dt.date
+) -> list[Counts]:
     """Regsosek families (BPS codes mapped to Kemendagri) and their members."""
     files = {n: extract_file(landed_dir, n) for n in ("regsosek_keluarga", "regsosek_anggota")}
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
-    sql = (SQL / "stg_regsosek.sql").read_text() \
-        .replace("/*KODE_KELUARGA*/", kode.kode_sql(kode.KELUARGA)) \
+    sql = (
+        (SQL / "stg_regsosek.sql")
+        .read_text()
+        .replace("/*KODE_KELUARGA*/", kode.kode_sql(kode.KELUARGA))
         .replace("/*KODE_ANGGOTA*/", kode.kode_sql(kode.ANGGOTA))
+    )
     run_sql(con, sql, {"cutoff": cutoff})
     return [
-        split(con, "regsosek_keluarga_hasil", sumber="regsosek_keluarga",
-              berkas=_relative(files["regsosek_keluarga"], landed_dir),
-              out=paths.standardized("regsosek_keluarga"), karantina=paths.karantina("regsosek_keluarga"),
-              order_by="kode_prov, id_sumber", expected_rows=rows["regsosek_keluarga"]),
-        split(con, "regsosek_anggota_hasil", sumber="regsosek_anggota",
-              berkas=_relative(files["regsosek_anggota"], landed_dir),
-              out=paths.standardized("regsosek_anggota"), karantina=paths.karantina("regsosek_anggota"),
-              order_by="kode_prov, id_keluarga_sumber, id_sumber", expected_rows=rows["regsosek_anggota"]),
+        split(
+            con,
+            "regsosek_keluarga_hasil",
+            sumber="regsosek_keluarga",
+            berkas=_relative(files["regsosek_keluarga"], landed_dir),
+            out=paths.standardized("regsosek_keluarga"),
+            karantina=paths.karantina("regsosek_keluarga"),
+            order_by="kode_prov, id_sumber",
+            expected_rows=rows["regsosek_keluarga"],
+        ),
+        split(
+            con,
+            "regsosek_anggota_hasil",
+            sumber="regsosek_anggota",
+            berkas=_relative(files["regsosek_anggota"], landed_dir),
+            out=paths.standardized("regsosek_anggota"),
+            karantina=paths.karantina("regsosek_anggota"),
+            order_by="kode_prov, id_keluarga_sumber, id_sumber",
+            expected_rows=rows["regsosek_anggota"],
+        ),
     ]
 
 
-def standardize_p3ke(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
-                     cutoff: dt.date) -> list[Counts]:
+def standardize_p3ke(
+    con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths, cutoff: dt.date
+) -> list[Counts]:
     """P3KE families and members, text codes mapped to the Regsosek code book."""
     files = {n: extract_file(landed_dir, n) for n in ("p3ke_keluarga", "p3ke_anggota")}
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
     run_sql_file(con, SQL / "stg_p3ke.sql", {"cutoff": cutoff})
     return [
-        split(con, "p3ke_keluarga_hasil", sumber="p3ke_keluarga", berkas=_relative(files["p3ke_keluarga"], landed_dir),
-              out=paths.standardized("p3ke_keluarga"), karantina=paths.karantina("p3ke_keluarga"),
-              order_by="kode_prov, id_sumber", expected_rows=rows["p3ke_keluarga"]),
-        split(con, "p3ke_anggota_hasil", sumber="p3ke_anggota", berkas=_relative(files["p3ke_anggota"], landed_dir),
-              out=paths.standardized("p3ke_anggota"), karantina=paths.karantina("p3ke_anggota"),
-              order_by="kode_prov, id_keluarga_sumber, id_sumber", expected_rows=rows["p3ke_anggota"]),
+        split(
+            con,
+            "p3ke_keluarga_hasil",
+            sumber="p3ke_keluarga",
+            berkas=_relative(files["p3ke_keluarga"], landed_dir),
+            out=paths.standardized("p3ke_keluarga"),
+            karantina=paths.karantina("p3ke_keluarga"),
+            order_by="kode_prov, id_sumber",
+            expected_rows=rows["p3ke_keluarga"],
+        ),
+        split(
+            con,
+            "p3ke_anggota_hasil",
+            sumber="p3ke_anggota",
+            berkas=_relative(files["p3ke_anggota"], landed_dir),
+            out=paths.standardized("p3ke_anggota"),
+            karantina=paths.karantina("p3ke_anggota"),
+            order_by="kode_prov, id_keluarga_sumber, id_sumber",
+            expected_rows=rows["p3ke_anggota"],
+        ),
     ]
 
 
-def standardize_usulan(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths,
-                       cutoff: dt.date) -> list[Counts]:
+def standardize_usulan(
+    con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths, cutoff: dt.date
+) -> list[Counts]:
     """Proposals (one row per line) and the members proposed by USUL_BARU."""
     file = extract_file(landed_dir, "usulan")
     rows = register_raw(con, BY_NAME["usulan"], file, paths.raw("usulan"), "raw_usulan")
     run_sql_file(con, SQL / "stg_usulan.sql", {"cutoff": cutoff})
     berkas = _relative(file, landed_dir)
     return [
-        split(con, "usulan_hasil", sumber="usulan", berkas=berkas, out=paths.standardized("usulan"),
-              karantina=paths.karantina("usulan"), order_by="kode_prov, tanggal, id_sumber", expected_rows=rows),
+        split(
+            con,
+            "usulan_hasil",
+            sumber="usulan",
+            berkas=berkas,
+            out=paths.standardized("usulan"),
+            karantina=paths.karantina("usulan"),
+            order_by="kode_prov, tanggal, id_sumber",
+            expected_rows=rows,
+        ),
         # Members are counted from the kept proposals they come in (a derived feed).
-        split(con, "usulan_anggota_hasil", sumber="usulan_anggota", berkas=berkas,
-              out=paths.standardized("usulan_anggota"), karantina=paths.karantina("usulan_anggota"),
-              order_by="kode_prov, id_sumber"),
+        split(
+            con,
+            "usulan_anggota_hasil",
+            sumber="usulan_anggota",
+            berkas=berkas,
+            out=paths.standardized("usulan_anggota"),
+            karantina=paths.karantina("usulan_anggota"),
+            order_by="kode_prov, id_sumber",
+        ),
     ]
 
 
@@ -184,10 +267,22 @@ def standardize_susenas(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths:
     """Survey sample for the welfare model: region checked, codes in range."""
     file = extract_file(landed_dir, "susenas")
     rows = register_raw(con, BY_NAME["susenas"], file, paths.raw("susenas"), "raw_susenas")
-    sql = (SQL / "stg_susenas.sql").read_text() \
-        .replace("/*KODE_COLUMNS*/", ", ".join(kode.KELUARGA)) \
+    sql = (
+        (SQL / "stg_susenas.sql")
+        .read_text()
+        .replace("/*KODE_COLUMNS*/", ", ".join(kode.KELUARGA))
         .replace("/*KODE_KELUARGA*/", kode.kode_sql(kode.KELUARGA, alias="s"))
+    )
     run_sql(con, sql)
-    return [split(con, "susenas_hasil", sumber="susenas", berkas=_relative(file, landed_dir),
-                  out=paths.standardized("susenas"), karantina=paths.karantina("susenas"),
-                  order_by="kode_prov, baris", expected_rows=rows)]
+    return [
+        split(
+            con,
+            "susenas_hasil",
+            sumber="susenas",
+            berkas=_relative(file, landed_dir),
+            out=paths.standardized("susenas"),
+            karantina=paths.karantina("susenas"),
+            order_by="kode_prov, baris",
+            expected_rows=rows,
+        )
+    ]

@@ -41,9 +41,18 @@ class Counts:
         return self.dibaca == self.diterima + self.dikarantina
 
 
-def split(con: duckdb.DuckDBPyConnection, table: str, *, sumber: str, berkas: str, out: Path,
-          karantina: Path, order_by: str, expected_rows: int | None = None,
-          drop: tuple[str, ...] = ()) -> Counts:
+def split(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    sumber: str,
+    berkas: str,
+    out: Path,
+    karantina: Path,
+    order_by: str,
+    expected_rows: int | None = None,
+    drop: tuple[str, ...] = (),
+) -> Counts:
     """Write kept rows of `table` to `out`, rejected ones to `karantina`; return the counts."""
     counts = Counts(sumber, berkas)
     counts.dibaca = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -53,24 +62,35 @@ def split(con: duckdb.DuckDBPyConnection, table: str, *, sumber: str, berkas: st
     copy_atomic(con, f"SELECT * EXCLUDE ({exclude}) FROM {table} WHERE tolak IS NULL ORDER BY {order_by}", out)
     copy_atomic(con, KARANTINA_SQL.format(table=table), karantina, {"sumber": sumber, "berkas": berkas})
     counts.diterima = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(out)}')").fetchone()[0]
-    counts.karantina_per_aturan = dict(con.execute(
-        f"SELECT aturan, count(*) FROM read_parquet('{sql_path(karantina)}') GROUP BY ALL ORDER BY ALL").fetchall())
+    counts.karantina_per_aturan = dict(
+        con.execute(
+            f"SELECT aturan, count(*) FROM read_parquet('{sql_path(karantina)}') GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+    )
     counts.dikarantina = sum(counts.karantina_per_aturan.values())
     counts.cacat_per_aturan = flag_counts(con, out)
     if not counts.seimbang:
-        raise RuntimeError(f"{berkas}: {counts.dibaca} read != {counts.diterima} kept + "
-                           f"{counts.dikarantina} quarantined")
+        raise RuntimeError(
+            f"{berkas}: {counts.dibaca} read != {counts.diterima} kept + {counts.dikarantina} quarantined"
+        )
     return counts
 
 
 def flag_counts(con: duckdb.DuckDBPyConnection, parquet: Path) -> dict[str, int]:
     """Defect flags on kept rows, by rule name (list flags as `<list>:<column>`)."""
     columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sql_path(parquet)}')").fetchall()]
-    parts = [f"SELECT {c} AS aturan FROM read_parquet('{sql_path(parquet)}') WHERE {c} IS NOT NULL"
-             for c in columns if c.endswith("_cacat")]
-    parts += [f"SELECT '{c}:' || unnest({c}) AS aturan FROM read_parquet('{sql_path(parquet)}')"
-              for c in columns if c in FLAG_LISTS]
+    parts = [
+        f"SELECT {c} AS aturan FROM read_parquet('{sql_path(parquet)}') WHERE {c} IS NOT NULL"
+        for c in columns
+        if c.endswith("_cacat")
+    ]
+    parts += [
+        f"SELECT '{c}:' || unnest({c}) AS aturan FROM read_parquet('{sql_path(parquet)}')"
+        for c in columns
+        if c in FLAG_LISTS
+    ]
     if not parts:
         return {}
-    return dict(con.execute(
-        f"SELECT aturan, count(*) FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL ORDER BY ALL").fetchall())
+    return dict(
+        con.execute(f"SELECT aturan, count(*) FROM ({' UNION ALL '.join(parts)}) GROUP BY ALL ORDER BY ALL").fetchall()
+    )

@@ -28,24 +28,31 @@ SOURCE_TABLE = {"usulan": "hasil_usulan"}  # a written table built under another
 def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> None:
     """The registry, the links from matching and the source households of one run."""
     std, matched = paths.run_dir / "standardized", paths.run_dir / "matched"
-    run_sql_file(con, SQL / "masukan.sql", {
-        "cutoff": cutoff,
-        "penduduk": str(paths.standardized("dukcapil_penduduk")),
-        "tautan": str(matched / "tautan_sumber.parquet"),
-        "dtks_individu": str(std / "dtks_individu" / "*.parquet"),
-        "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
-        "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
-        "dtks_keluarga": str(std / "dtks_keluarga" / "*.parquet"),
-        "regsosek_keluarga": str(paths.standardized("regsosek_keluarga")),
-        "p3ke_keluarga": str(paths.standardized("p3ke_keluarga")),
-    })
+    run_sql_file(
+        con,
+        SQL / "masukan.sql",
+        {
+            "cutoff": cutoff,
+            "penduduk": str(paths.standardized("dukcapil_penduduk")),
+            "tautan": str(matched / "tautan_sumber.parquet"),
+            "dtks_individu": str(std / "dtks_individu" / "*.parquet"),
+            "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
+            "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
+            "dtks_keluarga": str(std / "dtks_keluarga" / "*.parquet"),
+            "regsosek_keluarga": str(paths.standardized("regsosek_keluarga")),
+            "p3ke_keluarga": str(paths.standardized("p3ke_keluarga")),
+        },
+    )
 
 
 def take_proposals(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> str:
     """`usulan_berlaku`: the verified proposals that count (conflicts resolved by date); a
     new family's proposal joins the source households and members."""
-    run_sql_file(con, SQL / "usulan.sql", {"usulan": str(paths.standardized("usulan")),
-                                          "usulan_anggota": str(paths.standardized("usulan_anggota"))})
+    run_sql_file(
+        con,
+        SQL / "usulan.sql",
+        {"usulan": str(paths.standardized("usulan")), "usulan_anggota": str(paths.standardized("usulan_anggota"))},
+    )
     fields = [c[0] for c in con.execute("DESCRIBE keluarga_sumber").fetchall() if re.fullmatch(r"r\d{3}[a-z]?", c[0])]
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga_sumber)").fetchall())
     housing = ", ".join(f"TRY_CAST(json_extract(keluarga, '$.{f}') AS {types[f]}) AS {f}" for f in fields)
@@ -112,8 +119,11 @@ def apply_proposals(con: duckdb.DuckDBPyConnection, config: Path = survivorship.
     # Decided again over its own result (a re-run), the family is rebuilt, not extended.
     flags = [c for c in ("layak_sasaran", "status_sanggahan") if c in types]
     exclude = f"EXCLUDE ({', '.join(flags)}) " if flags else ""
-    lineage = "struct_pack(" + ", ".join(
-        f"{f} := CASE WHEN p.{f} IS NOT NULL THEN 'USULAN' ELSE k.asal_bidang.{f} END" for f in fields) + ")"
+    lineage = (
+        "struct_pack("
+        + ", ".join(f"{f} := CASE WHEN p.{f} IS NOT NULL THEN 'USULAN' ELSE k.asal_bidang.{f} END" for f in fields)
+        + ")"
+    )
     con.execute(f"""
         CREATE OR REPLACE TABLE keluarga AS
         WITH sanggahan AS (
@@ -173,26 +183,34 @@ def write(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> dict[str, Path]:
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict:
     """Published rows, and the outcome of every record and household: for the manifest."""
+
     def one(sql: str) -> int:
         return con.execute(sql).fetchall()[0][0]
 
     per_record = dict(con.execute("SELECT hasil, count(*) FROM hasil_catatan GROUP BY ALL ORDER BY ALL").fetchall())
     per_household: dict[str, dict[str, int]] = {}
     for sumber, hasil, n in con.execute(
-            "SELECT sumber, hasil, count(*) FROM hasil_rumah_tangga GROUP BY ALL ORDER BY ALL").fetchall():
+        "SELECT sumber, hasil, count(*) FROM hasil_rumah_tangga GROUP BY ALL ORDER BY ALL"
+    ).fetchall():
         per_household.setdefault(sumber, {})[hasil] = n
     households = one("SELECT count(*) FROM keluarga_sumber")
     records = one("SELECT count(*) FROM tautan")
     return {
         "keluarga": one("SELECT count(*) FROM keluarga"),
         "individu": one("SELECT count(*) FROM individu"),
-        "keluarga_terpisah": one("SELECT count(*) FROM (SELECT 1 FROM rumah_tangga_kk "
-                                 "GROUP BY sumber, id_keluarga_sumber HAVING count(*) > 1)"),
+        "keluarga_terpisah": one(
+            "SELECT count(*) FROM (SELECT 1 FROM rumah_tangga_kk "
+            "GROUP BY sumber, id_keluarga_sumber HAVING count(*) > 1)"
+        ),
         "catatan_per_hasil": per_record,
         "rumah_tangga_per_hasil": per_household,
         "verifikasi": one("SELECT count(*) FROM verifikasi"),
-        "usulan_per_hasil": {f"{j}:{h}": n for j, h, n in con.execute(
-            "SELECT jenis, hasil, count(*) FROM hasil_usulan GROUP BY ALL ORDER BY ALL").fetchall()},
+        "usulan_per_hasil": {
+            f"{j}:{h}": n
+            for j, h, n in con.execute(
+                "SELECT jenis, hasil, count(*) FROM hasil_usulan GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+        },
         "usulan_bertentangan": one("SELECT count(*) FROM hasil_usulan WHERE bertentangan"),
         "seimbang": sum(per_record.values()) == records
         and sum(n for h in per_household.values() for n in h.values()) == households

@@ -16,8 +16,9 @@ CONFIG = Path(__file__).parent / "survivorship.toml"
 CRITERIA = ("utama", "terbaru", "kepercayaan")
 
 # Columns of `keluarga_sumber` that identify or date a household rather than describe it.
-IDENTITY = frozenset({"sumber", "id_keluarga_sumber", "no_kk", "kode_desa", "kode_prov", "tanggal_data",
-                      "jumlah_anggota_sumber"})
+IDENTITY = frozenset(
+    {"sumber", "id_keluarga_sumber", "no_kk", "kode_desa", "kode_prov", "tanggal_data", "jumlah_anggota_sumber"}
+)
 
 
 class SurvivorshipError(ValueError):
@@ -45,10 +46,18 @@ def load(path: Path = CONFIG) -> list[Group]:
         criteria = tuple(g.get("kriteria", default.get("kriteria", CRITERIA)))
         unknown = set(criteria) - set(CRITERIA)
         if unknown:
-            raise SurvivorshipError(f"{path.name}: group {name!r} has unknown criteria {sorted(unknown)}; "
-                                    f"use {list(CRITERIA)}")
-        groups.append(Group(name, tuple(g["bidang"]), criteria, tuple(g.get("kepercayaan", default["kepercayaan"])),
-                            bool(g.get("hanya_utama", False))))
+            raise SurvivorshipError(
+                f"{path.name}: group {name!r} has unknown criteria {sorted(unknown)}; use {list(CRITERIA)}"
+            )
+        groups.append(
+            Group(
+                name,
+                tuple(g["bidang"]),
+                criteria,
+                tuple(g.get("kepercayaan", default["kepercayaan"])),
+                bool(g.get("hanya_utama", False)),
+            )
+        )
     return groups
 
 
@@ -89,8 +98,10 @@ def rank_sql(group: Group) -> str:
 def field_sql(field: str, group: Group) -> str:
     """The winning value of one field (the best candidate that has one), and its source."""
     only_with_value = f"FILTER (WHERE {field} IS NOT NULL{' AND utama' if group.own_household_only else ''})"
-    return (f"arg_min({field}, urutan_{group.name}) {only_with_value} AS {field},\n"
-            f"    arg_min(sumber, urutan_{group.name}) {only_with_value} AS asal_{field}")
+    return (
+        f"arg_min({field}, urutan_{group.name}) {only_with_value} AS {field},\n"
+        f"    arg_min(sumber, urutan_{group.name}) {only_with_value} AS asal_{field}"
+    )
 
 
 def attributes_sql(groups: list[Group]) -> str:
@@ -106,7 +117,7 @@ WITH calon AS (
     JOIN keluarga_sumber k USING (sumber, id_keluarga_sumber)
 )
 SELECT no_kk,
-    {(','.join(chr(10) + '    ' + f for f in fields)).lstrip()},
+    {(",".join(chr(10) + "    " + f for f in fields)).lstrip()},
     list({{'sumber': sumber, 'id_keluarga_sumber': id_keluarga_sumber, 'utama': utama}}
          ORDER BY sumber, id_keluarga_sumber) AS rumah_tangga_sumber
 FROM calon
