@@ -4,6 +4,11 @@ Prefect keeps its state under the project data folder; that must be set before P
 imported anywhere, so it happens here, first.
 """
 
+from pydantic import ValidationError
+
 from dtsen.settings import configure_prefect_home
 
-configure_prefect_home()
+try:
+    configure_prefect_home()
+except ValidationError:
+    pass  # a DTSEN_* setting that cannot be read: the command that reads it says which, in one line

@@ -46,7 +46,10 @@ def _one_line(e: Exception) -> str:
 
     if isinstance(e, ValidationError):  # a setting: name it and say what was wrong, not a dump
         first = e.errors()[0]
-        return f"{'.'.join(map(str, first['loc'])) or e.title}: {first['msg'].removeprefix('Value error, ')}"
+        where = ".".join(map(str, first["loc"])) or e.title
+        if e.title == "Settings":  # read from the environment: name the variable
+            where = f"DTSEN_{where.upper()}"
+        return f"{where}: {first['msg'].removeprefix('Value error, ')}"
     return str(e)
 
 

@@ -174,6 +174,11 @@ def test_reading_and_generating_commands_refuse_bad_values(home, tmp_path):
     assert_refused(done, "16 digits")
     assert "12345" not in done.stderr  # not even a wrong NIK is echoed
     assert_refused(dtsen(home, "status", "3201010101900001"), "nothing is published yet")
+    assert_refused(
+        dtsen(home, "status", "3201010101900001", env={"DTSEN_PARTITION_WORKERS": "two"}),
+        "DTSEN_PARTITION_WORKERS",
+        "valid integer",
+    )
     assert_refused(dtsen(home, "query", "SELECT 1", "--akses", "semua"), "analis or penuh")
     assert_refused(
         dtsen(home, "synth", "--out", str(tmp_path / "d"), "--regions", "../shared/wilayah.csv"),
