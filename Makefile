@@ -32,6 +32,7 @@ run: demo
 test: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 # Figures for bench/RESULTS.md: the generator, a whole refresh, matching accuracy, and

@@ -7,11 +7,18 @@ quarantine; tests check that both give the same result.
 from __future__ import annotations
 
 import re
+from typing import overload
 
 _DIGIT = re.compile(r"[0-9]")
 _WORD_TAIL = re.compile(r"(\w)\w*")
 
 
+@overload
+def mask_nik(value: str) -> str: ...
+@overload
+def mask_nik(value: None) -> None: ...
+@overload
+def mask_nik(value: str | None) -> str | None: ...
 def mask_nik(value: str | None) -> str | None:
     """Keep the first 6 characters (the region of registration), star every later digit."""
     if value is None:

@@ -14,8 +14,10 @@ Results and Data Docs are kept in the run folder (`mutu/`).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -106,9 +108,9 @@ def build_data_docs(ctx, gx_project: Path, labels: data_docs.Labels | None = Non
     return data_docs.site_dir(gx_project) / "index.html"
 
 
-def merge(parts: list[dict], run_dir: Path) -> dict:
-    """One summary for the manifest from the stages' summaries, with the overall status."""
-    summary = {"rangkaian": {}, "kritis_gagal": [], "peringatan": [], "detik": {}}
+def merge(parts: Sequence[tuple[str, dict]], run_dir: Path) -> dict:
+    """One summary for the manifest from the stages' summaries (stage, summary), with the overall status."""
+    summary: dict[str, Any] = {"rangkaian": {}, "kritis_gagal": [], "peringatan": [], "detik": {}}
     for stage, part in parts:
         summary["rangkaian"] |= part["rangkaian"]
         summary["kritis_gagal"] += part["kritis_gagal"]

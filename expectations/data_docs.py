@@ -84,7 +84,9 @@ class Labels:
 
     def wrap(self, batches: Callable) -> Callable:
         def labelled(con) -> Iterator:
-            seen, given, previous = self._stored(), {}, None
+            seen = self._stored()
+            given: dict[str, int] = {}  # label -> batches handed out under it
+            previous: str | None = None
             for label, frame in batches(con):
                 seen = self._note(seen, previous)
                 given[label] = given.get(label, 0) + 1

@@ -74,4 +74,7 @@ def monthly_refresh(root: str) -> str:
 
 
 if __name__ == "__main__":
-    print(backfill(*sys.argv[1:4]))
+    if len(sys.argv) < 4:
+        sys.exit("usage: python -m flows.backfill ROOT START END")
+    root, start, end = sys.argv[1:4]
+    print(backfill(root, start, end))

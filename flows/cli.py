@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from functools import wraps
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,7 +21,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _fail(what: str, e: Exception | str, code: int = 2) -> None:
+def _fail(what: str, e: Exception | str, code: int = 2) -> NoReturn:
     """One line on stderr, no traceback: the message names the file or value and what to do.
     Plain text, not Rich markup: a path or a value may hold brackets."""
     err.print(Text.assemble((f"{what}: ", "bold red"), str(e)), soft_wrap=True)

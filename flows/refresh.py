@@ -80,12 +80,11 @@ def plain_delivery_errors(fn):
 # One stage: reused on a re-run (resume). Results are small dicts of counts. Time is bounded
 # for the whole run (the flow's timeout): a timeout on a task in a worker thread cannot
 # interrupt it, and Prefect says so on every task.
-STAGE = {"cache_key_fn": stage_key, "persist_result": True, "cache_expiration": dt.timedelta(days=31)}
-
-
 def stage_task(**options):
     """A stage's task: cached for resume; a delivery error leaves it as its message."""
-    return lambda fn: task(**STAGE, **options)(plain_delivery_errors(fn))
+    return lambda fn: task(
+        cache_key_fn=stage_key, persist_result=True, cache_expiration=dt.timedelta(days=31), **options
+    )(plain_delivery_errors(fn))
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -222,11 +221,15 @@ def quality_task(
     con = _connection(get_settings(), Path(run_dir), alone=True)
     try:
         if stage == "baku":
+            if landed_dir is None or rows is None or previous is None:
+                raise ValueError("validate-baku needs landed_dir, rows and previous")
             return expectations.check_raw_and_standardized(
                 Path(run_dir), Path(landed_dir), cutoff, rows, previous, con=con
             )
         if stage == "terpadu":
             return expectations.check_unified(Path(run_dir), con=con)
+        if manifest is None:
+            raise ValueError(f"validate-{stage} needs the manifest")
         return expectations.check_snapshot(Path(run_dir), manifest, con=con)
     finally:
         con.close()

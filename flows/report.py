@@ -17,9 +17,12 @@ import io
 import itertools
 import math
 import os
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import duckdb
+
+from transforms.engine import one_row
 
 # The flow's stage names (manifest `dipakai_ulang`) and the keys of its `seconds`.
 REUSED_STAGE = {
@@ -86,13 +89,14 @@ def change(con: duckdb.DuckDBPyConnection, run_dir: Path, manifest: dict, previo
         }
         a, b = _table(run_dir.parent / previous.run_id, table), _table(run_dir, table)
         if a is not None and b is not None:
-            part["masuk"], part["keluar"] = con.execute(
+            part["masuk"], part["keluar"] = one_row(
+                con,
                 f"""
                 SELECT count(*) FILTER (WHERE a.k IS NULL), count(*) FILTER (WHERE b.k IS NULL)
                 FROM (SELECT {key} AS k FROM read_parquet($b)) b
                 FULL OUTER JOIN (SELECT {key} AS k FROM read_parquet($a)) a ON a.k = b.k""",
                 {"a": str(a), "b": str(b)},
-            ).fetchone()
+            )
         out[table] = part
     return out
 
@@ -135,11 +139,12 @@ def province_names(run_dir: Path) -> dict[str, str]:
 
 def _histogram(con: duckdb.DuckDBPyConnection, ranked: Path) -> dict | None:
     """Persons per welfare score bin on a log scale (DuckDB: the rows never leave it)."""
-    lo_hi = con.execute(
+    lo_hi = one_row(
+        con,
         "SELECT ln(min(skor_kesejahteraan)), ln(max(skor_kesejahteraan)) FROM read_parquet($f) "
         "WHERE skor_kesejahteraan > 0",
         {"f": str(ranked)},
-    ).fetchone()
+    )
     if lo_hi[0] is None:
         return None
     lo, hi = lo_hi
@@ -478,8 +483,8 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
         records = [sum(per[p].values()) for p in provinces]
         exact = [100 * per[p].get("NIK_EXACT", 0) / n for p, n in zip(provinces, records)]
         widest = max(left + [1.0])
-        for y, (x, share, n) in enumerate(zip(left, exact, records)):
-            ax.text(x + widest * 0.01, y, f"{share:.1f}% exact of {n:,}", va="center", fontsize=7.5, color="#555")
+        for y, (x, exact_share, n) in enumerate(zip(left, exact, records)):
+            ax.text(x + widest * 0.01, y, f"{exact_share:.1f}% exact of {n:,}", va="center", fontsize=7.5, color="#555")
         ax.set_xlim(0, widest * 1.3)
         ax.set_ylim(len(provinces) - 0.5, -0.5)
         ax.tick_params(axis="y", labelsize=8.5)
@@ -547,7 +552,7 @@ img { max-width: 100%; } figure { margin: 0.5rem 0 1rem 0; } figcaption { font-s
 """
 
 
-def _tr(cells: list, numeric: set[int] = frozenset()) -> str:
+def _tr(cells: list, numeric: AbstractSet[int] = frozenset()) -> str:
     return (
         "<tr>"
         + "".join(f"<td class='n'>{c}</td>" if i in numeric else f"<td>{c}</td>" for i, c in enumerate(cells))
@@ -555,7 +560,7 @@ def _tr(cells: list, numeric: set[int] = frozenset()) -> str:
     )
 
 
-def _html_table(header: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
+def _html_table(header: list[str], rows: list[list], numeric: AbstractSet[int] = frozenset()) -> str:
     return (
         "<table><thead><tr>"
         + "".join(f"<th>{html.escape(h)}</th>" for h in header)
@@ -737,7 +742,7 @@ def body_html(report: dict) -> str:
     if report["aturan_mutu"]:
         header = ["suite", "rule", "severity", "rows checked", "rows failed", "status"]
 
-        def rows(rules: list[dict]) -> list[list]:
+        def rule_rows(rules: list[dict]) -> list[list]:
             return [
                 [
                     e(r["rangkaian"]),
@@ -757,12 +762,12 @@ def body_html(report: dict) -> str:
             "<h2>Quality rules</h2>",
             f"<p>{len(report['aturan_mutu'])} rules in {suites} suites; "
             + (
-                f"{len(failed)} did not pass.{docs}</p>" + _html_table(header, rows(failed), {3, 4})
+                f"{len(failed)} did not pass.{docs}</p>" + _html_table(header, rule_rows(failed), {3, 4})
                 if failed
                 else f"all passed.{docs}</p>"
             ),
             "<details><summary>Every rule</summary>",
-            _html_table(header, rows(report["aturan_mutu"]), {3, 4}),
+            _html_table(header, rule_rows(report["aturan_mutu"]), {3, 4}),
             "</details>",
         ]
     if report["detik"]:

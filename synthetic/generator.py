@@ -98,14 +98,11 @@ def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
     progress("p3ke")
     results["P3KE"] = p3ke.generate(ctx, out)
     progress("usulan")
-    results["USULAN"] = usulan.generate(
-        ctx,
-        out,
-        results["DTKS"].keluarga,
-        results["P3KE"].keluarga,
-        results["REGSOSEK"].keluarga,
-        results["DTKS"].ganda,
-    )
+    listed_dtks, listed_p3ke, listed_regsosek = (results[s].keluarga for s in ("DTKS", "P3KE", "REGSOSEK"))
+    ganda = results["DTKS"].ganda
+    # These three generators always list their families, and DTKS its families with a person twice.
+    assert listed_dtks is not None and listed_p3ke is not None and listed_regsosek is not None and ganda is not None
+    results["USULAN"] = usulan.generate(ctx, out, listed_dtks, listed_p3ke, listed_regsosek, ganda)
     progress("susenas")
     results["SUSENAS"] = susenas.generate(ctx, out)
     progress("referensi")

@@ -7,7 +7,7 @@ names with an apostrophe (Nur'aini). Registry names are 1-3 words, upper case.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -131,7 +131,7 @@ def person_names(female: np.ndarray, rng: np.random.Generator) -> pa.Array:
 # ---------------------------------------------------------------------------- vectorised helpers
 
 
-def by_choice(arr: pa.Array, choice: np.ndarray, funcs: list[Callable[[pa.Array], pa.Array]]) -> pa.Array:
+def by_choice(arr: pa.Array, choice: np.ndarray, funcs: Sequence[Callable[[pa.Array], pa.Array]]) -> pa.Array:
     """result[i] = funcs[choice[i]](arr[i]), one vectorised call per function."""
     pieces, positions = [], []
     for j, f in enumerate(funcs):

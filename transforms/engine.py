@@ -69,6 +69,14 @@ def copy_atomic(con: duckdb.DuckDBPyConnection, select_sql: str, out: Path, para
     os.replace(tmp, out)
 
 
-def sql_path(path: Path) -> str:
+def one_row(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> tuple:
+    """The row of a query that always returns exactly one (an aggregate without GROUP BY)."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"expected one row, got none from: {sql}")
+    return row
+
+
+def sql_path(path: str | Path) -> str:
     """A path inside a single-quoted SQL literal (COPY ... TO takes no parameters)."""
     return str(path).replace("'", "''")

@@ -31,12 +31,15 @@ def data_files(catalog: Catalog, table: str, snapshot: Snapshot) -> tuple[list[s
     """The Parquet files of one table at one snapshot, and the table's schema."""
     iceberg = catalog.load_table(identifier(table))
     snapshot_id = snapshot.snapshot_tabel.get(table)
-    schema = iceberg.schemas()[iceberg.snapshot_by_id(snapshot_id).schema_id] if snapshot_id else iceberg.schema()
-    files = (
-        [local_path(t.file.file_path) for t in iceberg.scan(snapshot_id=snapshot_id).plan_files()]
-        if snapshot_id
-        else []
-    )
+    if not snapshot_id:
+        return [], iceberg.schema().as_arrow()
+    at = iceberg.snapshot_by_id(snapshot_id)
+    if at is None:  # the registry names it, so the table's history lost it (expired, or another catalog)
+        raise LookupError(f"{table}: Iceberg snapshot {snapshot_id} of {snapshot.tag} is not in the table")
+    if at.schema_id is None:  # optional in Iceberg's metadata; pyiceberg always writes it
+        raise LookupError(f"{table}: Iceberg snapshot {snapshot_id} of {snapshot.tag} names no schema")
+    schema = iceberg.schemas()[at.schema_id]
+    files = [local_path(t.file.file_path) for t in iceberg.scan(snapshot_id=snapshot_id).plan_files()]
     return sorted(files), schema.as_arrow()
 
 

@@ -51,7 +51,7 @@ class Snapshot:
     run_id: str
     sidik_kiriman: str
     versi_kode: str
-    snapshot_tabel: dict[str, int]
+    snapshot_tabel: dict[str, int | None]  # None: the table has never held a row
     jumlah_baris: dict[str, int]
     status_mutu: str
     manifest: dict

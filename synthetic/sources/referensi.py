@@ -33,6 +33,7 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
             shutil.copyfileobj(src, dst)
         n_wilayah = _count_rows(out / WILAYAH)
     else:
+        assert reg.wilayah is not None  # Regions holds either the given file or the synthetic table
         # As the ministry publishes it: CRLF, a name quoted only when it holds a comma.
         nama = reg.wilayah["nama"]
         quoted = pc.binary_join_element_wise(pa.scalar('"'), pc.replace_substring(nama, '"', '""'), pa.scalar('"'), "")

@@ -106,7 +106,12 @@ def _values(
     values = np.empty(len(field_idx))
     for j, field in enumerate(_CHANGEABLE):  # one vectorised draw per field
         m = np.flatnonzero(field_idx == j)
-        base = ctx.wel.rumah[field][fam[m]] if old is None else old[m]
+        if old is not None:
+            base = old[m]
+        elif fam is not None:
+            base = ctx.wel.rumah[field][fam[m]]
+        else:
+            raise ValueError("_values needs the families (fam) or the values to differ from (old)")
         values[m] = _new_values(field, base.astype(np.float64), rng)
     return values
 
@@ -204,7 +209,7 @@ def generate(
     fam, jenis, reason, twin = p.fam, p.jenis, p.alasan, p.twin
     pop, reg = ctx.pop, ctx.regions
     m = len(fam)
-    ghost = fam < 0
+    ghost: np.ndarray = fam < 0  # np.ndarray: reordered with the others below
     # Ghost proposals: made-up families at a real village, housing of a poor family.
     poor = np.flatnonzero(ctx.wel.log_pengeluaran < np.quantile(ctx.wel.log_pengeluaran, 0.4))
     template = np.where(ghost, rng.choice(poor, m), fam)
@@ -212,7 +217,7 @@ def generate(
     kk[ghost] = fake_kk(int(ghost.sum()), ctx, rng)
     desa = pop.desa[template]
 
-    tgl = ctx.cutoff - rng.integers(1, 93, m)
+    tgl: np.ndarray = ctx.cutoff - rng.integers(1, 93, m)
     has_twin = twin >= 0  # a contradicting correction comes on another day
     same_day = has_twin & (tgl == tgl[np.maximum(twin, 0)])
     tgl[same_day] = np.where(tgl[same_day] < ctx.cutoff - 1, tgl[same_day] + 1, tgl[same_day] - 1)

@@ -113,7 +113,9 @@ def pull_sql_table(source: SqlSource, extract: Extract, out: Path, chunk_rows: i
             tmp, rows = out.with_suffix(".tmp"), 0
             with pq.ParquetWriter(tmp, schema) as writer:
                 for chunk in result.partitions():
-                    data = {c: [_text(r[i]) for r in chunk] for i, c in enumerate(columns)}
+                    data: dict[str, list[str | None] | list[int]] = {
+                        c: [_text(r[i]) for r in chunk] for i, c in enumerate(columns)
+                    }
                     data["baris"] = list(range(rows + 1, rows + len(chunk) + 1))
                     writer.write_table(pa.table(data, schema=schema))
                     rows += len(chunk)

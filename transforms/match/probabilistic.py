@@ -17,6 +17,7 @@ import duckdb
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.exceptions import EMTrainingException
 
 from transforms.engine import run_sql
@@ -70,7 +71,8 @@ def birth_date_comparison() -> cl.CustomComparison:
     levels = cl.DateOfBirthComparison("tgl_lahir", input_is_string=False).create_comparison_levels()
     levels[-2].configure(m_probability=0.002, fix_m_probability=True)  # within 10 years
     levels[-1].configure(m_probability=0.001, fix_m_probability=True)  # further apart
-    return cl.CustomComparison(levels, output_column_name="tgl_lahir")
+    # splink types the parameter as an (invariant) list of creators or dicts; it only reads it.
+    return cl.CustomComparison(levels, output_column_name="tgl_lahir")  # type: ignore[arg-type]
 
 
 def comparisons() -> list:
@@ -111,7 +113,7 @@ def choose_links(con: duckdb.DuckDBPyConnection, predictions: str, threshold: fl
     return "padan_probabilistik"
 
 
-PRIOR_RULES = [block_on("kode_desa", "tgl_lahir")]
+PRIOR_RULES: list[str | BlockingRuleCreator] = [block_on("kode_desa", "tgl_lahir")]
 # Fewer possible pairs than this and a random sample cannot see how rarely strangers agree.
 MIN_PAIRS_FOR_U = 1_000_000
 

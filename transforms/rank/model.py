@@ -15,6 +15,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import numpy as np
@@ -42,7 +43,8 @@ def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
     ).df()
     complete = df.dropna()
     counts = complete["kode_prov"].value_counts()
-    own = sorted(p for p, n in counts.items() if n >= cfg["minimum_sampel_provinsi"])
+    # pandas-stubs type a Series' index labels as Hashable; kode_prov is VARCHAR, so they are str.
+    own = sorted(cast(str, p) for p, n in counts.items() if n >= cfg["minimum_sampel_provinsi"])
     reference, provinces = (own[0], own[1:]) if own else (None, [])
     x = complete[names].astype(float)
     # A variable nobody in the sample varies on (no motor boats in a small sample) cannot be

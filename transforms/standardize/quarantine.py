@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.engine import copy_atomic, sql_path
+from transforms.engine import copy_atomic, one_row, sql_path
 
 FLAG_LISTS = ("label_tidak_dikenal", "kode_tidak_valid")
 
@@ -55,13 +55,13 @@ def split(
 ) -> Counts:
     """Write kept rows of `table` to `out`, rejected ones to `karantina`; return the counts."""
     counts = Counts(sumber, berkas)
-    counts.dibaca = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    counts.dibaca = one_row(con, f"SELECT count(*) FROM {table}")[0]
     if expected_rows is not None and expected_rows != counts.dibaca:
         raise RuntimeError(f"{berkas}: read {expected_rows} rows but the stage saw {counts.dibaca}")
     exclude = ", ".join(("tolak", *drop))
     copy_atomic(con, f"SELECT * EXCLUDE ({exclude}) FROM {table} WHERE tolak IS NULL ORDER BY {order_by}", out)
     copy_atomic(con, KARANTINA_SQL.format(table=table), karantina, {"sumber": sumber, "berkas": berkas})
-    counts.diterima = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(out)}')").fetchone()[0]
+    counts.diterima = one_row(con, f"SELECT count(*) FROM read_parquet('{sql_path(out)}')")[0]
     counts.karantina_per_aturan = dict(
         con.execute(
             f"SELECT aturan, count(*) FROM read_parquet('{sql_path(karantina)}') GROUP BY ALL ORDER BY ALL"
