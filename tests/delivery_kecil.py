@@ -462,6 +462,22 @@ def write_delivery(root: Path, cutoff: dt.date = CUTOFF, dtks: list[list] | None
                 "kode_wilayah": ["3201051001", "3201052003"],
                 "jumlah_art": [3, 1],
                 "pengeluaran_per_kapita": [850_000, 0],
+                # The household roster the welfare model reads (docs/contract.md).
+                **{
+                    c: [0, 0]
+                    for c in (
+                        "jumlah_balita",
+                        "jumlah_anak",
+                        "jumlah_lansia",
+                        "jumlah_disabilitas",
+                        "jumlah_sakit_kronis",
+                    )
+                },
+                "jumlah_bekerja": [2, 1],
+                "jenis_kelamin_kepala": [1, 2],
+                "r413_kepala": [4, 2],
+                "r416_kepala": [1, 2],
+                "r417_kepala": [1, None],
             }
         ),
         d / "susenas/sampel.parquet",

@@ -57,3 +57,25 @@ def test_folder_must_be_named_by_cutoff(delivery, tmp_path):
     renamed = delivery.rename(delivery.parent / "latest")
     with pytest.raises(DeliveryError, match="cut-off date"):
         land_delivery(renamed, tmp_path / "landed")
+
+
+def test_a_file_delivered_twice_is_refused_naming_both(delivery, tmp_path):
+    import shutil
+
+    shutil.copy(delivery / "dtks/dtks_32.csv", delivery / "dtks/dtks_33.csv")
+    with pytest.raises(DeliveryError, match=r"dtks_33\.csv: has the same content as dtks/dtks_32\.csv"):
+        land_delivery(delivery, tmp_path / "landed")
+    assert not list((tmp_path / "landed").rglob("*.csv"))  # nothing half-landed
+
+
+def test_a_dtks_file_not_named_by_its_province_is_refused(delivery, tmp_path):
+    (delivery / "dtks/dtks_32.csv").rename(delivery / "dtks/dtks_32 (1).csv")
+    with pytest.raises(DeliveryError, match="not a province file name"):
+        land_delivery(delivery, tmp_path / "landed")
+
+
+def test_header_only_province_files_are_not_copies_of_each_other(delivery, tmp_path):
+    header = (delivery / "dtks/dtks_32.csv").read_bytes().split(b"\n")[0] + b"\n"
+    for pp in ("51", "52"):
+        (delivery / f"dtks/dtks_{pp}.csv").write_bytes(header)
+    assert land_delivery(delivery, tmp_path / "landed").files  # the quality gate judges empty files

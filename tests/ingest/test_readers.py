@@ -97,3 +97,43 @@ def test_jsonl_keeps_every_line_with_its_number(delivery, tmp_path):
     assert rows == 4  # three proposals and one line that is not JSON: kept, to be quarantined
     assert con.execute("SELECT baris FROM raw WHERE NOT json_valid(json)").fetchone()[0] == 4
     assert pa is not None
+
+
+def test_a_header_as_real_exports_write_it_is_read(delivery, tmp_path):
+    """A byte order mark, lower case and padded names: the same columns."""
+    f = delivery / "p3ke/p3ke_keluarga.csv"
+    head, rest = f.read_text(encoding="utf-8").split("\n", 1)
+    f.write_text("\ufeff" + ",".join(f" {h.lower()}  " for h in head.split(",")) + "\n" + rest, encoding="utf-8")
+    rows, con = _read(tmp_path, "p3ke_keluarga", f)
+    assert rows >= 1 and {"ID_KELUARGA_P3KE", "NO_KK", "ALAMAT"} <= set(con.sql("SELECT * FROM raw").columns)
+
+
+def test_a_parquet_column_in_another_case_is_read_by_its_contract_name(delivery, tmp_path):
+    f = delivery / "dukcapil/penduduk.parquet"
+    t = pq.read_table(f)
+    pq.write_table(t.rename_columns([c.lower() for c in t.column_names]), f)
+    rows, con = _read(tmp_path, "dukcapil_penduduk", f)
+    assert rows == t.num_rows and "NIK" in con.sql("SELECT * FROM raw").columns
+
+
+def test_an_unclosed_quote_names_its_row_not_its_content(delivery, tmp_path):
+    f = delivery / "dtks/dtks_32.csv"
+    lines = f.read_bytes().split(b"\n")
+    name = lines[2].split(b";")[4]
+    lines[2] = lines[2].replace(name, b'"' + name, 1)  # the quote opens and never closes
+    f.write_bytes(b"\n".join(lines))
+    with pytest.raises(DeliveryError) as e:
+        _read(tmp_path, "dtks", f)
+    assert e.value.row == 2 and "dtks_32.csv" in e.value.file and name.decode("cp1252") not in str(e.value)
+
+
+def test_text_where_the_contract_has_a_date_is_refused(delivery, tmp_path):
+    from transforms.ingest.readers import check_header
+
+    f = delivery / "dukcapil/penduduk.parquet"
+    t = pq.read_table(f)
+    at = t.schema.get_field_index("TGL_LHR")
+    pq.write_table(t.set_column(at, "TGL_LHR", t["TGL_LHR"].cast(pa.string())), f)
+    with pytest.raises(DeliveryError) as e:
+        check_header(BY_NAME["dukcapil_penduduk"], f)
+    assert e.value.column == "TGL_LHR" and "date" in str(e.value)

@@ -18,11 +18,21 @@ class Extract:
     delimiter: str = ","
     encoding: str = "utf-8"
     per_province: bool = False  # one file per province (dtks_<PP>.csv)
+    # Parquet columns whose type the contract fixes ("date" or "integer"): text where a
+    # date belongs is refused at landing instead of failing a stage later.
+    types: tuple[tuple[str, str], ...] = ()
 
     @property
     def folder(self) -> str:
         return self.pattern.split("/", 1)[0]
 
+
+# What the welfare model needs of the survey's household roster beyond the contract's
+# minimum (docs/contract.md): composition, and the head's sex, schooling and work.
+_SURVEY_ROSTER = (
+    "jumlah_balita jumlah_anak jumlah_lansia jumlah_bekerja jumlah_disabilitas jumlah_sakit_kronis "
+    "jenis_kelamin_kepala r413_kepala r416_kepala r417_kepala"
+).split()
 
 _HOUSING = (
     "r301a r302 r303 r304 r305 r306a r307a r307b r308 r309a "
@@ -53,6 +63,17 @@ EXTRACTS: tuple[Extract, ...] = (
             "NO_RT",
             "NO_RW",
             "TGL_MATI",
+        ),
+        types=(
+            ("TGL_LHR", "date"),
+            ("TGL_MATI", "date"),
+            ("JENIS_KLMIN", "integer"),
+            ("STAT_HBKEL", "integer"),
+            ("STATUS_KAWIN", "integer"),
+            ("NO_PROP", "integer"),
+            ("NO_KAB", "integer"),
+            ("NO_KEC", "integer"),
+            ("NO_KEL", "integer"),
         ),
     ),
     Extract(
@@ -167,7 +188,7 @@ EXTRACTS: tuple[Extract, ...] = (
         "susenas",
         "susenas/sampel.parquet",
         "parquet",
-        (*_HOUSING, "kode_wilayah", "jumlah_art", "pengeluaran_per_kapita"),
+        (*_HOUSING, "kode_wilayah", "jumlah_art", "pengeluaran_per_kapita", *_SURVEY_ROSTER),
     ),
 )
 

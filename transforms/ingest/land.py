@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -65,8 +66,36 @@ def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[P
                 "file is missing from the delivery",
                 hint="Check the delivery is complete (docs/contract.md lists every file)",
             )
+        if extract.per_province:
+            for f in found:
+                if not PROVINCE_FILE.fullmatch(f.name):
+                    raise DeliveryError(
+                        str(f), "not a province file name: one file per province, named dtks_<PP>.csv",
+                        hint="Rename it after its 2-digit province code, or take out a copy delivered twice",
+                    )  # fmt: skip
         files.extend(found)
     return files
+
+
+def _has_rows(file: Path) -> bool:
+    with file.open("rb") as f:
+        return f.read(1 << 16).rstrip(b"\r\n").count(b"\n") >= 1
+
+
+PROVINCE_FILE = re.compile(r"dtks_\d{2}\.csv")
+
+
+def refuse_copies(files: dict[str, dict], folder: Path) -> None:
+    """The same file delivered under two names would count its rows twice. (Two files with
+    a header and no rows are alike without being copies: the quality gate speaks of those.)"""
+    seen: dict[str, str] = {}
+    for rel, meta in sorted(files.items()):
+        if meta["sha256"] in seen and _has_rows(folder / rel):
+            raise DeliveryError(
+                rel, f"has the same content as {seen[meta['sha256']]}: one file was delivered twice",
+                hint="Take out the copy, or ask for the missing file",
+            )  # fmt: skip
+        seen[meta["sha256"]] = rel
 
 
 def _copy_with_sha256(src: Path, dst: Path) -> dict:
@@ -105,6 +134,11 @@ def land_delivery(
     staging = landed_root / cutoff.isoformat() / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     files = {rel: _copy_with_sha256(src, staging / rel) for rel, src in sorted(sources.items())}
+    try:
+        refuse_copies(files, staging)
+    except DeliveryError:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     fp = fingerprint(files)
     final = landed_root / cutoff.isoformat() / fp[:16]
     landed = LandedDelivery(final, cutoff, fp, files)

@@ -81,9 +81,39 @@ def check_encoding(extract: Extract, file: Path) -> None:
         )
 
 
+_BOM = ("\ufeff", "\u00ef\u00bb\u00bf")  # a UTF-8 byte order mark, read as UTF-8 or as Windows-1252
+
+
+def contract_names(extract: Extract, file: Path, names: list[str]) -> list[str]:
+    """Column names as the contract spells them. Real exports put a byte order mark before
+    the header, pad names with spaces or change their case: the column is the same."""
+    wanted = {c.casefold(): c for c in extract.columns}
+    found = []
+    for i, name in enumerate(names):
+        clean = name.strip()
+        if i == 0:
+            for bom in _BOM:
+                clean = clean.removeprefix(bom).strip()
+        found.append(wanted.get(clean.casefold(), clean))
+    twice = sorted({n for n in found if found.count(n) > 1})
+    if twice:
+        raise DeliveryError(
+            str(file), f"column {twice[0]} appears twice in the header", row=1 if extract.format == "csv" else None,
+            column=twice[0], hint="Ask for an export with each column once",
+        )  # fmt: skip
+    return found
+
+
 def _header(extract: Extract, file: Path) -> list[str]:
     with file.open(encoding=extract.encoding, newline="") as f:
-        return next(csv.reader(f, delimiter=extract.delimiter), [])
+        try:
+            header = next(csv.reader(f, delimiter=extract.delimiter), [])
+        except csv.Error:  # an open quote in the header runs to the end of the file
+            raise DeliveryError(
+                str(file), "the header is not a line of column names (an unclosed quote?)", row=1,
+                hint="Fix the quoting in the export",
+            ) from None  # fmt: skip
+    return contract_names(extract, file, header)
 
 
 def check_header(extract: Extract, file: Path) -> None:
@@ -99,11 +129,17 @@ def check_header(extract: Extract, file: Path) -> None:
 
 
 def _locate_bad_row(extract: Extract, file: Path, width: int) -> int | None:
-    """Slow path, only on failure: the first row whose field count is wrong."""
+    """Slow path, only on failure: the first row whose field count is wrong, or where an
+    unclosed quote starts (it runs on to the field size limit or the end of the file)."""
+    row = 0
     with file.open(encoding=extract.encoding, newline="") as f:
-        for row, fields in enumerate(csv.reader(f, delimiter=extract.delimiter), start=1):
-            if len(fields) != width:
-                return row
+        reader = csv.reader(f, delimiter=extract.delimiter)
+        try:
+            for row, fields in enumerate(reader, start=1):
+                if len(fields) != width:
+                    return row
+        except csv.Error:
+            return row + 1
     return None
 
 
@@ -175,8 +211,26 @@ def parquet_columns(extract: Extract, file: Path) -> int:
         raise DeliveryError(
             str(file), f"not a readable Parquet file ({type(e).__name__})", hint="Ask for the extract to be re-sent"
         ) from None
-    check_columns(extract, file, names)
+    check_columns(extract, file, contract_names(extract, file, names))
+    check_types(extract, file, pq.read_schema(file))
     return meta.num_rows
+
+
+_KINDS = {
+    "date": lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t),
+    "integer": pa.types.is_integer,
+}
+
+
+def check_types(extract: Extract, file: Path, schema: pa.Schema) -> None:
+    by_name = dict(zip(contract_names(extract, file, schema.names), schema.types))
+    for column, kind in extract.types:
+        found = by_name.get(column)
+        if found is not None and not pa.types.is_null(found) and not _KINDS[kind](found):
+            raise DeliveryError(
+                str(file), f"holds {found} values where the contract has a {kind}", column=column,
+                hint=f"Ask for the export with {column} as a {kind} column (docs/contract.md)",
+            )  # fmt: skip
 
 
 def register_raw(con: duckdb.DuckDBPyConnection, extract: Extract, file: Path, raw_dir: Path, view: str) -> int:
@@ -185,6 +239,9 @@ def register_raw(con: duckdb.DuckDBPyConnection, extract: Extract, file: Path, r
     if file.suffix == ".parquet":
         rows = parquet_columns(extract, file)
         rel = con.read_parquet(str(file), file_row_number=True)
+        named = contract_names(extract, file, rel.columns)
+        if named != rel.columns:  # the contract's spelling of a column exported in another case
+            rel = rel.project(", ".join(f'"{a}" AS "{b}"' for a, b in zip(rel.columns, named)))
         if "baris" in rel.columns:  # a raw file pulled from a SQL source already has it
             rel = rel.project("* EXCLUDE (file_row_number)")
         else:
