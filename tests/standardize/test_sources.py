@@ -160,3 +160,64 @@ def test_susenas(run):
     landed, paths = run
     counts = _step(run, std.standardize_susenas, landed, paths)["susenas"]
     assert counts.karantina_per_aturan == {"PENGELUARAN_TIDAK_VALID": 1} and counts.diterima == 1
+
+
+def test_a_registry_row_in_quarantine_is_named_by_line_with_its_nik_masked(delivery, tmp_path):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    f = delivery / "dukcapil/penduduk.parquet"
+    t = pq.read_table(f)
+    nik = t["NIK"][1].as_py()
+    pq.write_table(t.set_column(t.schema.get_field_index("NO_KEL"), "NO_KEL",
+                                pc.if_else(pc.equal(t["NIK"], nik), 9999, t["NO_KEL"])), f)  # fmt: skip
+    landed, paths = land_with_reference(delivery, tmp_path)
+    counts = _step((landed, paths), std.standardize_dukcapil, landed, paths, CUTOFF)["dukcapil_penduduk"]
+    assert counts.dikarantina == 1
+    (row,) = rows(paths.karantina("dukcapil_penduduk"))
+    text = " ".join(map(str, row))
+    assert "dukcapil/penduduk.parquet" in text and " 2 " in f" {text} "  # file and line
+    assert nik not in text and nik[:6] in text  # the NIK masked like every other value
+
+
+def test_proposals_are_checked_like_sources(delivery, tmp_path):
+    """A new family's members that are no list of persons, and a verified correction with a
+    value outside its code book (a negative floor area), are quarantined by rule."""
+    import json
+
+    f = delivery / "usulan/usulan.jsonl"
+    entries = []
+    for line in f.read_text().splitlines():
+        try:
+            entries.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    baru = next(e for e in entries if e["jenis"] == "USUL_BARU")
+    one = dict(baru, id_usulan="U-OBJ", keluarga=dict(baru["keluarga"], anggota=baru["keluarga"]["anggota"][0]))
+    text = dict(baru, id_usulan="U-TXT", keluarga=dict(baru["keluarga"], anggota="BUDI, SITI"))
+    fix = dict(baru, id_usulan="U-FIX", jenis="PERBAIKAN", keluarga=None, perubahan={"r302": -50, "r303": 3})
+    fine = dict(fix, id_usulan="U-OK", perubahan={"r302": 36, "r303": 3})
+    f.write_text(f.read_text() + "".join(json.dumps(e) + "\n" for e in (one, text, fix, fine)))
+    landed, paths = land_with_reference(delivery, tmp_path)
+    counts = _step((landed, paths), std.standardize_usulan, landed, paths, CUTOFF)["usulan"]
+    assert counts.karantina_per_aturan["ANGGOTA_TIDAK_VALID"] == 2
+    assert counts.karantina_per_aturan["PERUBAHAN_TIDAK_VALID"] == 1 and counts.seimbang
+    rejected = {(r[3], r[4], r[5], r[6]) for r in rows(paths.karantina("usulan"))}
+    assert ("U-FIX", "PERUBAHAN_TIDAK_VALID", "perubahan.r302", "-50") in rejected
+    assert one_row(paths.standardized("usulan"), "id_sumber = 'U-OK'")["jenis"] == "PERBAIKAN"  # a sound one is kept
+
+
+def test_a_name_no_person_carries_is_quarantined_masked(delivery, tmp_path):
+    f = delivery / "dtks/dtks_32.csv"
+    lines = f.read_bytes().split(b"\n")
+    fields = lines[1].split(b";")
+    fields[4] = b"SITI AMINAH " * 90_000  # a megabyte
+    lines[1] = b";".join(fields)
+    f.write_bytes(b"\n".join(lines))
+    landed, paths = land_with_reference(delivery, tmp_path)
+    counts = _step((landed, paths), std.standardize_dtks, landed / "dtks/dtks_32.csv", landed, paths, CUTOFF)
+    assert counts["dtks"].karantina_per_aturan["NAMA_TIDAK_WAJAR"] == 1
+    shown = [r for r in rows(f"{paths.run_dir}/karantina/dtks/*.parquet") if "NAMA_TIDAK_WAJAR" in r]
+    assert len(shown) == 1 and len(shown[0][6]) < 40 and "AMINAH" not in shown[0][6]
+    assert not duckdb.sql(f"SELECT 1 FROM '{paths.run_dir}/standardized/dtks_individu/*.parquet' "
+                          "WHERE length(nama) > 150").fetchall()  # fmt: skip

@@ -48,3 +48,14 @@ def kode_sql(ranges: dict[str, tuple[float, float]], alias: str = "") -> str:
         for c, (lo, hi) in ranges.items()
     ]
     return ",\n".join(kept) + f",\nlist_filter([{', '.join(flags)}], lambda x: x IS NOT NULL) AS kode_tidak_valid"
+
+
+def first_out_of_range_sql(ranges: dict[str, tuple[float, float]], json_column: str) -> str:
+    """The first field of a JSON object (a proposal's correction) whose value is there but
+    outside its code range or no number, or NULL: a correction is checked as a source is."""
+    cases = [
+        f"WHEN json_type({json_column}, '$.{c}') NOT IN ('NULL') AND NOT coalesce("
+        f"TRY_CAST(json_extract_string({json_column}, '$.{c}') AS DOUBLE) BETWEEN {lo} AND {hi}, false) THEN '{c}'"
+        for c, (lo, hi) in ranges.items()
+    ]
+    return "CASE " + " ".join(cases) + " END"

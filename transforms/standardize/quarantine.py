@@ -18,7 +18,7 @@ from transforms.engine import copy_atomic, one_row, sql_path
 FLAG_LISTS = ("label_tidak_dikenal", "kode_tidak_valid")
 
 KARANTINA_SQL = """
-    SELECT $sumber AS sumber, $berkas AS berkas, baris, id_sumber,
+    SELECT $sumber AS sumber, $berkas AS berkas, baris, {id_sumber} AS id_sumber,
            tolak.aturan AS aturan, tolak.kolom AS kolom, tolak.nilai AS nilai
     FROM {table} WHERE tolak IS NOT NULL ORDER BY baris
 """
@@ -52,15 +52,21 @@ def split(
     order_by: str,
     expected_rows: int | None = None,
     drop: tuple[str, ...] = (),
+    id_is_nik: bool = False,
 ) -> Counts:
-    """Write kept rows of `table` to `out`, rejected ones to `karantina`; return the counts."""
+    """Write kept rows of `table` to `out`, rejected ones to `karantina`; return the counts.
+    `id_is_nik`: the rows' id is a NIK (the registry's), so the quarantine shows it masked;
+    file and line (`berkas`, `baris`) name the row."""
     counts = Counts(sumber, berkas)
     counts.dibaca = one_row(con, f"SELECT count(*) FROM {table}")[0]
     if expected_rows is not None and expected_rows != counts.dibaca:
         raise RuntimeError(f"{berkas}: read {expected_rows} rows but the stage saw {counts.dibaca}")
     exclude = ", ".join(("tolak", *drop))
     copy_atomic(con, f"SELECT * EXCLUDE ({exclude}) FROM {table} WHERE tolak IS NULL ORDER BY {order_by}", out)
-    copy_atomic(con, KARANTINA_SQL.format(table=table), karantina, {"sumber": sumber, "berkas": berkas})
+    shown_id = "samar_nik(id_sumber)" if id_is_nik else "id_sumber"
+    copy_atomic(
+        con, KARANTINA_SQL.format(table=table, id_sumber=shown_id), karantina, {"sumber": sumber, "berkas": berkas}
+    )
     counts.diterima = one_row(con, f"SELECT count(*) FROM read_parquet('{sql_path(out)}')")[0]
     counts.karantina_per_aturan = dict(
         con.execute(

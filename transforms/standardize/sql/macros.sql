@@ -127,6 +127,11 @@ CREATE OR REPLACE MACRO identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, tgl
     'jenis_kelamin': jk
 };
 
+-- A name no person carries: longer than any name with every title (a field run together
+-- with others, a paste). Shown masked and cut, never published.
+CREATE OR REPLACE MACRO nama_tidak_wajar(nama_baku) AS CASE WHEN length(nama_baku) > 150
+    THEN {'aturan': 'NAMA_TIDAK_WAJAR', 'kolom': 'nama', 'nilai': samar_nama(left(nama_baku, 30)) || '...'} END;
+
 -- Why a person-level record cannot go on at all (first rule that holds), or NULL.
 -- Everything else is a defect flag on a kept row: matching can still repair or link it.
 CREATE OR REPLACE MACRO tolak_orang(id, urutan_id, kode_desa_teks, kode_desa, nik, nik_teks, nama_baku, tgl_lahir) AS CASE
@@ -135,6 +140,7 @@ CREATE OR REPLACE MACRO tolak_orang(id, urutan_id, kode_desa_teks, kode_desa, ni
     WHEN kode_desa IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'kode_wilayah', 'nilai': kode_desa_teks}
     WHEN nik IS NULL AND (nama_baku IS NULL OR tgl_lahir IS NULL)
         THEN {'aturan': 'IDENTITAS_TIDAK_CUKUP', 'kolom': 'nik', 'nilai': samar_nik(nik_teks)}
+    WHEN nama_tidak_wajar(nama_baku) IS NOT NULL THEN nama_tidak_wajar(nama_baku)
 END;
 
 -- P3KE yes/no.

@@ -60,6 +60,7 @@ WITH source AS (
                 THEN {'aturan': idn.nik_cacat, 'kolom': 'NIK', 'nilai': samar_nik(nik_teks)}
             WHEN urutan_nik > 1 THEN {'aturan': 'ID_GANDA', 'kolom': 'NIK', 'nilai': samar_nik(nik_teks)}
             WHEN kode_desa IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'NO_PROP..NO_KEL', 'nilai': kode_wilayah}
+            WHEN nama_tidak_wajar(idn.nama_baku) IS NOT NULL THEN nama_tidak_wajar(idn.nama_baku)
         END AS tolak
     FROM coded
 )

@@ -98,6 +98,7 @@ WITH source AS (
             WHEN kode_desa IS NULL THEN {'aturan': 'KELUARGA_TIDAK_ADA', 'kolom': 'ID_KELUARGA_P3KE', 'nilai': "ID_KELUARGA_P3KE"}
             WHEN idn.nik IS NULL AND (idn.nama_baku IS NULL OR idn.tgl_lahir IS NULL)
                 THEN {'aturan': 'IDENTITAS_TIDAK_CUKUP', 'kolom': 'NIK', 'nilai': samar_nik("NIK")}
+            WHEN nama_tidak_wajar(idn.nama_baku) IS NOT NULL THEN nama_tidak_wajar(idn.nama_baku)
         END AS tolak
     FROM coded
 )

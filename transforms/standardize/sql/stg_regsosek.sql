@@ -76,6 +76,7 @@ WITH source AS (
             WHEN kode_desa IS NULL THEN {'aturan': 'KELUARGA_TIDAK_ADA', 'kolom': 'id_keluarga', 'nilai': id_keluarga::VARCHAR}
             WHEN idn.nik IS NULL AND (idn.nama_baku IS NULL OR idn.tgl_lahir IS NULL)
                 THEN {'aturan': 'IDENTITAS_TIDAK_CUKUP', 'kolom': 'r403', 'nilai': samar_nik(r403)}
+            WHEN nama_tidak_wajar(idn.nama_baku) IS NOT NULL THEN nama_tidak_wajar(idn.nama_baku)
         END AS tolak
     FROM coded
 )

@@ -21,6 +21,15 @@ WITH source AS (
         j -> 'perubahan' AS perubahan,
         j -> 'keluarga' AS keluarga
     FROM parsed
+), checked AS (
+    SELECT *,
+        -- A correction's fields are checked against the code book, as a source's are.
+        CASE WHEN jenis = 'PERBAIKAN' THEN /*PERUBAHAN_LUAR_KISARAN*/ END AS perubahan_salah,
+        -- A new family's members: a list of objects (a real app once sent one object, or text).
+        jenis = 'USUL_BARU' AND (json_type(keluarga, '$.anggota') IS DISTINCT FROM 'ARRAY'
+            OR NOT coalesce(list_bool_and(list_transform(json_type(keluarga, '$.anggota[*]'),
+                                                         lambda t: t = 'OBJECT')), true)) AS anggota_salah
+    FROM renamed
 ), final AS (
     SELECT r.baris, 'USULAN' AS sumber, r.id_sumber, r.kanal, r.jenis, r.tanggal, r.status,
         id_angka(r.kk_teks, r.kk_b) AS no_kk, id_cacat(r.kk_teks, r.kk_b, 'KK') AS kk_cacat, w.kode AS kode_desa, left(w.kode, 2) AS kode_prov, r.alasan,
@@ -40,8 +49,15 @@ WITH source AS (
             WHEN w.kode IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'kode_desa', 'nilai': r.kode_desa_teks}
             WHEN r.jenis = 'SANGGAHAN' AND (r.alasan IS NULL OR r.alasan NOT IN ('MAMPU', 'MENINGGAL', 'PINDAH', 'GANDA'))
                 THEN {'aturan': 'ALASAN_SANGGAHAN_TIDAK_DIKENAL', 'kolom': 'alasan', 'nilai': r.alasan}
+            WHEN r.jenis = 'PERBAIKAN' AND json_type(r.perubahan) IS DISTINCT FROM 'OBJECT'
+                THEN {'aturan': 'PERUBAHAN_TIDAK_VALID', 'kolom': 'perubahan', 'nilai': NULL}
+            WHEN r.perubahan_salah IS NOT NULL
+                THEN {'aturan': 'PERUBAHAN_TIDAK_VALID', 'kolom': 'perubahan.' || r.perubahan_salah,
+                      'nilai': left(json_extract_string(r.perubahan, '$.' || r.perubahan_salah), 40)}
+            WHEN r.anggota_salah
+                THEN {'aturan': 'ANGGOTA_TIDAK_VALID', 'kolom': 'keluarga.anggota', 'nilai': NULL}
         END AS tolak
-    FROM renamed r
+    FROM checked r
     LEFT JOIN ref_wilayah w ON w.kode = kode_tanpa_titik(r.kode_desa_teks) AND w.tingkat = 'DESA'
 )
 SELECT * FROM final;
@@ -78,6 +94,7 @@ WITH source AS (
         CASE
             WHEN idn.nik IS NULL AND (idn.nama_baku IS NULL OR idn.tgl_lahir IS NULL)
                 THEN {'aturan': 'IDENTITAS_TIDAK_CUKUP', 'kolom': 'anggota.nik', 'nilai': samar_nik(a ->> 'nik')}
+            WHEN nama_tidak_wajar(idn.nama_baku) IS NOT NULL THEN nama_tidak_wajar(idn.nama_baku)
         END AS tolak
     FROM coded
 )
