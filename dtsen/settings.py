@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
     pengguna: str | None = Field(default=None, description="who reads, in the audit log; None: the login name")
     run_timeout_seconds: int = Field(default=8 * 3600, description="a refresh running longer fails")
+    warehouse_lock_wait_seconds: float = Field(
+        default=0,
+        ge=0,
+        description="how long a refresh or publish waits for another holding the warehouse; 0: refuse at once",
+    )
     task_runner: str = Field(default="thread", description="thread, or dask (prefect-dask) to run partitions on Dask")
     dask_address: str | None = Field(
         default=None,

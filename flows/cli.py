@@ -36,9 +36,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from transforms.errors import DeliveryError, InputError
     from transforms.match.akurasi import TruthMismatch
     from warehouse.access import AccessError
+    from warehouse.kunci import LockError
     from warehouse.registry import SnapshotNotFound
 
-    return DeliveryError, InputError, TruthMismatch, AccessError, SnapshotNotFound, ValidationError
+    return DeliveryError, InputError, TruthMismatch, AccessError, SnapshotNotFound, LockError, ValidationError
 
 
 def _one_line(e: Exception) -> str:
@@ -182,24 +183,34 @@ def refresh(
     except DeliveryError as e:
         _fail("refresh failed", f"{e}. Nothing was published.")
 
-    from expectations import QualityError
-    from flows.refresh import refresh as refresh_flow
+    from dtsen.settings import get_settings
+    from warehouse.kunci import warehouse_lock
 
-    _tracebacks_only_for_bugs()
-    try:
-        manifest_path = Path(
-            refresh_flow(
-                str(delivery.resolve()),
-                sql_sources=sql or [],
-                model_pmt=str(model_pmt.resolve()) if model_pmt else None,
+    # The warehouse before Prefect starts (tens of seconds): a run refused because another
+    # holds it is told in a second; one that waits starts its Prefect after the other's.
+    with warehouse_lock(get_settings(), f"`dtsen refresh --delivery {delivery.resolve()}`", on_wait=_waiting):
+        from expectations import QualityError
+        from flows.refresh import refresh as refresh_flow
+
+        _tracebacks_only_for_bugs()
+        try:
+            manifest_path = Path(
+                refresh_flow(
+                    str(delivery.resolve()),
+                    sql_sources=sql or [],
+                    model_pmt=str(model_pmt.resolve()) if model_pmt else None,
+                )
             )
-        )
-    except DeliveryError as e:
-        _fail("refresh failed", f"{e}. Nothing was published.")
-    except QualityError as e:
-        err.print(Text.assemble(("refresh stopped by the quality gate: ", "bold red"), str(e)), soft_wrap=True)
-        _fail("Data Docs", str(e.docs), code=3)
+        except DeliveryError as e:
+            _fail("refresh failed", f"{e}. Nothing was published.")
+        except QualityError as e:
+            err.print(Text.assemble(("refresh stopped by the quality gate: ", "bold red"), str(e)), soft_wrap=True)
+            _fail("Data Docs", str(e.docs), code=3)
     print_summary(json.loads(manifest_path.read_text()), manifest_path)
+
+
+def _waiting(message: str) -> None:
+    err.print(message, soft_wrap=True, markup=False, highlight=False)
 
 
 @app.command()
@@ -328,8 +339,11 @@ def publish(
     from dtsen.settings import get_settings
     from warehouse import open_catalog
     from warehouse import publish as publish_run
+    from warehouse.kunci import warehouse_lock
 
-    done = publish_run(open_catalog(get_settings()), run, force=force)
+    settings = get_settings()
+    with warehouse_lock(settings, f"`dtsen publish --run {run.resolve()}`", on_wait=_waiting):
+        done = publish_run(open_catalog(settings), run, force=force)
     if done.created:
         console.print(f"published snapshot [bold]{done.snapshot.tag}[/] in {done.seconds:.1f} s")
     else:

@@ -241,11 +241,14 @@ def publish_task(run_dir: str, quality: str, republish: bool = False) -> dict:
     from prefect.concurrency.sync import concurrency
 
     from warehouse import open_catalog, publish
+    from warehouse.kunci import warehouse_lock
 
-    # One publish at a time across every deployment (the global limit `dtsen-warehouse`,
-    # created on the server; without it, this does not wait).
-    with concurrency("dtsen-warehouse", occupy=1):
-        done = publish(open_catalog(get_settings()), Path(run_dir), quality=quality, force=republish)
+    settings = get_settings()
+    # The warehouse lock first (the flow holds it already: this re-enters), then the global
+    # limit `dtsen-warehouse` that serialises deployments on a server (created there; without
+    # it, this does not wait). Always in that order, so two holders never wait on each other.
+    with warehouse_lock(settings, f"publish of {run_dir}"), concurrency("dtsen-warehouse", occupy=1):
+        done = publish(open_catalog(settings), Path(run_dir), quality=quality, force=republish)
     return {
         "tag": done.snapshot.tag,
         "baru": done.created,
@@ -298,6 +301,20 @@ def refresh(
 
     `model_pmt`: a fitted welfare model file to reuse; without it the model is fitted on
     the delivery's survey sample. `republish`: publish again although this delivery is."""
+    from prefect.runtime import flow_run
+
+    from warehouse.kunci import warehouse_lock
+
+    # One refresh or publish at a time per warehouse, from before landing to the end, however
+    # the flow was started (warehouse/kunci.py); under `dtsen refresh`, which took it before
+    # Prefect started, this re-enters its hold.
+    purpose = f"refresh of {delivery} (flow run {flow_run.name})"
+    with warehouse_lock(get_settings(), purpose, on_wait=get_run_logger().info):
+        return _refresh(delivery, sql_sources, model_pmt, republish)
+
+
+def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None, republish: bool) -> str:
+    """The refresh flow's stages, inside the warehouse lock."""
     logger = get_run_logger()
     settings = get_settings()
     started, seconds = dt.datetime.now(dt.UTC), {}

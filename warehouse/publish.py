@@ -34,6 +34,7 @@ from pyiceberg.expressions import AlwaysTrue
 from transforms.engine import sql_path
 from warehouse import registry
 from warehouse.catalog import TABLES, identifier, local_path
+from warehouse.kunci import catalog_lock
 from warehouse.registry import Snapshot
 
 PARTITION = "kode_prov"
@@ -153,9 +154,19 @@ def publish(
     quality: str = "BELUM_DIPERIKSA",
     force: bool = False,
 ) -> Published:
-    """Publish the run in `run_dir` (its manifest and stage outputs) as one snapshot."""
-    started = time.perf_counter()
+    """Publish the run in `run_dir` (its manifest and stage outputs) as one snapshot.
+
+    Inside the warehouse lock (warehouse/kunci.py; re-entered when a refresh holds it): the
+    registry is read, the tag chosen and the row registered with no other publish between."""
     run_dir = Path(run_dir)
+    with catalog_lock(catalog, f"publish of {run_dir}"):
+        return _publish(catalog, run_dir, con, quality, force)
+
+
+def _publish(
+    catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | None, quality: str, force: bool
+) -> Published:
+    started = time.perf_counter()
     manifest = json.loads((run_dir / "manifest.json").read_text())
     fingerprint = manifest["landed"]["fingerprint"]
     published = registry.snapshots(catalog)

@@ -98,6 +98,21 @@ def resolve(catalog: Catalog, tag: str | None = None) -> Snapshot:
     raise SnapshotNotFound(f"no snapshot tagged {tag!r}; published: {', '.join(s.tag for s in published)}")
 
 
+class TagTaken(RuntimeError):
+    """A snapshot with that tag is registered already: two publishes chose one tag."""
+
+
 def record(catalog: Catalog, snapshot: Snapshot) -> None:
-    """The atomic moment of a publish: one appended row, one commit."""
-    registry_table(catalog).append(pa.Table.from_pylist([snapshot.to_row()], schema=SCHEMA))
+    """The atomic moment of a publish: one appended row, one commit.
+
+    A last guard behind the warehouse lock (warehouse/kunci.py): a tag already registered is
+    refused. Checked on the table object the append commits to, so a row another publish
+    appended after this check fails Iceberg's commit (the registry's snapshot moved) instead."""
+    table = registry_table(catalog)
+    taken = {r["tag"]: r["run_id"] for r in table.scan(selected_fields=("tag", "run_id")).to_arrow().to_pylist()}
+    if snapshot.tag in taken:
+        raise TagTaken(
+            f"snapshot tag {snapshot.tag!r} is registered already (run {taken[snapshot.tag]}); run "
+            f"{snapshot.run_id} was not registered: publish it again (`dtsen publish --run ...`) to take the next tag"
+        )
+    table.append(pa.Table.from_pylist([snapshot.to_row()], schema=SCHEMA))
