@@ -39,3 +39,20 @@ def mask_date(value: str | None) -> str | None:
     if value is None:
         return None
     return _DIGIT.sub("#", value)
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_DATE_LIKE = re.compile(r"\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
+_LONG_NUMBER = re.compile(r"\d{6,}")
+_QUOTES_INPUT = re.compile(r"\b(?:Input|LINE \d+)\s*:|\n")
+
+
+def scrub_engine_message(text: str) -> str:
+    """An engine's error message (DuckDB, pyarrow) as it may be shown: engines quote the
+    value they could not read, and that value may be a NIK, a name or a birth date. Keep
+    what went wrong, not what it went wrong on: the first line, before any echoed input,
+    every quoted value, date and long number blanked."""
+    first = _QUOTES_INPUT.split(text.strip(), maxsplit=1)[0]
+    first = _QUOTED.sub("'…'", first)
+    first = _DATE_LIKE.sub("#-#-#", first)
+    return _LONG_NUMBER.sub(lambda m: "#" * len(m.group()), first)[:300]

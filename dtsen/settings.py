@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     )
     dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
+    min_share_of_previous: float = Field(
+        default=0.5, gt=0, le=1, description="an extract with fewer rows than this share of the current "
+        "snapshot's delivery stops the run (critical): a broken export, not a smaller population",
+    )  # fmt: skip
 
     def memory_per_partition(self) -> str:
         """DuckDB's limit for one task, so that all partitions running at once fit the total."""

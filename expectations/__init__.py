@@ -126,15 +126,15 @@ def landed_columns(landed_dir: Path) -> dict[str, list[str]]:
     import pyarrow.parquet as pq
 
     from transforms.ingest.extracts import EXTRACTS
+    from transforms.ingest.readers import contract_names, header
 
     columns: dict[str, list[str]] = {}
     for e in EXTRACTS:
         for f in sorted(Path(landed_dir).glob(e.pattern)):
             if e.format == "parquet":
-                names = pq.read_schema(f).names
+                names = contract_names(e, f, pq.read_schema(f).names)
             elif e.format == "csv":
-                with open(f, encoding=e.encoding, errors="replace") as handle:
-                    names = [c.strip().strip('"') for c in handle.readline().rstrip("\r\n").split(e.delimiter)]
+                names = header(e, f)
             else:  # JSON lines carry no header: their fields are checked row by row when standardized
                 names = list(e.columns)
             columns[e.name] = sorted(set(columns.get(e.name, [])) | set(names))
@@ -145,15 +145,19 @@ def check_raw_and_standardized(
     run_dir: Path,
     landed_dir: Path,
     cutoff,
-    rows: dict[str, int],
-    previous: dict[str, int],
+    counts: list[dict],
+    previous: list[dict],
+    min_share: float,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> dict:
+    """`counts`: rows read and kept per file (the run's); `previous`: the same of the
+    current snapshot's run; `min_share`: the least share of those an extract may bring."""
     from expectations import baku, mentah
 
     return validate(
         run_dir,
-        mentah.rangkaian(landed_columns(landed_dir), rows, previous) + baku.rangkaian(Path(run_dir), cutoff),
+        mentah.rangkaian(landed_columns(landed_dir), counts, previous, min_share)
+        + baku.rangkaian(Path(run_dir), cutoff),
         con,
     )
 

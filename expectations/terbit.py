@@ -87,7 +87,8 @@ def deciles(run_dir: Path) -> Rangkaian:
 
 
 def reconciled(run_dir: Path, manifest: dict) -> Rangkaian:
-    """The published tables' row counts against the counts the manifest reports."""
+    """The published tables' row counts against the counts the manifest reports, and a
+    snapshot that holds families at all (one with none would leave every programme empty)."""
 
     def batches(con):
         counted = {
@@ -98,8 +99,8 @@ def reconciled(run_dir: Path, manifest: dict) -> Rangkaian:
         yield (
             "jumlah",
             pd.DataFrame(
-                [{"id_sumber": t, "baris": counted[t], "manifest": reported[t]} for t in counted]
-                + [{"id_sumber": "seimbang", "baris": int(bool(manifest["seimbang"])), "manifest": 1}]
+                [{"id_sumber": t, "baris": counted[t], "manifest": reported[t], "isi": counted[t]} for t in counted]
+                + [{"id_sumber": "seimbang", "baris": int(bool(manifest["seimbang"])), "manifest": 1, "isi": None}]
             ),
         )
 
@@ -108,6 +109,9 @@ def reconciled(run_dir: Path, manifest: dict) -> Rangkaian:
         [
             gx.expectations.ExpectColumnPairValuesToBeEqual(
                 column_A="baris", column_B="manifest", severity=CRITICAL, meta={"aturan": "JUMLAH_SESUAI_MANIFEST"}
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(
+                column="isi", min_value=1, severity=CRITICAL, meta={"aturan": "SNAPSHOT_BERISI"}
             ),
         ],
         batches,

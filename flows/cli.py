@@ -90,8 +90,9 @@ def _tracebacks_only_for_bugs() -> None:
     from prefect.logging.handlers import PrefectConsoleHandler
 
     from expectations import QualityError
+    from transforms.errors import EngineError
 
-    user_errors = (*_user_errors(), QualityError)
+    user_errors = (*_user_errors(), QualityError, EngineError)
 
     def message_only(record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], user_errors):
@@ -174,7 +175,7 @@ def refresh(
     ] = None,
 ) -> None:
     """Land, standardize, match, unify and rank one delivery as a Prefect flow; print the accounting."""
-    from transforms.errors import DeliveryError
+    from transforms.errors import DeliveryError, EngineError
 
     try:  # before Prefect starts (tens of seconds): the arguments are usable
         sources = preflight.sql_sources(sql or [])
@@ -206,6 +207,8 @@ def refresh(
         except QualityError as e:
             err.print(Text.assemble(("refresh stopped by the quality gate: ", "bold red"), str(e)), soft_wrap=True)
             _fail("Data Docs", str(e.docs), code=3)
+        except EngineError as e:  # the data broke a stage: not the operator's to fix alone
+            _fail("refresh failed", f"{e}. Nothing was published; report it with the run folder and Prefect's log", 1)
     print_summary(json.loads(manifest_path.read_text()), manifest_path)
 
 

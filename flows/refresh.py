@@ -16,16 +16,19 @@ import time
 from functools import lru_cache, wraps
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
+from dtsen.privacy import scrub_engine_message
 from dtsen.settings import Settings, get_settings
 from flows.manifest import code_fingerprint, code_version, config_versions, reconcile, write_manifest
 from transforms import standardize as std
 from transforms.engine import connect
-from transforms.errors import DeliveryError, SourceUnavailable
+from transforms.errors import DeliveryError, EngineError, SourceUnavailable
 from transforms.ingest.extracts import BY_NAME
 from transforms.ingest.land import land_delivery
 from transforms.ingest.sql_source import SqlSource, pull_sql_table
@@ -63,7 +66,9 @@ def plain_delivery_errors(fn):
     found helps nobody. Its traceback would keep the stage's frames (its DuckDB connection,
     the rows being read) for as long as Prefect keeps the exception, to the end of the
     process, where DuckDB's bindings print them as leaked; and an engine error it replaced
-    may quote a row's personal data. Both are dropped: the error travels as its message."""
+    may quote a row's personal data. Both are dropped: the error travels as its message.
+    An engine's own error (DuckDB, pyarrow) quotes the value it stopped on, which may be a
+    NIK or a name: it leaves as an EngineError with that value blanked, and nothing else."""
 
     @wraps(fn)
     def run(*args, **kwargs):
@@ -73,6 +78,9 @@ def plain_delivery_errors(fn):
             if e.__suppress_context__:  # raised `from None`: the engine's error is not wanted
                 e.__context__ = None
             raise e.with_traceback(None) from e.__cause__
+        except (duckdb.Error, pa.ArrowException) as e:
+            failure = EngineError(f"{fn.__name__}: {type(e).__name__}: {scrub_engine_message(str(e))}")
+        raise failure  # outside the handler: the engine's error, and its frames, go with it
 
     return run
 
@@ -209,10 +217,11 @@ def quality_task(
     run_dir: str,
     landed_dir: str | None = None,
     cutoff: dt.date | None = None,
-    rows: dict | None = None,
-    previous: dict | None = None,
+    counts: list[dict] | None = None,
+    previous: list[dict] | None = None,
     manifest: dict | None = None,
     stage: str = "baku",
+    min_share: float = 0.5,
 ) -> dict:
     """One stage's expectation suites (Great Expectations) over the run's outputs."""
     import expectations
@@ -221,10 +230,10 @@ def quality_task(
     con = _connection(get_settings(), Path(run_dir), alone=True)
     try:
         if stage == "baku":
-            if landed_dir is None or rows is None or previous is None:
-                raise ValueError("validate-baku needs landed_dir, rows and previous")
+            if landed_dir is None or counts is None or previous is None:
+                raise ValueError("validate-baku needs landed_dir, counts and previous")
             return expectations.check_raw_and_standardized(
-                Path(run_dir), Path(landed_dir), cutoff, rows, previous, con=con
+                Path(run_dir), Path(landed_dir), cutoff, counts, previous, min_share, con=con
             )
         if stage == "terpadu":
             return expectations.check_unified(Path(run_dir), con=con)
@@ -370,11 +379,19 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     mutu: list[tuple[str, dict]] = []
 
     t = time.perf_counter()
-    rows = {name: r["dibaca"] for name, r in rekonsiliasi.items()}
     mutu.append(
         (
             "baku",
-            stage(quality_task, str(run_dir), landed["path"], cutoff, rows, _previous_rows(settings), stage="baku"),
+            stage(
+                quality_task,
+                str(run_dir),
+                landed["path"],
+                cutoff,
+                counts,
+                _previous_counts(settings),
+                stage="baku",
+                min_share=settings.min_share_of_previous,  # a parameter: a changed setting re-validates
+            ),
         )
     )
     seconds["validate_standardized"] = round(time.perf_counter() - t, 2)
@@ -445,14 +462,12 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-def _previous_rows(settings: Settings) -> dict[str, int]:
-    """Rows read per extract in the current published snapshot (empty before the first)."""
+def _previous_counts(settings: Settings) -> list[dict]:
+    """Rows read and kept per file in the current published snapshot (empty before the first)."""
     from warehouse import current, open_catalog
 
     snapshot = current(open_catalog(settings))
-    if snapshot is None:
-        return {}
-    return {name: r["dibaca"] for name, r in snapshot.manifest.get("rekonsiliasi", {}).items()}
+    return [] if snapshot is None else snapshot.manifest.get("counts", [])
 
 
 def _gate(run_dir: Path, manifest: dict, mutu: list[tuple[str, dict]]) -> None:

@@ -26,3 +26,9 @@ class SourceUnavailable(DeliveryError):
 class InputError(Exception):
     """Something the operator named (a folder, a file, a value) cannot be used: the message
     says which and what to do. The command line ends it in one line, exit 2."""
+
+
+class EngineError(Exception):
+    """A stage's engine (DuckDB, pyarrow) stopped on something in the data. The message says
+    which stage and what went wrong, with the value it stopped on blanked (it may be
+    personal data). Nothing is published; the run folder and Prefect's log have the rest."""

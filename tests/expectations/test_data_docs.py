@@ -46,7 +46,28 @@ def test_the_data_docs_load_nothing_from_the_network_and_find_every_file(run_dir
 def test_the_index_lists_each_result_by_batch_with_rule_names_and_severities(run_dir):  # noqa: F811
     columns = {e.name: list(e.columns) for e in mentah.EXTRACTS}
     suites = (
-        mentah.rangkaian(columns, {"dtks": 500}, {"dtks": 1000})
+        mentah.rangkaian(
+            columns,
+            [
+                {
+                    "sumber": e.name,
+                    "berkas": f"{e.folder}/{e.name}_32.csv",
+                    "dibaca": 700 if e.name == "dtks" else 9,
+                    "diterima": 9,
+                }
+                for e in mentah.EXTRACTS
+            ],
+            [
+                {
+                    "sumber": e.name,
+                    "berkas": f"{e.folder}/{e.name}_32.csv",
+                    "dibaca": 1000 if e.name == "dtks" else 9,
+                    "diterima": 9,
+                }
+                for e in mentah.EXTRACTS
+            ],
+            0.5,
+        )
         + baku.rangkaian(run_dir, CUTOFF)
         + terpadu.rangkaian(run_dir)
     )

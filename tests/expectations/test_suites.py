@@ -161,12 +161,40 @@ def test_counts_that_do_not_reconcile_with_the_manifest_are_caught(run_dir):
     assert result["kritis_gagal"] == ["terbit.rekonsiliasi:JUMLAH_SESUAI_MANIFEST"]
 
 
+def counted(sumber: str, dibaca: int, diterima: int | None = None, berkas: str | None = None) -> dict:
+    return {"sumber": sumber, "berkas": berkas or f"{sumber}.parquet", "dibaca": dibaca,
+            "diterima": dibaca if diterima is None else diterima}  # fmt: skip
+
+
 def test_a_raw_extract_missing_a_column_is_critical_and_a_shrunken_one_a_warning(run_dir):
     columns = {e.name: list(e.columns) for e in mentah.EXTRACTS}
     columns["dtks"] = [c for c in columns["dtks"] if c != "NIK"]
-    result = check(
-        run_dir, mentah.rangkaian(columns, {"dtks": 500, "p3ke_anggota": 1000}, {"dtks": 1000, "p3ke_anggota": 1010})
-    )
+    others = [counted(e.name, 100) for e in mentah.EXTRACTS if e.name not in ("dtks", "p3ke_anggota")]
+    now = [counted("dtks", 700, berkas="dtks/dtks_32.csv"), counted("p3ke_anggota", 1000), *others]
+    before = [counted("dtks", 1000, berkas="dtks/dtks_32.csv"), counted("p3ke_anggota", 1010), *others]
+    result = check(run_dir, mentah.rangkaian(columns, now, before, 0.5))
     assert result["kritis_gagal"] == ["mentah.ekstrak:KOLOM_EKSTRAK_LENGKAP"]
     assert result["peringatan"] == ["mentah.ekstrak:JUMLAH_BARIS_WAJAR"]
     assert ("ekstrak", "JUMLAH_BARIS_WAJAR", "dtks") in quarantined(run_dir)
+
+
+def test_an_empty_shrunken_or_emptied_extract_and_a_lost_province_are_critical(run_dir):
+    columns = {e.name: list(e.columns) for e in mentah.EXTRACTS}
+    varied = ("dtks", "dukcapil_penduduk", "wilayah", "usulan")
+    others = [counted(e.name, 100) for e in mentah.EXTRACTS if e.name not in varied]
+    before = [counted("dtks", 100, berkas=f"dtks/dtks_{pp}.csv") for pp in ("11", "32", "33")]
+    before += [counted("dukcapil_penduduk", 1000), counted("wilayah", 50), counted("usulan", 3), *others]
+    now = [counted("dtks", 100, berkas="dtks/dtks_11.csv"), counted("dtks", 0, berkas="dtks/dtks_32.csv")]
+    now += [counted("dukcapil_penduduk", 499, diterima=0), counted("wilayah", 0), counted("usulan", 0), *others]
+    result = check(run_dir, mentah.rangkaian(columns, now, before, 0.5))
+    assert sorted(result["kritis_gagal"]) == [
+        "mentah.dtks:PROVINSI_DTKS_LENGKAP",
+        "mentah.ekstrak:BARIS_TIDAK_MENYUSUT",
+        "mentah.ekstrak:EKSTRAK_DITERIMA_ADA",
+        "mentah.ekstrak:EKSTRAK_TIDAK_KOSONG",
+    ]
+    rejected = quarantined(run_dir)
+    assert {("berkas_dtks", "PROVINSI_DTKS_LENGKAP", f) for f in ("dtks/dtks_32.csv", "dtks/dtks_33.csv")} <= rejected
+    assert ("ekstrak", "BARIS_TIDAK_MENYUSUT", "dukcapil_penduduk") in rejected
+    assert ("ekstrak", "EKSTRAK_TIDAK_KOSONG", "wilayah") in rejected
+    assert not {r for r in rejected if r[2] == "usulan"}  # a month without proposals is a month

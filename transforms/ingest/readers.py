@@ -104,16 +104,16 @@ def contract_names(extract: Extract, file: Path, names: list[str]) -> list[str]:
     return found
 
 
-def _header(extract: Extract, file: Path) -> list[str]:
+def header(extract: Extract, file: Path) -> list[str]:
     with file.open(encoding=extract.encoding, newline="") as f:
         try:
-            header = next(csv.reader(f, delimiter=extract.delimiter), [])
+            names = next(csv.reader(f, delimiter=extract.delimiter), [])
         except csv.Error:  # an open quote in the header runs to the end of the file
             raise DeliveryError(
                 str(file), "the header is not a line of column names (an unclosed quote?)", row=1,
                 hint="Fix the quoting in the export",
             ) from None  # fmt: skip
-    return contract_names(extract, file, header)
+    return contract_names(extract, file, names)
 
 
 def check_header(extract: Extract, file: Path) -> None:
@@ -121,7 +121,7 @@ def check_header(extract: Extract, file: Path) -> None:
     enough to check every file of a delivery before any stage starts."""
     if extract.format == "csv":
         try:
-            check_columns(extract, file, _header(extract, file))
+            check_columns(extract, file, header(extract, file))
         except UnicodeDecodeError:
             check_encoding(extract, file)  # names the row and the byte
     elif extract.format == "parquet":
@@ -146,14 +146,14 @@ def _locate_bad_row(extract: Extract, file: Path, width: int) -> int | None:
 def csv_to_raw(extract: Extract, file: Path, out: Path) -> int:
     """Convert one CSV extract to a raw Parquet of strings with `baris` (1 = first data row)."""
     check_encoding(extract, file)
-    header = _header(extract, file)
-    check_columns(extract, file, header)
+    names = header(extract, file)
+    check_columns(extract, file, names)
     # pyarrow decodes natively only when told "utf8"; any other spelling goes through a
     # Python codec (ten times slower). Windows-1252 has to take that path.
     encoding = "utf8" if extract.encoding.replace("-", "").lower() == "utf8" else extract.encoding
-    read = pacsv.ReadOptions(encoding=encoding, block_size=_BLOCK, column_names=header, skip_rows=1)
+    read = pacsv.ReadOptions(encoding=encoding, block_size=_BLOCK, column_names=names, skip_rows=1)
     parse = pacsv.ParseOptions(delimiter=extract.delimiter)
-    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in header}, strings_can_be_null=False)
+    convert = pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, strings_can_be_null=False)
     rows = 0
     tmp = out.with_suffix(".tmp")
     writer = None
@@ -168,10 +168,10 @@ def csv_to_raw(extract: Extract, file: Path, out: Path) -> int:
             rows += batch.num_rows
     except pa.ArrowInvalid:
         # pyarrow's message quotes the row's content (personal data): say where instead.
-        bad = _locate_bad_row(extract, file, len(header))
+        bad = _locate_bad_row(extract, file, len(names))
         raise DeliveryError(
             str(file),
-            f"row does not have {len(header)} fields separated by '{extract.delimiter}'",
+            f"row does not have {len(names)} fields separated by '{extract.delimiter}'",
             row=None if bad is None else bad - 1,
             hint="Fix the quoting or separator in the export",
         ) from None
@@ -179,7 +179,7 @@ def csv_to_raw(extract: Extract, file: Path, out: Path) -> int:
         if writer is not None:
             writer.close()
     if writer is None:  # header only
-        empty = pa.table({c: pa.array([], pa.string()) for c in header} | {"baris": pa.array([], pa.int64())})
+        empty = pa.table({c: pa.array([], pa.string()) for c in names} | {"baris": pa.array([], pa.int64())})
         pq.write_table(empty, tmp)
     tmp.replace(out)
     return rows

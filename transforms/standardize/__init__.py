@@ -238,8 +238,10 @@ def standardize_usulan(
     """Proposals (one row per line) and the members proposed by USUL_BARU."""
     file = extract_file(landed_dir, "usulan")
     rows = register_raw(con, BY_NAME["usulan"], file, paths.raw("usulan"), "raw_usulan")
-    sql = (SQL / "stg_usulan.sql").read_text().replace(
-        "/*PERUBAHAN_LUAR_KISARAN*/", kode.first_out_of_range_sql(kode.KELUARGA, "perubahan")
+    sql = (
+        (SQL / "stg_usulan.sql")
+        .read_text()
+        .replace("/*PERUBAHAN_LUAR_KISARAN*/", kode.first_out_of_range_sql(kode.KELUARGA, "perubahan"))
     )
     run_sql(con, sql, {"cutoff": cutoff})
     berkas = _relative(file, landed_dir)
