@@ -523,6 +523,82 @@ def status(
         )
 
 
+# ------------------------------------------------------------------- backup and restore
+
+
+def _tags_read_back(checked: list) -> None:
+    for c in checked:
+        console.print(
+            f"  {c.tag}: {c.rows.get('keluarga', 0):,} families, {c.rows.get('individu', 0):,} persons, "
+            f"{sum(c.rows.values()):,} rows in all, as published",
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def backup(
+    out: Annotated[Path, typer.Option(help="the backup file, FILE.tar (or FILE.tar.gz), outside DTSEN_HOME")],
+    warehouse_only: Annotated[
+        bool, typer.Option(help="only the warehouse (every snapshot) and the audit log, not runs or landed deliveries")
+    ] = False,
+) -> None:
+    """A consistent copy of DTSEN_HOME in one tar file, under the warehouse lock: snapshots, runs, deliveries, audit."""
+    from dtsen.settings import get_settings
+    from warehouse.cadangan import backup as take_backup
+
+    done = take_backup(get_settings(), out, warehouse_only=warehouse_only)
+    console.print(
+        f"backed up {len(done.tags)} snapshot(s) ({', '.join(done.tags) or 'none published'}), {done.tables} tables, "
+        f"{done.files:,} warehouse files and {', '.join(done.parts[1:]) or 'nothing else'} to {done.path} "
+        f"({done.bytes / 1e6:,.1f} MB, {done.seconds:.1f} s); restore it with `dtsen restore {done.path}`",
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def restore(
+    archive: Annotated[Path, typer.Argument(help="a file `dtsen backup` wrote")],
+    home: Annotated[Path | None, typer.Option(help="the home to restore into; default DTSEN_HOME")] = None,
+    replace_catalog: Annotated[
+        bool,
+        typer.Option(help="the catalog (PostgreSQL) still holds these tables: point them at the restored files"),
+    ] = False,
+) -> None:
+    """Restore a backup into a home, at any path: locations rewritten, tables registered, every tag read back."""
+    from dtsen.settings import get_settings
+    from warehouse.cadangan import restore as restore_backup
+
+    settings = get_settings() if home is None else get_settings().model_copy(update={"home": home})
+    done = restore_backup(archive, settings, replace_catalog=replace_catalog)
+    from warehouse.catalog import display_url
+
+    console.print(
+        f"restored {done.source} into {done.home} ({done.files:,} warehouse files, catalog {display_url(settings)}, "
+        f"{done.seconds:.1f} s); every snapshot read back:",
+        soft_wrap=True,
+    )
+    _tags_read_back(done.checked)
+    if home is not None:
+        console.print(f"use it with DTSEN_HOME={done.home}", soft_wrap=True)
+
+
+@app.command()
+def relocate(
+    from_home: Annotated[Path, typer.Option("--from", help="the path the home was copied or moved from")],
+) -> None:
+    """After copying or moving DTSEN_HOME by other means (cp, rsync): rewrite its locations and repoint its catalog."""
+    from dtsen.settings import get_settings
+    from warehouse.cadangan import relocate as relocate_home
+
+    done = relocate_home(get_settings(), from_home)
+    console.print(
+        f"{done.home}: {done.tables} tables now read from here ({done.rewritten:,} metadata files rewritten, "
+        f"{done.seconds:.1f} s); every snapshot read back:",
+        soft_wrap=True,
+    )
+    _tags_read_back(done.checked)
+
+
 def print_summary(manifest: dict, path: Path) -> None:
     table = Table(title=f"run {manifest['run_id']}: rows per extract (read = kept + quarantined)")
     table.add_column("extract", no_wrap=True)

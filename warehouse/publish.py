@@ -34,6 +34,7 @@ from pyiceberg.expressions import AlwaysTrue
 from transforms.engine import sql_path
 from warehouse import registry
 from warehouse.catalog import TABLES, identifier, local_path
+from warehouse.isi import content_hash
 from warehouse.kunci import catalog_lock
 from warehouse.registry import Snapshot
 
@@ -70,14 +71,15 @@ def sources(run_dir: Path) -> dict[str, str]:
 
 
 def content(run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict[str, dict]:
-    """Per published table: its row count and an order-independent hash of its rows (the
-    sum of the row hashes). Two runs that would publish the same rows have the same content,
-    whatever order their files hold them in: how a re-run is checked against the original."""
+    """Per published table: its row count and an order-independent hash of its rows in their
+    canonical form (floats to what they mean: warehouse/isi.py). Two runs that would publish
+    the same rows have the same content, whatever order their files hold them in and whatever
+    noise their floats carry in the last digits: how a re-run is checked against the original."""
     con = con or duckdb.connect()
     out = {}
     for name, query in sources(run_dir).items():
-        rows, total = con.execute(f"SELECT count(*), sum(hash(t)::HUGEINT) FROM ({query}) t").fetchall()[0]
-        out[name] = {"baris": rows, "hash": format(int(total or 0) % (1 << 64), "016x")}
+        rows, digest = content_hash(con, query)
+        out[name] = {"baris": rows, "hash": digest}
     return out
 
 
