@@ -41,8 +41,10 @@ def rangkaian(
 ) -> list[Rangkaian]:
     """`landed_columns`: each extract's header as landed; `counts`: rows read and kept per
     file in this run; `previous`: the same of the current snapshot's run (empty before the
-    first); `min_share`: the least share of the previous rows an extract may bring."""
-    read, kept, before = _totals(counts, "dibaca"), _totals(counts, "diterima"), _totals(previous, "dibaca")
+    first); `min_share`: an extract must keep more than this share of the previous rows."""
+    # Compared as rows kept: a registry delivered with every row twice keeps the same
+    # persons, and must not make next month's sound delivery look like a halving.
+    read, kept, before = _totals(counts, "dibaca"), _totals(counts, "diterima"), _totals(previous, "diterima")
 
     def extracts(con: duckdb.DuckDBPyConnection):
         rows = []
@@ -56,7 +58,7 @@ def rangkaian(
                     "kolom_hilang": len(set(e.columns) - set(landed_columns[e.name])),
                     "baris_dibaca": read.get(e.name, 0) if checked else None,
                     "baris_diterima": kept.get(e.name, 0) if checked else None,
-                    "rasio_terhadap_sebelumnya": read.get(e.name, 0) / before[e.name]
+                    "rasio_terhadap_sebelumnya": kept.get(e.name, 0) / before[e.name]
                     if checked and before.get(e.name)
                     else None,
                 }
@@ -70,11 +72,14 @@ def rangkaian(
         names = sorted(set(files_now) | (set(files_before) if files_now else set()))
         yield "berkas_dtks", pd.DataFrame({"id_sumber": names, "baris_dibaca": [files_now.get(n, 0) for n in names]})
 
-    def between(column: str, rule: str, low: float | None, high: float | None = None, critical: bool = True):
+    def between(
+        column: str, rule: str, low: float | None, high: float | None = None, critical: bool = True, strict=False
+    ):
         return gx.expectations.ExpectColumnValuesToBeBetween(
             column=column,
             min_value=low,
             max_value=high,
+            strict_min=strict,
             severity=FailureSeverity.CRITICAL if critical else FailureSeverity.WARNING,
             meta={"aturan": rule},
         )
@@ -86,7 +91,8 @@ def rangkaian(
                 between("kolom_hilang", "KOLOM_EKSTRAK_LENGKAP", 0, 0),
                 between("baris_dibaca", "EKSTRAK_TIDAK_KOSONG", 1),
                 between("baris_diterima", "EKSTRAK_DITERIMA_ADA", 1),
-                between("rasio_terhadap_sebelumnya", "BARIS_TIDAK_MENYUSUT", min_share),
+                # Half of last month's rows is already a broken export: more than the share.
+                between("rasio_terhadap_sebelumnya", "BARIS_TIDAK_MENYUSUT", min_share, strict=True),
                 between("rasio_terhadap_sebelumnya", "JUMLAH_BARIS_WAJAR", *RATIO_BOUNDS, critical=False),
             ],
             extracts,

@@ -266,7 +266,14 @@ def registry_rows(select: Callable[[pa.Table], pa.Table]) -> Callable[[Path], Da
 
 registry_half = registry_rows(lambda t: t.take(list(range(0, t.num_rows, 2))))
 registry_empty = registry_rows(lambda t: t.slice(0, 0))
-registry_doubled = registry_rows(lambda t: t.take([i // 2 for i in range(2 * t.num_rows)]))
+
+
+def registry_doubled(folder: Path) -> Damaged:
+    """Every registry row twice, as an export joined with itself."""
+    f = folder / REGISTRY
+    t = pq.read_table(f)
+    pq.write_table(t.take([i // 2 for i in range(2 * t.num_rows)]), f)
+    return Damaged([REGISTRY], info={"quarantined": t.num_rows, "read": 2 * t.num_rows})
 
 
 def usulan_lines(folder: Path) -> list[dict]:
@@ -389,22 +396,14 @@ CASES = [
         cli=True,
         type_named=True,
     ),
-    Case(
-        "02a-dtks-stray-double-quote-inside-a-name",
-        stray_quote(at_start=False),
-        REFUSED,
-        files=("dtks/dtks_32.csv",),
-        row=True,
-        preflight=True,
-        cli=True,
-    ),
+    # A quote opening a field and never closed breaks the file's rows: found when the file is
+    # read (standardizing, the first stage, before matching), named by file and row.
     Case(
         "02b-dtks-stray-double-quote-opening-a-name",
         stray_quote(at_start=True),
         REFUSED,
         files=("dtks/dtks_32.csv",),
         row=True,
-        preflight=True,
         cli=True,
     ),
     Case(
@@ -447,7 +446,6 @@ CASES = [
     ),
     Case("14-dtks-province-missing", dtks_province_missing, STOPPED, "PROVINSI_DTKS_LENGKAP"),
     Case("15-registry-empty", registry_empty, STOPPED, "EKSTRAK_TIDAK_KOSONG"),
-    Case("16-registry-every-nik-twice", registry_doubled, STOPPED, "EKSTRAK_DITERIMA_ADA"),
     Case("12-registry-half-its-rows", registry_half, STOPPED, "BARIS_TIDAK_MENYUSUT"),
     # 8-10: published, the bad rows quarantined by name.
     Case("08-usulan-anggota-not-a-list", usulan_anggota_not_a_list, QUARANTINED, "ANGGOTA_TIDAK_VALID", "usulan"),
@@ -460,7 +458,13 @@ CASES = [
     ),
     Case("10-dtks-name-of-a-megabyte", dtks_name_of_a_megabyte, QUARANTINED, "NAMA_TIDAK_WAJAR", "dtks"),
     Case("usulan-broken-json-lines", usulan_broken_json, QUARANTINED, "JSON_TIDAK_VALID", "usulan"),
+    # Every registry row twice: the copies are quarantined as ID_GANDA (the first of each NIK
+    # is kept), the doubled row count is warned of, and the snapshot is the same persons.
+    Case("16-registry-every-nik-twice", registry_doubled, QUARANTINED, "ID_GANDA", "dukcapil_penduduk"),
     # 5-7: published as if nothing happened.
+    # A quote inside a field is a character of the name as typed (CSV quotes only a field
+    # that opens with one): read, cleaned by the name rules, published.
+    Case("02a-dtks-stray-double-quote-inside-a-name", stray_quote(at_start=False), TOLERATED),
     Case("05-p3ke-utf8-bom", p3ke_bom, TOLERATED),
     Case("06-dtks-lower-case-header", dtks_lower_case_header, TOLERATED),
     Case("07-p3ke-space-padded-header", p3ke_padded_header, TOLERATED),
@@ -901,10 +905,8 @@ def check_quarantined(case: Case, damaged: Damaged, manifest: dict, good: dict, 
         counts["karantina_per_aturan"].get(case.rule) == expected,
         f"{case.extract}: karantina_per_aturan {counts['karantina_per_aturan']}, expected {case.rule}: {expected}",
     )
-    found.check(
-        counts["dibaca"] == good["rekonsiliasi"][case.extract]["dibaca"],
-        f"{case.extract}: {counts['dibaca']} rows read, good {good['rekonsiliasi'][case.extract]['dibaca']}",
-    )
+    read = damaged.info.get("read", good["rekonsiliasi"][case.extract]["dibaca"])
+    found.check(counts["dibaca"] == read, f"{case.extract}: {counts['dibaca']} rows read, expected {read}")
     files = sorted((run_dir / "karantina" / case.extract).glob("*.parquet"))
     in_files = 0
     if files:

@@ -53,7 +53,7 @@ def test_the_index_lists_each_result_by_batch_with_rule_names_and_severities(run
                     "sumber": e.name,
                     "berkas": f"{e.folder}/{e.name}_32.csv",
                     "dibaca": 700 if e.name == "dtks" else 9,
-                    "diterima": 9,
+                    "diterima": 700 if e.name == "dtks" else 9,
                 }
                 for e in mentah.EXTRACTS
             ],
@@ -62,7 +62,7 @@ def test_the_index_lists_each_result_by_batch_with_rule_names_and_severities(run
                     "sumber": e.name,
                     "berkas": f"{e.folder}/{e.name}_32.csv",
                     "dibaca": 1000 if e.name == "dtks" else 9,
-                    "diterima": 9,
+                    "diterima": 1000 if e.name == "dtks" else 9,
                 }
                 for e in mentah.EXTRACTS
             ],
