@@ -4,6 +4,7 @@ so `dtsen --help` is instant."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 from functools import wraps
 from pathlib import Path
@@ -63,6 +64,10 @@ def _refusing_user_errors(command):
             return command(*args, **kwargs)
         except _user_errors() as e:
             _fail(command.__name__, _one_line(e))
+        except OSError as e:
+            if e.errno != errno.ENOSPC:
+                raise
+            _fail(command.__name__, f"no space left on the disk of {e.filename or 'DTSEN_HOME'}; free space, run again")
 
     return run
 

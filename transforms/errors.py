@@ -32,3 +32,7 @@ class EngineError(Exception):
     """A stage's engine (DuckDB, pyarrow) stopped on something in the data. The message says
     which stage and what went wrong, with the value it stopped on blanked (it may be
     personal data). Nothing is published; the run folder and Prefect's log have the rest."""
+
+
+class DiskFull(InputError):
+    """The disk holding DTSEN_HOME is full: the operator's to free, then run again."""

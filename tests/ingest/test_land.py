@@ -79,3 +79,24 @@ def test_header_only_province_files_are_not_copies_of_each_other(delivery, tmp_p
     for pp in ("51", "52"):
         (delivery / f"dtks/dtks_{pp}.csv").write_bytes(header)
     assert land_delivery(delivery, tmp_path / "landed").files  # the quality gate judges empty files
+
+
+def test_a_full_disk_is_named_and_leaves_no_half_copy(delivery, tmp_path, monkeypatch):
+    import errno
+
+    from transforms.errors import DiskFull
+    from transforms.ingest import land
+
+    copied = []
+    real = land._copy_with_sha256
+
+    def copy_until_full(src, dst):
+        if len(copied) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        copied.append(src)
+        return real(src, dst)
+
+    monkeypatch.setattr(land, "_copy_with_sha256", copy_until_full)
+    with pytest.raises(DiskFull, match="no space left to land the delivery"):
+        land_delivery(delivery, tmp_path / "landed")
+    assert not list((tmp_path / "landed").rglob(".staging-*")) and not list((tmp_path / "landed").rglob("*.csv"))

@@ -8,6 +8,7 @@ says so instead of copying again.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -16,7 +17,7 @@ import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from transforms.errors import DeliveryError
+from transforms.errors import DeliveryError, DiskFull
 from transforms.ingest.extracts import EXTRACTS
 
 CHECKSUMS = "checksums.json"
@@ -133,11 +134,14 @@ def land_delivery(
 
     staging = landed_root / cutoff.isoformat() / f".staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    files = {rel: _copy_with_sha256(src, staging / rel) for rel, src in sorted(sources.items())}
     try:
+        files = {rel: _copy_with_sha256(src, staging / rel) for rel, src in sorted(sources.items())}
         refuse_copies(files, staging)
-    except DeliveryError:
+    except BaseException as e:  # a refused delivery, a full disk, a kill: no half copy stays
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+            raise DiskFull(f"{landed_root}: no space left to land the delivery; free space there "
+                           "(or point DTSEN_HOME at a larger disk) and run again") from None  # fmt: skip
         raise
     fp = fingerprint(files)
     final = landed_root / cutoff.isoformat() / fp[:16]
