@@ -98,13 +98,15 @@ def _digest(name: str) -> bytes:
     return hashlib.sha256(f"dtsen-warehouse:{name}".encode()).digest()
 
 
-class _PostgresLock:
+class _SessionLock:
+    """A lock a database server holds for one session (connection): taken by a query,
+    given back by another, and gone with the session when the process dies."""
+
+    unlock_sql = ""
+
     def __init__(self, engine: sa.Engine, name: str):
         self.engine = engine
         self.key = f"{engine.url.render_as_string(hide_password=True)}#{name}"
-        number = int.from_bytes(_digest(name)[:8], "big", signed=True)
-        unsigned = number & 0xFFFF_FFFF_FFFF_FFFF
-        self.number, self.classid, self.objid = number, unsigned >> 32, unsigned & 0xFFFF_FFFF
         self.conn: sa.Connection | None = None
 
     def _connection(self) -> sa.Connection:
@@ -112,8 +114,32 @@ class _PostgresLock:
             self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self.conn
 
+    def _params(self) -> dict:
+        raise NotImplementedError
+
+    def release(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(sa.text(self.unlock_sql), self._params())
+            finally:
+                self.conn.close()  # ends the session: the lock goes with it in any case
+                self.conn = None
+
+
+class _PostgresLock(_SessionLock):
+    unlock_sql = "SELECT pg_advisory_unlock(:k)"
+
+    def __init__(self, engine: sa.Engine, name: str):
+        super().__init__(engine, name)
+        number = int.from_bytes(_digest(name)[:8], "big", signed=True)
+        unsigned = number & 0xFFFF_FFFF_FFFF_FFFF
+        self.number, self.classid, self.objid = number, unsigned >> 32, unsigned & 0xFFFF_FFFF
+
+    def _params(self) -> dict:
+        return {"k": self.number}
+
     def try_acquire(self) -> bool:
-        return bool(self._connection().execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": self.number}).scalar())
+        return bool(self._connection().execute(sa.text("SELECT pg_try_advisory_lock(:k)"), self._params()).scalar())
 
     def held(self) -> bool:
         # A bigint advisory key shows in pg_locks as (classid, objid) = its high and low halves.
@@ -123,41 +149,23 @@ class _PostgresLock:
         )
         return bool(self._connection().execute(query, {"c": self.classid, "o": self.objid}).scalar())
 
-    def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": self.number})
-            finally:
-                self.conn.close()  # ends the session: the lock goes with it in any case
-                self.conn = None
 
+class _MysqlLock(_SessionLock):
+    unlock_sql = "SELECT RELEASE_LOCK(:n)"
 
-class _MysqlLock:
     def __init__(self, engine: sa.Engine, name: str):
-        self.engine = engine
-        self.key = f"{engine.url.render_as_string(hide_password=True)}#{name}"
+        super().__init__(engine, name)
         self.name = f"dtsen-warehouse-{_digest(name).hex()[:40]}"  # GET_LOCK takes up to 64 characters
-        self.conn: sa.Connection | None = None
 
-    def _connection(self) -> sa.Connection:
-        if self.conn is None:
-            self.conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return self.conn
+    def _params(self) -> dict:
+        return {"n": self.name}
 
     def try_acquire(self) -> bool:
-        return self._connection().execute(sa.text("SELECT GET_LOCK(:n, 0)"), {"n": self.name}).scalar() == 1
+        return self._connection().execute(sa.text("SELECT GET_LOCK(:n, 0)"), self._params()).scalar() == 1
 
     def held(self) -> bool:
         query = sa.text("SELECT IS_USED_LOCK(:n) = CONNECTION_ID()")
-        return self._connection().execute(query, {"n": self.name}).scalar() == 1
-
-    def release(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": self.name})
-            finally:
-                self.conn.close()
-                self.conn = None
+        return self._connection().execute(query, self._params()).scalar() == 1
 
 
 class _SqliteFileLock:
