@@ -157,6 +157,9 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert again["landed"]["reused"] is True and again["run_id"] == manifest["run_id"]
     assert again["rekonsiliasi"] == manifest["rekonsiliasi"]
     assert again["terbit"]["baru"] is False and again["terbit"]["tag"] == manifest["terbit"]["tag"]
+    # The stages are taken from the first run, the last validation too (the raw suite runs
+    # again: its baseline, the current snapshot, is now the first run's).
+    assert {"match", "unify", "rank", "validate-terpadu", "validate-terbit"} <= set(again["dipakai_ulang"])
 
 
 def test_unreadable_file_fails_the_run_and_writes_nothing(delivery, dtsen_home):
