@@ -1,0 +1,108 @@
+"""Normalisation of one name, the Python reference. `sql.py` builds the same steps for DuckDB.
+
+Steps, in order (each a small function):
+1. `bersih`: upper case, accents off, apostrophes dropped inside words (NUR'AINI), anything
+   else that is not A-Z splits words (dots, commas, hyphens), single spaces.
+2. `tanpa_gelar`: titles after the name, then titles before it (gelar.csv); never the whole name.
+3. `pisah_bin`: PERSON BIN/BINTI FATHER, split in two.
+4. `baku`: Arabic-origin forms to one form, old spelling to the current one, Arabic forms
+   again (a form may only be listed in its current spelling).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from transforms.names import data, pola
+
+
+@dataclass(frozen=True)
+class Nama:
+    """A normalised name. `asli` is what the source wrote, always kept."""
+
+    asli: str
+    gelar: str  # the titles removed, as cleaned text ('' when none)
+    kata: tuple[str, ...]  # the person's words after cleaning and title removal, before spelling
+    baku: tuple[str, ...]  # the person's words after spelling and Arabic forms
+    ayah_kata: tuple[str, ...] = ()  # the father's words when the name has BIN/BINTI
+    ayah_baku: tuple[str, ...] = ()
+
+    @property
+    def teks(self) -> str:
+        return " ".join(self.baku)
+
+
+@cache
+def _gelar_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    g = data.gelar()
+    return re.compile(pola.gelar_depan_pola(g)), re.compile(pola.gelar_belakang_pola(g))
+
+
+@cache
+def _baku_re() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Pattern[str], str]]]:
+    arab = [(re.compile(p), r) for p, r in pola.arab_pola(data.bentuk_arab())]
+    ejaan = [(re.compile(p), r) for p, r in map(pola.ejaan_pola, data.ejaan_lama())]
+    return arab, ejaan
+
+
+def bersih(s: str | None) -> str:
+    if s is None:
+        return ""
+    t = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)).upper()
+    t = re.sub(pola.DALAM_KATA, "", t)
+    return re.sub(pola.PEMISAH, " ", t).strip()
+
+
+def tanpa_gelar(s: str) -> tuple[str, str]:
+    """(name without titles, the titles removed)."""
+    depan, belakang = _gelar_re()
+    after = belakang.search(s)
+    rest = s[: after.start()] if after else s
+    before = depan.match(rest)
+    name = rest[before.end() :] if before else rest
+    removed = " ".join(p.strip() for p in (before.group(0) if before else "", after.group(0) if after else "") if p)
+    return name, removed
+
+
+def pisah_bin(s: str) -> tuple[str, str]:
+    """(the person's part, the father's part or '')."""
+    m = re.match(pola.bin_pola(), s)
+    return (m.group(1), m.group(2)) if m else (s, "")
+
+
+def baku(s: str) -> str:
+    arab, ejaan = _baku_re()
+    for p, r in arab:
+        s = p.sub(r, s)
+    for p, r in ejaan:
+        s = p.sub(r, s)
+    for p, r in arab:
+        s = p.sub(r, s)
+    return s
+
+
+def _words(s: str) -> tuple[str, ...]:
+    return tuple(s.split())
+
+
+@cache
+def normalisasi(asli: str | None) -> Nama:
+    """Normalise one name; the result keeps the original."""
+    name, removed = tanpa_gelar(bersih(asli))
+    diri, ayah = pisah_bin(name)
+    return Nama(
+        asli=asli or "",
+        gelar=removed,
+        kata=_words(diri),
+        baku=_words(baku(diri)),
+        ayah_kata=_words(ayah),
+        ayah_baku=_words(baku(ayah)),
+    )
+
+
+def teks_baku(asli: str | None) -> str:
+    """The normalised person's part as one string (what `sql.nama_baku_sql` computes)."""
+    return normalisasi(asli).teks

@@ -1,0 +1,61 @@
+"""Nicknames (nama panggilan) as a rule, not a list.
+
+A nickname is formed from a name's syllables:
+- its last k syllables (RAHMAWATI -> WATI, SUPRIYADI -> YADI);
+- its last syllable doubled the Javanese way, the onset and vowel said twice
+  (SLAMET -> MET -> MEMET, SUPRIYADI -> DI -> DIDI, HERMAWAN -> WAN -> WAWAN); only a one-syllable tail
+  is doubled (YADI stays YADI);
+- its first k syllables (HENDRAWAN -> HENDRA, AGUSTINA -> AGUS, BAMBANG -> BAM).
+
+What keeps it from matching everything:
+- the nickname is at least `MIN_HURUF` (3) letters: DI of SUPRIYADI, TI of SITI are too short
+  (their doubled forms DIDI, TITI are long enough);
+- it must end (heads) or start (tails) on a syllable boundary: ANI is not a tail of MULYANI
+  (MUL-YA-NI gives NI, YANI) nor of SUMARNI (SU-MAR-NI); it is a head of ANITA (A-NI-TA);
+- it is a proper part: a word is not its own nickname (that is SAMA);
+- a vowel-initial tail must have at least two syllables and four letters, so that a single
+  syllable without an onset (the -IN of many names) is not a nickname of every such name.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from transforms.names.suku_kata import VOKAL, suku_kata
+
+MIN_HURUF = 3
+
+
+def _onset_vokal(suku: str) -> str:
+    """The consonants and first vowel of a syllable: MET -> ME, DI -> DI, KHAN -> KHA, AN -> ''."""
+    for i, c in enumerate(suku):
+        if c in VOKAL:
+            return suku[: i + 1] if i > 0 else ""
+    return ""
+
+
+@cache
+def bentuk_panggilan(kata: str) -> frozenset[str]:
+    """Every nickname the rule forms from one word."""
+    s = suku_kata(kata)
+    out: set[str] = set()
+    for k in range(1, len(s)):
+        tail = "".join(s[-k:])
+        if tail[0] not in VOKAL or (k >= 2 and len(tail) >= 4):
+            out.add(tail)
+        out.add("".join(s[:k]))
+    if len(s) >= 2:
+        ov = _onset_vokal(s[-1])
+        if ov:
+            out.add(ov + s[-1])
+    return frozenset(p for p in out if len(p) >= MIN_HURUF and p != kata)
+
+
+def panggilan_dari(panggilan: str, kata: str) -> bool:
+    """True when `panggilan` is a nickname the rule forms from `kata`."""
+    return panggilan in bentuk_panggilan(kata)
+
+
+def salah_satu_panggilan(a: str, b: str) -> bool:
+    """Either word is a nickname of the other."""
+    return panggilan_dari(a, b) or panggilan_dari(b, a)
