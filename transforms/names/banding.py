@@ -129,9 +129,10 @@ def _banding(a: Nama, b: Nama) -> Hasil:
     if a.ayah_kata or b.ayah_kata:
         diri = _tanpa_bin(a, b)
         utuh = _tanpa_bin(_utuh(a), _utuh(b))
+        one_side = "bin/binti on one side only"
         cands = [
-            Hasil(_lemah(diri.tingkat, "TANPA_BIN"), "bin/binti phrase on one side only, compared on the person's part"),
-            Hasil(_lemah(utuh.tingkat, "TANPA_BIN"), "bin/binti written on one side only, the father's name as words"),
+            Hasil(_lemah(diri.tingkat, "TANPA_BIN"), f"{one_side}, compared on the person's part"),
+            Hasil(_lemah(utuh.tingkat, "TANPA_BIN"), f"{one_side}, the father's name read as words"),
         ]
         if diri.tingkat == "BEDA" and utuh.tingkat == "BEDA":
             return diri

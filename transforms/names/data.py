@@ -63,7 +63,13 @@ def gelar() -> tuple[Gelar, ...]:
 @cache
 def ejaan_lama() -> tuple[Ejaan, ...]:
     out = [
-        Ejaan(int(r["urutan"]), r["lama"], r["baru"], _check("ejaan_lama", i, "konteks", r["konteks"], ("SEMUA", "AWAL")), r["alasan"])
+        Ejaan(
+            int(r["urutan"]),
+            r["lama"],
+            r["baru"],
+            _check("ejaan_lama", i, "konteks", r["konteks"], ("SEMUA", "AWAL")),
+            r["alasan"],
+        )
         for i, r in enumerate(rows("ejaan_lama"), start=2)
     ]
     return tuple(sorted(out, key=lambda e: e.urutan))

@@ -10,6 +10,7 @@ AI, AU or OI is one nucleus (PANDAI, KERBAU); elsewhere each vowel is its own.
 from __future__ import annotations
 
 from functools import cache
+from itertools import pairwise
 
 VOKAL = frozenset("AIUEO")
 DIGRAF = ("NG", "NY", "KH", "SY")
@@ -42,7 +43,7 @@ def suku_kata(kata: str) -> tuple[str, ...]:
         if units[nuclei[-2]] + units[nuclei[-1]] in DIFTONG_AKHIR:
             nuclei.pop()
     starts = [0]
-    for a, b in zip(nuclei, nuclei[1:]):
+    for a, b in pairwise(nuclei):
         between = b - a - 1
         if between == 0:
             starts.append(b)
@@ -53,4 +54,4 @@ def suku_kata(kata: str) -> tuple[str, ...]:
         else:
             starts.append(a + 2)
     bounds = starts + [len(units)]
-    return tuple("".join(units[s:e]) for s, e in zip(bounds, bounds[1:]) if s < e)
+    return tuple("".join(units[s:e]) for s, e in pairwise(bounds) if s < e)
