@@ -1,4 +1,4 @@
-"""Jaro-Winkler similarity, as DuckDB's `jaro_winkler_similarity` computes it (prefix scale 0.1, up to 4 letters)."""
+"""Jaro-Winkler similarity, as DuckDB's `jaro_winkler_similarity` computes it (prefix scale 0.1, up to 4 letters, above 0.7)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ def jaro(a: str, b: str) -> float:
 
 def jaro_winkler(a: str, b: str) -> float:
     j = jaro(a, b)
+    if j <= 0.7:  # the prefix counts only for names already alike (as DuckDB and rapidfuzz do)
+        return j
     prefix = 0
     for x, y in zip(a[:4], b[:4]):
         if x != y:
