@@ -1,4 +1,4 @@
-"""Jaro-Winkler similarity, as DuckDB's `jaro_winkler_similarity` computes it (prefix scale 0.1, up to 4 letters, above 0.7)."""
+"""Jaro-Winkler similarity as DuckDB's `jaro_winkler_similarity`: prefix scale 0.1, up to 4 letters, above 0.7."""
 
 from __future__ import annotations
 
