@@ -8,7 +8,7 @@ name word positions and rules, never the words (they are personal data).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from itertools import permutations
 
 from transforms.names import data
@@ -144,7 +144,7 @@ def _banding(a: Nama, b: Nama) -> Hasil:
     return _tanpa_bin(a, b)
 
 
-@cache
+@lru_cache(maxsize=1 << 18)  # bounded: a province has millions of distinct names
 def banding(a: str | None, b: str | None) -> Hasil:
     """Compare two names as written; the level says how they agree."""
     return _banding(normalisasi(a), normalisasi(b))

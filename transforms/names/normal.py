@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from transforms.names import data, pola
 
@@ -88,7 +88,7 @@ def _words(s: str) -> tuple[str, ...]:
     return tuple(s.split())
 
 
-@cache
+@lru_cache(maxsize=1 << 18)  # bounded: a province has millions of distinct names
 def normalisasi(asli: str | None) -> Nama:
     """Normalise one name; the result keeps the original."""
     name, removed = tanpa_gelar(bersih(asli))

@@ -19,7 +19,7 @@ What keeps it from matching everything:
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
 
 from transforms.names.suku_kata import VOKAL, suku_kata
 
@@ -34,7 +34,7 @@ def _onset_vokal(suku: str) -> str:
     return ""
 
 
-@cache
+@lru_cache(maxsize=1 << 18)  # bounded: a province has millions of distinct names
 def bentuk_panggilan(kata: str) -> frozenset[str]:
     """Every nickname the rule forms from one word."""
     s = suku_kata(kata)

@@ -77,8 +77,11 @@ def _arab_sql(expr: str) -> str:
 def baku_sql(expr: str) -> str:
     """Arabic-origin forms, old spelling, Arabic forms again (as `normal.baku`)."""
     out = _arab_sql(expr)
-    for i in range(len(data.ejaan_lama())):
-        out = f"regexp_replace({out}, $nama_ejaan_{i}, $nama_ejaan_{i}_baru, 'g')"
+    for i, e in enumerate(data.ejaan_lama()):
+        # A rule for anywhere in a word is a plain replace (several times cheaper than a regex).
+        fn = "replace" if e.konteks == "SEMUA" else "regexp_replace"
+        flags = "" if e.konteks == "SEMUA" else ", 'g'"
+        out = f"{fn}({out}, $nama_ejaan_{i}, $nama_ejaan_{i}_baru{flags})"
     return _arab_sql(out)
 
 
@@ -94,7 +97,8 @@ nama_p AS (
     SELECT *, {diri_sql("_nama_tanpa_gelar")} AS nama_kata, {ayah_sql("_nama_tanpa_gelar")} AS _ayah_kata
     FROM nama_g)
 SELECT * EXCLUDE (_nama_bersih, _nama_tanpa_gelar, _ayah_kata),
-    {baku_sql("nama_kata")} AS nama_baku, {baku_sql("_ayah_kata")} AS ayah_baku
+    {baku_sql("nama_kata")} AS nama_baku,
+    CASE WHEN _ayah_kata = '' THEN _ayah_kata ELSE {baku_sql("_ayah_kata")} END AS ayah_baku
 FROM nama_p"""
 
 
