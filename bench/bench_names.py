@@ -1,4 +1,4 @@
-"""Measure the names module on generated names: `python -m transforms.names.ukur [n]`.
+"""Benchmark: the names module on generated names: `.venv/bin/python bench/bench_names.py [n]`.
 
 Three figures per million: the SQL normalisation, the nickname UDF on word pairs, the level UDF
 on name pairs (half of them a generated variant of the other: title, old spelling, nickname,
@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from transforms.names.sql import normalisasi_sql, pasang_udf, sql_params
 
