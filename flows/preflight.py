@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from transforms.errors import DeliveryError, InputError
-from transforms.ingest.extracts import BY_NAME, EXTRACTS, Extract
-from transforms.ingest.land import delivery_files, parse_cutoff
+from transforms.ingest.extracts import BY_NAME
+from transforms.ingest.land import delivery_extracts, parse_cutoff
 
 if TYPE_CHECKING:  # SQLAlchemy only when a source is pulled: `dtsen --help` stays quick
     from transforms.ingest.sql_source import SqlSource
@@ -50,14 +50,9 @@ def delivery(folder: Path, sql: list[SqlSource]) -> Path:
             hint="Pass the folder <root>/<YYYY-MM-DD> that holds the month's extracts",
         )
     parse_cutoff(folder)
-    for file in delivery_files(folder, frozenset(s.extract for s in sql)):
-        check_header(extract_of(folder, file), file)
+    for extract, file in delivery_extracts(folder, frozenset(s.extract for s in sql)):
+        check_header(extract, file)
     return folder
-
-
-def extract_of(folder: Path, file: Path) -> Extract:
-    rel = file.relative_to(folder)
-    return next(e for e in EXTRACTS if rel.match(e.pattern))
 
 
 def model_pmt(path: Path | None) -> Path | None:

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from transforms.errors import DeliveryError, DiskFull
-from transforms.ingest.extracts import EXTRACTS
+from transforms.ingest.extracts import EXTRACTS, Extract
 
 CHECKSUMS = "checksums.json"
 _CHUNK = 8 << 20
@@ -56,7 +56,12 @@ def parse_cutoff(delivery: Path) -> dt.date:
 
 def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[Path]:
     """Every extract file the contract expects (docs/contract.md); a missing one is a clear error."""
-    files: list[Path] = []
+    return [f for _, f in delivery_extracts(delivery, skip)]
+
+
+def delivery_extracts(delivery: Path, skip: frozenset[str] = frozenset()) -> list[tuple[Extract, Path]]:
+    """Each extract file with the contract's entry for it; a missing or misnamed one is a clear error."""
+    files: list[tuple[Extract, Path]] = []
     for extract in EXTRACTS:
         if extract.name in skip:
             continue
@@ -74,7 +79,7 @@ def delivery_files(delivery: Path, skip: frozenset[str] = frozenset()) -> list[P
                         str(f), "not a province file name: one file per province, named dtks_<PP>.csv",
                         hint="Rename it after its 2-digit province code, or take out a copy delivered twice",
                     )  # fmt: skip
-        files.extend(found)
+        files.extend((extract, f) for f in found)
     return files
 
 
