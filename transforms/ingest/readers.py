@@ -206,13 +206,13 @@ def parquet_columns(extract: Extract, file: Path) -> int:
     """Parquet extracts are read in place; check they are readable and complete."""
     try:
         meta = pq.read_metadata(file)
-        names = pq.read_schema(file).names
+        schema = meta.schema.to_arrow_schema()
     except (pa.ArrowInvalid, OSError) as e:
         raise DeliveryError(
             str(file), f"not a readable Parquet file ({type(e).__name__})", hint="Ask for the extract to be re-sent"
         ) from None
-    check_columns(extract, file, contract_names(extract, file, names))
-    check_types(extract, file, pq.read_schema(file))
+    check_columns(extract, file, contract_names(extract, file, schema.names))
+    check_types(extract, file, schema)
     return meta.num_rows
 
 
