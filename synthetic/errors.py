@@ -13,14 +13,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthetic import identifiers, names, tanggal
-from synthetic.config import NIK_KINDS
+from synthetic import bentuk_nama, identifiers, names, tanggal
+from synthetic.config import NAME_KINDS, NIK_KINDS
 from synthetic.population import Penduduk
 from synthetic.regions import Regions
 
 E = 10 ** np.arange(18, dtype=np.int64)  # E[k] = 10**k
 _NULL = pa.scalar(None, pa.string())
 TANPA = len(NIK_KINDS)  # the "no NIK error" kind
+TANPA_NAMA = len(NAME_KINDS)  # the name as the registry has it
 
 
 @dataclass
@@ -32,18 +33,28 @@ class Identitas:
     nama: pa.Array  # upper case
     lahir: np.ndarray  # days
     female: np.ndarray
+    ayah: pa.Array  # the father's name where the registry shows him, else null
+    serumah: np.ndarray  # int64 NIK of the member on the next KK row (other birth date), -1 if none
 
     def __len__(self) -> int:
         return len(self.nik)
 
     @staticmethod
     def of(pop: Penduduk, orang: np.ndarray) -> Identitas:
+        father = pop.ayah[orang]
+        # The row below, or above for every other person (and for the last row).
+        other = pop.serumah(orang, bawah=orang % 2 == 0)
+        known = other >= 0
+        serumah = np.where(known, pop.nik[np.maximum(other, 0)], -1)
+        serumah[known & (pop.lahir[np.maximum(other, 0)] == pop.lahir[orang])] = -1  # twins look alike
         return Identitas(
             nik=pop.nik[orang],
             benar=pop.nik[orang],
             nama=pop.nama.take(pa.array(orang)),
             lahir=pop.lahir[orang],
             female=pop.female[orang],
+            ayah=pop.nama.take(pa.array(np.maximum(father, 0), mask=father < 0)),
+            serumah=serumah,
         )
 
     @staticmethod
@@ -54,15 +65,20 @@ class Identitas:
             nama=pa.concat_arrays([p.nama for p in parts]),
             lahir=np.concatenate([p.lahir for p in parts]),
             female=np.concatenate([p.female for p in parts]),
+            ayah=pa.concat_arrays([p.ayah for p in parts]),
+            serumah=np.concatenate([p.serumah for p in parts]),
         )
 
     def take(self, idx: np.ndarray) -> Identitas:
+        i = pa.array(idx)
         return Identitas(
             nik=self.nik[idx],
             benar=self.benar[idx],
-            nama=self.nama.take(pa.array(idx)),
+            nama=self.nama.take(i),
             lahir=self.lahir[idx],
             female=self.female[idx],
+            ayah=self.ayah.take(i),
+            serumah=self.serumah[idx],
         )
 
 
@@ -76,7 +92,13 @@ def ghosts(
     kec = rng.choice(len(regions.kec_kode), n, p=regions.kec_bobot / regions.kec_bobot.sum())
     nik = identifiers.nik(regions.kec_kode[kec], lahir, female, rng, taken=registry_sorted)
     return Identitas(
-        nik=nik, benar=np.full(n, -1, np.int64), nama=names.person_names(female, rng), lahir=lahir, female=female
+        nik=nik,
+        benar=np.full(n, -1, np.int64),
+        nama=names.person_names(female, rng),
+        lahir=lahir,
+        female=female,
+        ayah=pa.nulls(n, pa.string()),
+        serumah=np.full(n, -1, np.int64),
     )
 
 
@@ -150,18 +172,37 @@ def _formatted(s: pa.Array, rng: np.random.Generator) -> pa.Array:
 # ---------------------------------------------------------------------------- NIK and KK
 
 
-def nik_kinds(female: np.ndarray, rates: dict[str, float], rng: np.random.Generator) -> np.ndarray:
-    """Which NIK error each record gets: an index into NIK_KINDS, or TANPA."""
-    edges = np.cumsum([rates[k] for k in NIK_KINDS])
-    kind = np.searchsorted(edges, rng.random(len(female)), side="right")
+def _exclusive(kinds: tuple[str, ...], rates: dict[str, float], n: int, rng: np.random.Generator) -> np.ndarray:
+    """One of `kinds` (its index) or none (len(kinds)) per record, kind k with rates[k]."""
+    edges = np.cumsum([rates[k] for k in kinds])
+    return np.searchsorted(edges, rng.random(n), side="right")
+
+
+def nik_kinds(
+    female: np.ndarray, rates: dict[str, float], rng: np.random.Generator, serumah: np.ndarray | None = None
+) -> np.ndarray:
+    """Which NIK error each record gets: an index into NIK_KINDS, or TANPA. A kind that does
+    not fit the record (women's day for a man, a family member's NIK for someone alone in
+    the KK, `serumah` -1) leaves it typed right."""
+    kind = _exclusive(NIK_KINDS, rates, len(female), rng)
     women_day = NIK_KINDS.index("nik_women_day_missing")
-    return np.where((kind == women_day) & ~female, TANPA, kind).astype(np.int8)
+    kind = np.where((kind == women_day) & ~female, TANPA, kind)
+    alone = np.ones(len(female), bool) if serumah is None else serumah < 0
+    kind = np.where((kind == NIK_KINDS.index("nik_keluarga")) & alone, TANPA, kind)
+    return kind.astype(np.int8)
 
 
-def ketik_nik(nik: np.ndarray, kind: np.ndarray, rng: np.random.Generator) -> pa.Array:
-    """NIK text as the source holds it, given the error kind of each record."""
+def ketik_nik(
+    nik: np.ndarray, kind: np.ndarray, rng: np.random.Generator, serumah: np.ndarray | None = None
+) -> pa.Array:
+    """NIK text as the source holds it, given the error kind of each record (`serumah`: the
+    NIK of the family member on the next KK row, for nik_keluarga)."""
     v = nik.copy()
     k = {name: kind == i for i, name in enumerate(NIK_KINDS)}
+    if k["nik_keluarga"].any():
+        if serumah is None or (serumah[k["nik_keluarga"]] < 0).any():
+            raise ValueError("nik_keluarga needs the NIK of another member of the family (serumah)")
+        v[k["nik_keluarga"]] = serumah[k["nik_keluarga"]]
     v[k["nik_typo"]] = _typo(v[k["nik_typo"]], rng)
     v[k["nik_transposition"]] = _transpose(v[k["nik_transposition"]], rng)
     v[k["nik_women_day_missing"]] -= 40 * E[8]
@@ -209,12 +250,26 @@ def ketik_kk(kk: np.ndarray, rate: float, spreadsheet: bool, rng: np.random.Gene
 # ---------------------------------------------------------------------------- names and dates
 
 
-def ketik_nama(
-    nama: pa.Array, female: np.ndarray, rate: float, rng: np.random.Generator
-) -> tuple[pa.Array, np.ndarray]:
-    varied = rng.random(len(nama)) < rate
-    out = names.by_choice(nama, varied.astype(np.int8), [lambda a: a, lambda a: names.variants(a, female[varied], rng)])
-    return out, varied
+def ketik_nama(ident: Identitas, rates: dict[str, float], rng: np.random.Generator) -> tuple[pa.Array, np.ndarray]:
+    """Names as the source writes them: at most one form of NAME_KINDS per record (rates of
+    the records whose name allows the form). Returns the names and each record's form, an
+    index into NAME_KINDS or TANPA_NAMA; a form that would not change the name is none."""
+    kind = _exclusive(NAME_KINDS, rates, len(ident), rng).astype(np.int8)
+    pieces, rows = [ident.nama], [np.arange(len(ident))]
+    for j, name in enumerate(NAME_KINDS):
+        idx = np.flatnonzero(kind == j)
+        if len(idx) == 0:
+            continue
+        before = ident.nama.take(pa.array(idx))
+        after = bentuk_nama.FORMS[name](before, ident.female[idx], ident.ayah.take(pa.array(idx)), rng)
+        changed = pc.fill_null(pc.not_equal(after, before), False).to_numpy(zero_copy_only=False)
+        kind[idx[~changed]] = TANPA_NAMA
+        pieces.append(after.filter(pa.array(changed)).cast(pa.string()))
+        rows.append(idx[changed])
+    source = np.arange(len(ident))
+    for r, start in zip(rows[1:], np.cumsum([len(r) for r in rows])[:-1]):
+        source[r] = start + np.arange(len(r))
+    return pa.concat_arrays(pieces).take(pa.array(source)), kind
 
 
 def ketik_tanggal(
@@ -239,8 +294,12 @@ class Ketikan:
     nama: pa.Array
     lahir: np.ndarray
     nik_kind: np.ndarray  # index into NIK_KINDS, TANPA when typed right
-    nama_beda: np.ndarray
+    nama_kind: np.ndarray  # index into NAME_KINDS, TANPA_NAMA when written as the registry has it
     lahir_beda: np.ndarray
+
+    @property
+    def nama_beda(self) -> np.ndarray:
+        return self.nama_kind != TANPA_NAMA
 
     @property
     def nik_benar_diketik(self) -> np.ndarray:
@@ -249,22 +308,31 @@ class Ketikan:
 
 
 def ketik(ident: Identitas, rates: dict[str, float], rng: np.random.Generator) -> Ketikan:
-    kind = nik_kinds(ident.female, rates, rng)
-    nama, nama_beda = ketik_nama(ident.nama, ident.female, rates["name_variant"], rng)
+    kind = nik_kinds(ident.female, rates, rng, ident.serumah)
+    nama, nama_kind = ketik_nama(ident, rates, rng)
     lahir, lahir_beda = ketik_tanggal(ident.lahir, rates["date_swap"], rates["date_typo"], rng)
     return Ketikan(
-        nik=ketik_nik(ident.nik, kind, rng),
+        nik=ketik_nik(ident.nik, kind, rng, ident.serumah),
         nama=nama,
         lahir=lahir,
         nik_kind=kind,
-        nama_beda=nama_beda,
+        nama_kind=nama_kind,
         lahir_beda=lahir_beda,
     )
 
 
 def counts(k: Ketikan) -> dict[str, int]:
-    """How many records got each error (for the metadata)."""
+    """How many records got each error (for the metadata): every NIK error and name form by
+    its kind, `name_variant` all name forms together, `date_error` dates swapped or off."""
     out = {name: int(np.sum(k.nik_kind == i)) for i, name in enumerate(NIK_KINDS)}
+    out |= {name: int(np.sum(k.nama_kind == i)) for i, name in enumerate(NAME_KINDS)}
     out["name_variant"] = int(k.nama_beda.sum())
     out["date_error"] = int(k.lahir_beda.sum())
     return out
+
+
+def kinds_per_record(k: Ketikan) -> dict[str, pa.Array]:
+    """Each record's NIK error and name form by name, null where there is none (for the truth)."""
+    nik = pa.array([*NIK_KINDS, None], pa.string()).take(pa.array(k.nik_kind.astype(np.int64)))
+    nama = pa.array([*NAME_KINDS, None], pa.string()).take(pa.array(k.nama_kind.astype(np.int64)))
+    return {"galat_nik": nik, "galat_nama": nama}

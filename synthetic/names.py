@@ -1,4 +1,5 @@
-"""Indonesian personal names, drawn vectorised, and the spelling variants sources show.
+"""Indonesian personal names, drawn vectorised (the forms sources write them in are in
+bentuk_nama.py).
 
 The vocabulary is Faker's id_ID name lists plus the names that dominate real registers
 (Muhammad, Siti, Nur, Sri, ...), a few old-spelling names (Soekarno, Djoko, Tjahjono) and
@@ -154,104 +155,6 @@ def weighted_pick(applicable: np.ndarray, weights: np.ndarray, rng: np.random.Ge
     keys = np.where(applicable, keys, -1.0)
     pick = np.argmax(keys, axis=1)
     return np.where(applicable.any(axis=1), pick, -1)
-
-
-def _matches(arr: pa.Array, pattern: str) -> np.ndarray:
-    return pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
-
-
-def _re(pattern: str, replacement: str, max_replacements: int | None = 1):
-    return lambda a: pc.replace_substring_regex(a, pattern, replacement, max_replacements=max_replacements)
-
-
-# ---------------------------------------------------------------------------- variants
-
-_DOUBLE = [c * 2 for c in "LNMSTRDKPFGH"]
-_COMMON_FORMS = (
-    (r"\bMUHAMMAD\b", ("MUHAMAD", "MOHAMMAD", "MOHAMAD", "MOCHAMAD", "MOCHAMMAD", "M.", "MUH.", "MOH.")),
-    (r"\bAHMAD\b", ("ACHMAD", "AKHMAD", "AHMAT")),
-    (r"\bSITI\b", ("SITTI",)),
-    (r"\bNUR\b", ("NOER",)),
-)
-_OLD_SPELLING = (  # (applies when, rewrite): both directions of the 1972 spelling reform
-    (r"OE", _re("OE", "U")),
-    (r"[BCDFGHJKLMNPRSTWYZ]U", _re(r"([BCDFGHJKLMNPRSTWYZ])U", r"\1OE")),
-    (r"DJ", _re("DJ", "J")),
-    (r"(^|[^D])J", _re(r"(^|[^D])J", r"\1DJ")),
-    (r"TJ", _re("TJ", "C")),
-    (r"C[AIUEO]", _re(r"C([AIUEO])", r"TJ\1")),
-)
-_TITLE_BEFORE = ("H.", "DRS.", "IR.", "DR.")
-_TITLE_BEFORE_FEMALE = ("HJ.", "DRA.", "IR.", "DR.")
-_TITLE_AFTER = ("S.PD", "S.E.", "S.H.", "S.KOM", "A.MD", "S.AG", "S.PD.I")
-
-
-def _common_forms(a: pa.Array, rng: np.random.Generator) -> pa.Array:
-    for pattern, forms in _COMMON_FORMS:
-        a = by_choice(a, rng.integers(0, len(forms), len(a)), [_re(pattern, f) for f in forms])
-    return a
-
-
-def _drop_double(a: pa.Array, rng: np.random.Generator) -> pa.Array:
-    for d in _DOUBLE:
-        a = pc.replace_substring(a, d, d[0], max_replacements=1)
-    return a
-
-
-def _add_double(a: pa.Array, rng: np.random.Generator) -> pa.Array:
-    return pc.replace_substring_regex(a, r"([AIUEO])([LNMRST])([AIUEO])", r"\1\2\2\3", max_replacements=1)
-
-
-def _old_spelling(a: pa.Array, rng: np.random.Generator) -> pa.Array:
-    applicable = np.column_stack([_matches(a, p) for p, _ in _OLD_SPELLING])
-    pick = weighted_pick(applicable, np.ones(len(_OLD_SPELLING)), rng)
-    return by_choice(a, pick, [f for _, f in _OLD_SPELLING])
-
-
-def _title(a: pa.Array, female: np.ndarray, rng: np.random.Generator) -> pa.Array:
-    n = len(a)
-    before = pc.if_else(pa.array(female), _pick(_TITLE_BEFORE_FEMALE, n, rng), _pick(_TITLE_BEFORE, n, rng))
-    after = _pick(_TITLE_AFTER, n, rng)
-    sep = pa.array(np.where(rng.random(n) < 0.5, ", ", " "))
-    prefixed = pc.binary_join_element_wise(before, a, " ")
-    suffixed = pc.binary_join_element_wise(a, sep, after, "")
-    return pc.if_else(pa.array(rng.random(n) < 0.5), prefixed, suffixed)
-
-
-def _nickname(a: pa.Array, rng: np.random.Generator) -> pa.Array:
-    drop_last = pc.replace_substring_regex(a, r" [^ ]+$", "")
-    first_only = pc.replace_substring_regex(a, r" .*$", "")
-    return pc.if_else(pa.array(rng.random(len(a)) < 0.6), drop_last, first_only)
-
-
-VARIANT_KINDS = ("umum", "huruf_ganda_hilang", "huruf_ganda_tambah", "ejaan_lama", "gelar", "panggilan")
-_VARIANT_WEIGHTS = np.array([3.0, 2.0, 1.0, 1.5, 2.5, 2.0])
-
-
-def variants(names: pa.Array, female: np.ndarray, rng: np.random.Generator) -> pa.Array:
-    """One spelling variant of each name: a common respelling (Muhammad/Mochamad, Siti/Sitti),
-    a doubled letter dropped or added, old spelling (oe/u, dj/j, tj/c), a title, a nickname."""
-    applicable = np.column_stack(
-        [
-            _matches(names, r"\b(MUHAMMAD|AHMAD|SITI|NUR)\b"),
-            _matches(names, "|".join(_DOUBLE)),
-            _matches(names, r"[AIUEO][LNMRST][AIUEO]"),
-            _matches(names, "|".join(p for p, _ in _OLD_SPELLING)),
-            np.ones(len(names), bool),
-            _matches(names, " "),
-        ]
-    )
-    kind = weighted_pick(applicable, _VARIANT_WEIGHTS, rng)
-    female_titled = female[kind == 4]  # by_choice hands the titled names over in this order
-    funcs = [
-        lambda a: _common_forms(a, rng),
-        lambda a: _drop_double(a, rng),
-        lambda a: _add_double(a, rng),
-        lambda a: _old_spelling(a, rng),
-        lambda a: _title(a, female_titled, rng),
-        lambda a: _nickname(a, rng),
-    ]
-    return by_choice(names, kind, funcs)
 
 
 # ---------------------------------------------------------------------------- addresses

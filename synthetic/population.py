@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -72,6 +73,41 @@ class Penduduk:
 
     def hidup(self, at: int) -> np.ndarray:
         return self.mati > at
+
+    @cached_property
+    def ayah(self) -> np.ndarray:
+        """Each person's father where the registry shows him, else -1: for a child the male
+        head or the head's husband; for a head a male parent in the KK, or (split-off) the
+        father of the family left; for the head's spouse a male parent-in-law in the KK."""
+        n, start, fam, stat, male = self.n, self.start, self.fam, self.stat, ~self.female
+        second = np.minimum(start + 1, max(n - 1, 0))
+        husband = (self.size >= 2) & (stat[second] == SUAMI)
+        father_here = np.where(male[start], start, np.where(husband, second, -1))
+
+        def first_in_family(mask: np.ndarray) -> np.ndarray:
+            out = np.full(self.n_keluarga, -1, np.int64)
+            idx = np.flatnonzero(mask)[::-1]  # the last write wins: the first member
+            out[fam[idx]] = idx
+            return out
+
+        parent = first_in_family((stat == ORANG_TUA) & male)
+        in_law = first_in_family((stat == MERTUA) & male)
+        split_head = self.induk[fam] >= 0
+        of_head = np.where(parent[fam] >= 0, parent[fam], np.where(split_head, father_here[self.induk[fam]], -1))
+        return np.select(
+            [stat == ANAK, stat == KEPALA, (stat == SUAMI) | (stat == ISTRI)],
+            [father_here[fam], of_head, in_law[fam]],
+            -1,
+        ).astype(np.int64)
+
+    def serumah(self, orang: np.ndarray, bawah: np.ndarray) -> np.ndarray:
+        """The member on the KK row below (`bawah`) or above each person: the row after the
+        last is the one above it and vice versa; -1 for a person alone in the KK."""
+        pos = orang - self.start[self.fam[orang]]
+        size = self.size[self.fam[orang]].astype(np.int64)
+        step = np.where(bawah, 1, -1)
+        step = np.where(pos + step >= size, -1, np.where(pos + step < 0, 1, step))
+        return np.where(size >= 2, orang + step, -1)
 
 
 # ---------------------------------------------------------------------------- structure

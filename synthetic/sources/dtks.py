@@ -127,7 +127,7 @@ def _programmes(ctx: Konteks, fam: np.ndarray, pct: np.ndarray, rng: np.random.G
     return pkh, bpnt, pbi
 
 
-def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict]:
+def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict, errors.Ketikan]:
     rng = ctx.rng("dtks")
     rates = ctx.rates("DTKS")
     pop = ctx.pop
@@ -192,11 +192,11 @@ def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict]:
         }
     )
     info = d.info | errors.counts(typed) | {"kk_error_units": int(kk_wrong.sum())}
-    return d, table, info
+    return d, table, info, typed
 
 
 def generate(ctx: Konteks, out: Path) -> Hasil:
-    d, table, info = build(ctx)
+    d, table, info, typed = build(ctx)
     prov = ctx.regions.prov[d.unit_desa[d.units]][d.unit_pos]
     rows = {}
     for p in np.unique(prov):
@@ -211,7 +211,7 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
     ganda[ctx.pop.fam[times > 1]] = True
     return Hasil(
         rows=rows,
-        tautan=tautan("DTKS", table["ID_DTKS"].combine_chunks(), d.ident.benar),
+        tautan=tautan("DTKS", table["ID_DTKS"].combine_chunks(), d.ident.benar, typed),
         info=info,
         keluarga=listed,
         ganda=ganda,

@@ -102,17 +102,17 @@ def build(ctx: Konteks):
         }
     )
     info = d.info | errors.counts(typed) | {"kk_error_units": int(kk_wrong.sum())}
-    return d, keluarga, anggota, info
+    return d, keluarga, anggota, info, typed
 
 
 def generate(ctx: Konteks, out: Path) -> Hasil:
-    d, keluarga, anggota, info = build(ctx)
+    d, keluarga, anggota, info, typed = build(ctx)
     rows = {KELUARGA: writers.csv(keluarga, out / KELUARGA), ANGGOTA: writers.csv(anggota, out / ANGGOTA)}
     listed = np.zeros(ctx.pop.n_keluarga, bool)
     listed[d.cat.unit[d.cat.unit < ctx.pop.n_keluarga]] = True
     return Hasil(
         rows=rows,
-        tautan=tautan("P3KE", anggota["ID_ANGGOTA_P3KE"].combine_chunks(), d.ident.benar),
+        tautan=tautan("P3KE", anggota["ID_ANGGOTA_P3KE"].combine_chunks(), d.ident.benar, typed),
         info=info,
         keluarga=listed,
     )

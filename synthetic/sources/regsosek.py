@@ -95,17 +95,17 @@ def build(ctx: Konteks):
         }
     )
     info = d.info | errors.counts(typed) | {"kk_error_units": int(kk_wrong.sum())}
-    return d, keluarga, anggota, info
+    return d, keluarga, anggota, info, typed
 
 
 def generate(ctx: Konteks, out: Path) -> Hasil:
-    d, keluarga, anggota, info = build(ctx)
+    d, keluarga, anggota, info, typed = build(ctx)
     rows = {KELUARGA: writers.parquet(keluarga, out / KELUARGA), ANGGOTA: writers.parquet(anggota, out / ANGGOTA)}
     listed = np.zeros(ctx.pop.n_keluarga, bool)
     listed[d.cat.unit[d.cat.unit < ctx.pop.n_keluarga]] = True
     return Hasil(
         rows=rows,
-        tautan=tautan("REGSOSEK", anggota["id_art"].combine_chunks(), d.ident.benar),
+        tautan=tautan("REGSOSEK", anggota["id_art"].combine_chunks(), d.ident.benar, typed),
         info=info,
         keluarga=listed,
     )

@@ -264,7 +264,7 @@ def generate(
         "contradicting_pairs": int((twin >= 0).sum()),
         "member_records": len(prop),
     }
-    return Hasil(rows=rows, tautan=tautan("USULAN", id_sumber, ident.benar), info=info)
+    return Hasil(rows=rows, tautan=tautan("USULAN", id_sumber, ident.benar, typed), info=info)
 
 
 def _anggota(

@@ -57,7 +57,13 @@ PARQUET_COLUMNS = {
         "r428": pa.int32(),
         "r430": pa.int32(),
     },
-    "truth/tautan.parquet": {"sumber": pa.string(), "id_sumber": pa.string(), "nik_benar": pa.string()},
+    "truth/tautan.parquet": {
+        "sumber": pa.string(),
+        "id_sumber": pa.string(),
+        "nik_benar": pa.string(),
+        "galat_nik": pa.string(),
+        "galat_nama": pa.string(),
+    },
     "truth/keluarga.parquet": {"no_kk": pa.string(), "pengeluaran_per_kapita_benar": pa.int64()},
 }
 DTKS_HEADER = (
