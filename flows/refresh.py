@@ -212,6 +212,19 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     return counts
 
 
+@stage_task(name="laju-padan")
+def laju_task(run_dir: str, cutoff: dt.date, per_metode: dict[str, dict[str, int]]) -> dict:
+    """Link rates per source by province, age band and decile: after ranking, which gives
+    the deciles. Counts per group only; they reconcile with the match stage's `per_metode`."""
+    from transforms.match.laju import link_rates
+
+    paths = std.RunPaths(Path(run_dir))
+    con = _connection(get_settings(), paths.run_dir, alone=True)
+    counts = link_rates(con, paths, cutoff, per_metode)
+    con.close()
+    return counts
+
+
 @stage_task(name="validate", task_run_name="validate-{stage}")
 def quality_task(
     run_dir: str,
@@ -414,7 +427,16 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     manifest["peringkat"] = stage(rank_task, str(run_dir), cutoff, model_pmt)
     seconds["rank"] = round(time.perf_counter() - t, 2)
 
-    manifest["seimbang"] = all(r["seimbang"] for r in rekonsiliasi.values()) and padan["seimbang"] and satu["seimbang"]
+    t = time.perf_counter()
+    manifest["laju_padan"] = laju = stage(laju_task, str(run_dir), cutoff, padan["per_metode"])
+    seconds["laju_padan"] = round(time.perf_counter() - t, 2)
+
+    manifest["seimbang"] = (
+        all(r["seimbang"] for r in rekonsiliasi.values())
+        and padan["seimbang"]
+        and satu["seimbang"]
+        and laju["seimbang"]
+    )
     manifest["counts"] = sorted(counts, key=lambda c: (c["sumber"], c["berkas"]))
     if not manifest["seimbang"]:
         path = write_manifest(run_dir, manifest | {"finished": _now()})

@@ -17,6 +17,7 @@ import io
 import itertools
 import math
 import os
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -31,11 +32,19 @@ REUSED_STAGE = {
     "match": "match",
     "unify": "unify",
     "rank": "rank",
+    "laju-padan": "laju_padan",
     "validate-baku": "validate_standardized",
     "validate-terpadu": "validate_unified",
     "validate-terbit": "validate_snapshot",
 }
 METHODS = ("NIK_EXACT", "NIK_REPAIRED", "PROBABILISTIC", "TIDAK_PADAN")
+# Link rates (manifest `laju_padan`, transforms/match/laju.py): the group not known; how far
+# below its source's overall rate a group's rate is marked low, and the records a group needs
+# for that mark and for a point in the plot (a rate of 9 of 10 records says little).
+TIDAK_DIKETAHUI = "tidak diketahui"
+LAJU_RENDAH = 0.05
+LAJU_MINIMUM_CATATAN = 30
+PROVINSI_TERENDAH = 10
 HISTOGRAM_BINS = 60
 LOOK_UP = object()  # gather(): find the previous snapshot in the warehouse
 
@@ -251,6 +260,7 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
         "karantina_per_aturan": dict(sorted(quarantine.items(), key=lambda kv: -kv[1])),
         "padan_per_provinsi": match_rates,
         "padan_per_sumber": manifest.get("padan", {}).get("per_metode", {}),
+        "laju_padan": manifest.get("laju_padan"),
         "provinsi": province_names(run_dir),
         "desil": [(d, f, p) for d, f, p, _, _ in per_decile],
         "skor_per_desil": [(d, lo, hi) for d, _, _, lo, hi in per_decile if d is not None],
@@ -330,6 +340,47 @@ def seconds_shown(report: dict, stage: str) -> str:
     return f"{v:.1f}" if v is not None else ""
 
 
+# -- link rates, shared by the markdown, the HTML and the plot ------------------------------
+
+LAJU_RINCIAN = (("per_desil", "desil"), ("per_kelompok_umur", "age band"))
+
+
+def link_groups(laju: dict, key: str) -> list[str]:
+    """One breakdown's groups in report order (deciles 1-10, the age bands, province codes),
+    the group not known last; only groups some source has records in."""
+    seen = {g for per in laju.get(key, {}).values() for g in per}
+    if key == "per_kelompok_umur":
+        known = list(laju.get("kelompok_umur", []))
+    else:
+        known = sorted(seen - {TIDAK_DIKETAHUI}, key=lambda g: (len(g), g))  # "2" before "10"
+    return [g for g in known if g in seen] + ([TIDAK_DIKETAHUI] if TIDAK_DIKETAHUI in seen else [])
+
+
+def link_total(groups: dict) -> dict:
+    """Records and links summed over groups, with the rate."""
+    records, linked = sum(g["catatan"] for g in groups.values()), sum(g["padan"] for g in groups.values())
+    return {"catatan": records, "padan": linked, "laju": linked / records if records else 0.0}
+
+
+def link_sources(laju: dict) -> dict[str, dict]:
+    """Per source, its records and links over all groups (every breakdown sums to them)."""
+    return {source: link_total(groups) for source, groups in sorted(laju.get("per_desil", {}).items())}
+
+
+def low_rate(group: dict, overall: dict) -> bool:
+    return group["catatan"] >= LAJU_MINIMUM_CATATAN and overall["laju"] - group["laju"] >= LAJU_RENDAH
+
+
+def province_link_rates(laju: dict) -> list[tuple[str, dict, dict[str, dict]]]:
+    """(province, all sources' records and links, per source) per province, the lowest rate first."""
+    per: dict[str, dict[str, dict]] = {}
+    for source, groups in laju.get("per_provinsi", {}).items():
+        for prov, g in groups.items():
+            per.setdefault(prov, {})[source] = g
+    rows = [(prov, link_total(by_source), by_source) for prov, by_source in per.items()]
+    return sorted(rows, key=lambda r: (r[1]["laju"], -r[1]["catatan"], r[0]))
+
+
 # -- markdown (Prefect artifact) -------------------------------------------------------------
 
 
@@ -387,9 +438,48 @@ def markdown(report: dict) -> str:
         name = report["provinsi"].get(prov, "")
         shares = " | ".join(f"{100 * counts.get(m, 0) / total:.1f}" for m in methods)
         lines.append(f"| {prov} {name} | {shares} |")
+    lines += link_rates_markdown(report)
     lines += ["", "## Decile distribution", "", "| desil | families | persons |", "|---|---|---|"]
     lines += [f"| {d if d is not None else 'none'} | {f:,} | {p:,} |" for d, f, p in report["desil"]]
     return "\n".join(lines)
+
+
+def _md_rate(g: dict | None) -> str:
+    return "" if g is None else f"{100 * g['laju']:.1f}% ({g['padan']:,}/{g['catatan']:,})"
+
+
+def link_rates_markdown(report: dict) -> list[str]:
+    """Link rate per source by decile, by age band, and the provinces with the lowest rate."""
+    laju = report.get("laju_padan")
+    if not laju:
+        return []
+    sources = link_sources(laju)
+    lines = []
+    for key, label in LAJU_RINCIAN:
+        lines += [
+            "",
+            f"## Link rate by {label} (% of person records linked, linked/records)",
+            "",
+            f"| {label} | " + " | ".join(sources) + " |",
+            "|---" * (len(sources) + 1) + "|",
+            "| all | " + " | ".join(_md_rate(t) for t in sources.values()) + " |",
+        ]
+        for group in link_groups(laju, key):
+            lines.append(f"| {group} | " + " | ".join(_md_rate(laju[key][s].get(group)) for s in sources) + " |")
+    provinces = province_link_rates(laju)
+    lowest = provinces[:PROVINSI_TERENDAH]
+    lines += [
+        "",
+        f"## Lowest link rates by province ({len(lowest)} of {len(provinces)})",
+        "",
+        "| province | all sources | " + " | ".join(sources) + " |",
+        "|---" * (len(sources) + 2) + "|",
+    ]
+    for prov, total, by_source in lowest:
+        name = report["provinsi"].get(prov, "")
+        cells = " | ".join(_md_rate(by_source.get(s)) for s in sources)
+        lines.append(f"| {f'{prov} {name}'.strip()} | {_md_rate(total)} | {cells} |")
+    return lines
 
 
 def table(report: dict) -> list[dict]:
@@ -501,6 +591,39 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
             )
         )
         plt.close(fig)
+    laju = report.get("laju_padan")
+    if laju and laju.get("per_desil"):
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+        lowest = 100.0
+        colour = {source: f"C{i}" for i, source in enumerate(sorted(laju["per_desil"]))}  # one per source
+        for ax, (key, label) in zip(axes, LAJU_RINCIAN):
+            groups = link_groups(laju, key)
+            labels = ["?" if g == TIDAK_DIKETAHUI else g for g in groups]
+            for source, per in sorted(laju[key].items()):
+                rates = [
+                    100 * per[g]["laju"] if per.get(g, {}).get("catatan", 0) >= LAJU_MINIMUM_CATATAN else math.nan
+                    for g in groups
+                ]
+                lowest = min([lowest, *(r for r in rates if not math.isnan(r))])
+                ax.plot(labels, rates, marker="o", lw=1.5, label=source, color=colour.get(source))
+            if TIDAK_DIKETAHUI in groups:
+                ax.axvspan(len(groups) - 1.5, len(groups) - 0.5, color="#eee", zorder=0)
+            ax.set_xlabel(label + ("  (? = tidak diketahui)" if TIDAK_DIKETAHUI in groups else ""))
+            ax.grid(axis="y", color="#ddd")
+            ax.set_axisbelow(True)
+        axes[0].set_ylabel("% of person records linked")
+        axes[0].set_ylim(max(0.0, lowest - 5), 100.5)
+        axes[0].legend(fontsize=8, loc="lower center", bbox_to_anchor=(1.05, 1.0), ncols=4, frameon=False)
+        out.append(
+            (
+                "Link rate by decile and age band",
+                "Share of each source's person records linked to the civil registry, by the national decile "
+                f"of the record's own KK (1 = poorest) and by age at the cut-off; '?' = not known. Groups of "
+                f"fewer than {LAJU_MINIMUM_CATATAN} records are left out.",
+                _png(fig),
+            )
+        )
+        plt.close(fig)
     if report["detik"]:
         stages = list(report["detik"])
         values = [report["detik"][s] for s in stages]
@@ -547,7 +670,8 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem 0; font-size: 0.88rem; 
 th, td { border: 1px solid #ddd; padding: 3px 10px; text-align: left; }
 th { background: #f2f2f2; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
 .gagal { color: #c62828; font-weight: 600; } .peringatan { color: #9a5b00; font-weight: 600; }
-.lulus { color: #2e7d32; } .muted { color: #888; }
+.lulus { color: #2e7d32; } .muted { color: #888; } .rendah { color: #c62828; font-weight: 600; }
+h3 { font-size: 1rem; margin: 1rem 0 0.2rem 0; }
 img { max-width: 100%; } figure { margin: 0.5rem 0 1rem 0; } figcaption { font-size: 0.85rem; color: #555; }
 """
 
@@ -739,6 +863,7 @@ def body_html(report: dict) -> str:
             _html_table(["kode", "province", "records", *methods], rows, set(range(2, len(methods) + 3))),
             "</details>",
         ]
+    parts += link_rates_html(report, figure)
     if report["aturan_mutu"]:
         header = ["suite", "rule", "severity", "rows checked", "rows failed", "status"]
 
@@ -782,6 +907,68 @@ def body_html(report: dict) -> str:
             ),
         ]
     return "".join(parts)
+
+
+def link_rates_html(report: dict, figure: Callable[[str], str]) -> list[str]:
+    """Who fails to link: per source, the rate by decile and by age band, and the provinces
+    with the lowest rate (every province in a fold-out)."""
+    laju = report.get("laju_padan")
+    if not laju:
+        return []
+    e = html.escape
+    sources = link_sources(laju)
+
+    def cell(g: dict | None, overall: dict) -> str:
+        if g is None:
+            return "<span class='muted'>—</span>"
+        rate = f"{100 * g['laju']:.1f}%"
+        return (
+            f"<span class='rendah'>{rate}</span>" if low_rate(g, overall) else rate
+        ) + f" <span class='muted'>{g['padan']:,}/{g['catatan']:,}</span>"
+
+    numeric = set(range(1, len(sources) + 1))
+    parts = [
+        "<h2 id='laju-padan'>Who fails to link</h2>",
+        "<p>% of each source's person records linked to the civil registry (any method but "
+        "<code>TIDAK_PADAN</code>), with linked/records. Age band: whole years at the cut-off from the record's "
+        "birth date. Desil: the national decile of the ranked family whose KK number is the record's own, "
+        "for linked and unlinked records alike. <code>tidak diketahui</code>: no birth date, or a KK that is no "
+        f"ranked family. <span class='rendah'>Red</span>: {100 * LAJU_RENDAH:.0f} points or more below the "
+        f"source's overall rate, in a group of {LAJU_MINIMUM_CATATAN} records or more.</p>",
+        figure("Link rate by decile and age band"),
+    ]
+    for key, label in LAJU_RINCIAN:
+        rows = [["<b>all</b>", *(cell(t, t) for t in sources.values())]]
+        rows += [
+            [e(group), *(cell(laju[key][s].get(group), sources[s]) for s in sources)]
+            for group in link_groups(laju, key)
+        ]
+        parts += [f"<h3>By {e(label)}</h3>", _html_table([label, *sources], rows, numeric)]
+
+    everyone = link_total(sources)
+    provinces = province_link_rates(laju)
+
+    def province_rows(chosen: list) -> list[list]:
+        return [
+            [
+                e(prov),
+                e(report["provinsi"].get(prov, "")),
+                cell(total, everyone),
+                *(cell(by_source.get(s), sources[s]) for s in sources),
+            ]
+            for prov, total, by_source in chosen
+        ]
+
+    header = ["kode", "province", "all sources", *sources]
+    numeric = set(range(2, len(sources) + 3))
+    parts += [
+        f"<h3>Provinces with the lowest rate ({min(PROVINSI_TERENDAH, len(provinces))} of {len(provinces)})</h3>",
+        _html_table(header, province_rows(provinces[:PROVINSI_TERENDAH]), numeric),
+        "<details><summary>Link rate of every province (table)</summary>",
+        _html_table(header, province_rows(sorted(provinces, key=lambda r: (r[0] == TIDAK_DIKETAHUI, r[0]))), numeric),
+        "</details>",
+    ]
+    return parts
 
 
 def write_html(report: dict, path: Path) -> Path:

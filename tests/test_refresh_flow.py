@@ -98,6 +98,29 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     ).fetchall()[0]
     assert ranked[0] == satu["keluarga"] == ranked[3] and 1 <= ranked[1] <= ranked[2] <= 10
     assert (run_dir / "ranked/model_pmt.json").exists()
+    # Link rates by decile, age band and province: each breakdown sums to the match counts,
+    # over the same person records matching read.
+    laju = manifest["laju_padan"]
+    assert laju["seimbang"] is True
+    for key in ("per_desil", "per_kelompok_umur", "per_provinsi"):
+        assert set(laju[key]) == set(padan["per_metode"])
+        for sumber, methods in padan["per_metode"].items():
+            assert sum(g["catatan"] for g in laju[key][sumber].values()) == sum(methods.values())
+            linked = sum(methods.values()) - methods.get("TIDAK_PADAN", 0)
+            assert sum(g["padan"] for g in laju[key][sumber].values()) == linked
+    assert set(laju["per_desil"]["DTKS"]) - {"tidak diketahui"} <= {str(d) for d in range(1, 11)}
+    assert set(laju["per_desil"]["DTKS"]) - {"tidak diketahui"}  # some records' KK is a ranked family
+    from transforms import match
+    from transforms.match.laju import load_source_fields
+    from transforms.standardize import RunPaths
+
+    con = duckdb.connect()
+    match.load_records(con, RunPaths(run_dir))
+    load_source_fields(con, RunPaths(run_dir))
+    fields = "SELECT sumber, id_sumber, tgl_lahir, no_kk FROM "
+    assert con.execute(f"{fields} catatan EXCEPT ALL {fields} laju_sumber").fetchall() == []
+    assert con.execute(f"{fields} laju_sumber EXCEPT ALL {fields} catatan").fetchall() == []
+    con.close()
     # Any family's score taken apart: the parts add up to its score.
     from flows.cli import app
     from transforms.rank import explain
@@ -159,7 +182,10 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert again["terbit"]["baru"] is False and again["terbit"]["tag"] == manifest["terbit"]["tag"]
     # The stages are taken from the first run, the last validation too (the raw suite runs
     # again: its baseline, the current snapshot, is now the first run's).
-    assert {"match", "unify", "rank", "validate-terpadu", "validate-terbit"} <= set(again["dipakai_ulang"])
+    assert {"match", "unify", "rank", "laju-padan", "validate-terpadu", "validate-terbit"} <= set(
+        again["dipakai_ulang"]
+    )
+    assert again["laju_padan"] == laju
 
 
 def test_unreadable_file_fails_the_run_and_writes_nothing(delivery, dtsen_home):
@@ -236,6 +262,7 @@ def test_the_run_report_has_no_personal_data(delivery, dtsen_home):
     content = report.gather(run_dir, manifest)
     text = report.markdown(content) + json.dumps(report.table(content)) + (run_dir / "laporan.html").read_text()
     assert "Quality: LULUS" in text and "Decile distribution" in text
+    assert "Who fails to link" in text and "## Link rate by desil" in text  # from the manifest's laju_padan
     assert sum(p for _, _, p in content["desil"]) == manifest["satukan"]["individu"]
     assert not [v for v in personal_values() if v in text]
     assert set(manifest["isi"]) == {"keluarga", "individu", "tautan_sumber", "verifikasi", "karantina", "usulan"}

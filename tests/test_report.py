@@ -250,3 +250,53 @@ def test_a_run_stopped_at_the_first_quality_gate_still_gets_its_report(tmp_path)
     assert "GAGAL" in words and "baku.orang:NIK_16_DIGIT" in words and "not published" in words
     assert "not counted: the run stopped before unifying" in words and "no welfare model" in words
     assert re.findall(r"<img alt='([^']+)'", page) == ["Time per stage"]
+
+
+def groups(*rows: tuple[str, int, int]) -> dict:
+    return {g: {"catatan": n, "padan": p, "laju": round(p / n, 4)} for g, n, p in rows}
+
+
+# DTKS, 405 records, 359 linked (88.6%): desil 1 and the youngest well below it; the unknown
+# groups too, but with 5 records each, too few to be marked.
+LAJU = {
+    "kelompok_umur": ["0-4", "5-14", "15-24", "25-44", "45-64", "65+"],
+    "per_desil": {"DTKS": groups(("1", 100, 60), ("2", 300, 297), ("tidak diketahui", 5, 2))},
+    "per_kelompok_umur": {"DTKS": groups(("0-4", 50, 20), ("25-44", 350, 337), ("tidak diketahui", 5, 2))},
+    "per_provinsi": {"DTKS": groups(("32", 400, 357), ("51", 5, 2))},
+    "seimbang": True,
+}
+
+
+def test_the_report_shows_who_fails_to_link(runs):
+    runs["manifest"]["laju_padan"] = LAJU
+    content = report.gather(runs["run"], runs["manifest"], previous=None)
+    page = report.write_html(content, runs["run"] / "laporan.html").read_text()
+    section = page[page.index("Who fails to link") : page.index("Quality rules")]
+    words = text_of(section)
+    # By decile: the source's overall rate first, then 1, 2, and the unknown group last.
+    assert re.search(
+        r"desil DTKS all 88\.6% 359/405 1 60\.0% 60/100 2 99\.0% 297/300 tidak diketahui 40\.0% 2/5", words
+    )
+    assert re.search(r"age band DTKS all 88\.6% 359/405 0-4 40\.0% 20/50 25-44 96\.3% 337/350 tidak diketahui", words)
+    # Marked low: desil 1 and age 0-4; not the unknown groups of 5 records.
+    assert re.findall(r"<span class='rendah'>([^<]+)</span>", section) == ["Red", "60.0%", "40.0%"]
+    # Provinces: the lowest rate first, by name.
+    lowest = section[section.index("Provinces with the lowest rate") :]
+    assert text_of(lowest).startswith("Provinces with the lowest rate (2 of 2) kode province all sources DTKS 51 Bali")
+    assert re.findall(r"<img alt='([^']+)'", page) == [
+        "Welfare score distribution",
+        "Match method by province",
+        "Link rate by decile and age band",
+        "Time per stage",
+    ]
+    md = report.markdown(content)
+    assert (
+        "## Link rate by desil" in md and "| 1 | 60.0% (60/100) |" in md and "| tidak diketahui | 40.0% (2/5) |" in md
+    )
+    assert "| 0-4 | 40.0% (20/50) |" in md and "| 51 Bali | 40.0% (2/5) | 40.0% (2/5) |" in md
+
+
+def test_no_link_rates_no_section(runs):
+    page = report.write_html(report.gather(runs["run"], runs["manifest"], previous=None), runs["run"] / "x.html")
+    assert "Who fails to link" not in page.read_text()
+    assert "Link rate" not in report.markdown(report.gather(runs["run"], runs["manifest"], previous=None))
