@@ -604,6 +604,8 @@ def plots(report: dict) -> list[tuple[str, str, str]]:
                     100 * per[g]["laju"] if per.get(g, {}).get("catatan", 0) >= LAJU_MINIMUM_CATATAN else math.nan
                     for g in groups
                 ]
+                if all(math.isnan(r) for r in rates):
+                    continue  # no group large enough: not drawn, not in the legend
                 lowest = min([lowest, *(r for r in rates if not math.isnan(r))])
                 ax.plot(labels, rates, marker="o", lw=1.5, label=source, color=colour.get(source))
             if TIDAK_DIKETAHUI in groups:
