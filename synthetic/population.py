@@ -77,8 +77,8 @@ class Penduduk:
     @cached_property
     def ayah(self) -> np.ndarray:
         """Each person's father where the registry shows him, else -1: for a child the male
-        head or the head's husband; for a head a male parent in the KK, or (split-off) the
-        father of the family left; for the head's spouse a male parent-in-law in the KK."""
+        head or the head's husband; for a split-off head the father of the family he left,
+        for another head a male parent in the KK; for the head's spouse a male parent-in-law."""
         n, start, fam, stat, male = self.n, self.start, self.fam, self.stat, ~self.female
         second = np.minimum(start + 1, max(n - 1, 0))
         husband = (self.size >= 2) & (stat[second] == SUAMI)
@@ -93,7 +93,8 @@ class Penduduk:
         parent = first_in_family((stat == ORANG_TUA) & male)
         in_law = first_in_family((stat == MERTUA) & male)
         split_head = self.induk[fam] >= 0
-        of_head = np.where(parent[fam] >= 0, parent[fam], np.where(split_head, father_here[self.induk[fam]], -1))
+        left = np.where(split_head, father_here[self.induk[fam]], -1)
+        of_head = np.where(left >= 0, left, parent[fam])
         return np.select(
             [stat == ANAK, stat == KEPALA, (stat == SUAMI) | (stat == ISTRI)],
             [father_here[fam], of_head, in_law[fam]],
