@@ -116,6 +116,11 @@ def test_error_scale_doubles_rates(tmp_path, delivery_20k):
     base = _share(read_dtks(delivery_20k)["NIK"].to_pylist(), r"")
     doubled = _share(read_dtks(hard)["NIK"].to_pylist(), r"")
     assert 1.6 < doubled / base < 2.4
+    # Name forms and nik_keluarga scale too.
+    assert metadata(hard)["error_rates"]["name_title"] == 0.04
+    assert metadata(hard)["error_rates"]["nik_keluarga"] == 0.004
+    dtks_base, dtks_hard = (metadata(d)["errors_applied"]["DTKS"] for d in (delivery_20k, hard))
+    assert 1.6 < dtks_hard["name_variant"] / dtks_base["name_variant"] < 2.4
 
 
 def test_dtks_keeps_stale_entries(delivery_20k):
