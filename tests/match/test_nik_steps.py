@@ -20,23 +20,25 @@ def con():
     c = duckdb.connect()
     match.prepare(c)
     c.execute(
-        "CREATE TABLE penduduk (nik VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
+        "CREATE TABLE penduduk (nik VARCHAR, nama VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
         "kode_desa VARCHAR, no_kk VARCHAR, tgl_mati DATE)"
     )
     c.executemany(
-        "INSERT INTO penduduk VALUES (?, ?, ?, ?, '3201051001', '3201050202100001', NULL)", [SITI, AHMAD, BUDI]
+        "INSERT INTO penduduk VALUES (?, ?, ?, ?, ?, '3201051001', '3201050202100001', NULL)",
+        [(nik, nama, nama, tgl, jk) for nik, nama, tgl, jk in (SITI, AHMAD, BUDI)],
     )
     c.execute(
         "CREATE TABLE catatan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, nik_cacat VARCHAR, "
-        "nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, no_kk VARCHAR)"
+        "nama VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, "
+        "no_kk VARCHAR)"
     )
     return c
 
 
 def add(con, id_sumber, nik, nama, tgl, jk, kode_desa="3201051001"):
     con.execute(
-        "INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, ?, left(?, 2), NULL)",
-        [id_sumber, nik, nama, tgl, jk, kode_desa, kode_desa],
+        "INSERT INTO catatan VALUES ('DTKS', ?, ?, NULL, ?, ?, ?, ?, ?, left(?, 2), NULL)",
+        [id_sumber, nik, nama, nama, tgl, jk, kode_desa, kode_desa],
     )
 
 
@@ -98,14 +100,40 @@ def test_repair_far_away_needs_a_near_identical_name(con):
 def test_two_probable_persons_are_no_link(con):
     from transforms.match.probabilistic import choose_links
 
+    match.match_nik_exact(con)
     con.execute("CREATE TABLE pred (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
+    # Records "one", "two", "low" are not in `catatan`: nothing tells the candidates apart.
     con.execute(
-        "INSERT INTO pred VALUES ('DTKS:one', 'A', 0.97), ('DTKS:one', 'B', 0.40), "
-        "('DTKS:two', 'A', 0.99), ('DTKS:two', 'B', 0.95), ('DTKS:low', 'A', 0.5)"
+        f"INSERT INTO pred VALUES ('DTKS:one', '{SITI[0]}', 0.97), ('DTKS:one', '{AHMAD[0]}', 0.40), "
+        f"('DTKS:two', '{SITI[0]}', 0.99), ('DTKS:two', '{AHMAD[0]}', 0.95), ('DTKS:low', '{SITI[0]}', 0.5)"
     )
     choose_links(con, "pred", 0.9)
-    assert con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall() == [("one", "A")]
+    assert con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall() == [("one", SITI[0])]
     assert con.execute("SELECT id_sumber FROM padan_probabilistik_ganda").fetchall() == [("two",)]
+
+
+def test_of_two_probable_persons_the_one_in_the_records_kk_or_village_wins(con):
+    from transforms.match.probabilistic import choose_links
+
+    elsewhere = ("3201051212900009", "AHMAD SUBAGJA", AHMAD[2], 1)
+    con.execute(
+        "INSERT INTO penduduk VALUES (?, ?, ?, ?, ?, '3201052002', '3201052002100009', NULL)",
+        [elsewhere[0], elsewhere[1], elsewhere[1], elsewhere[2], elsewhere[3]],
+    )
+    add(con, "desa", None, "AHMAD SUBAGJA", AHMAD[2], 1)  # lives in AHMAD's village, no NIK
+    add(con, "kk", None, "AHMAD SUBAGJA", AHMAD[2], 1, kode_desa="3201052002")
+    con.execute("UPDATE catatan SET no_kk = '3201050202100001' WHERE id_sumber = 'kk'")  # but AHMAD's KK
+    add(con, "neither", None, "AHMAD SUBAGJA", AHMAD[2], 1, kode_desa="3601041008")
+    match.match_nik_exact(con)
+    con.execute("CREATE TABLE pred (unique_id_l VARCHAR, unique_id_r VARCHAR, match_probability DOUBLE)")
+    for rec in ("desa", "kk", "neither"):
+        con.execute(
+            f"INSERT INTO pred VALUES ('DTKS:{rec}', '{AHMAD[0]}', 0.95), ('DTKS:{rec}', '{elsewhere[0]}', 0.96)"
+        )
+    choose_links(con, "pred", 0.9)
+    got = dict(con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall())
+    assert got == {"desa": AHMAD[0], "kk": AHMAD[0]}
+    assert con.execute("SELECT id_sumber FROM padan_probabilistik_ganda").fetchall() == [("neither",)]
 
 
 def test_repair_needs_the_birth_date_too(con):
@@ -124,7 +152,9 @@ def test_every_record_has_an_outcome_and_unlinked_ones_a_reason(con):
     add(con, "a", SITI[0], "SITI AMINAH", SITI[2], 2)
     add(con, "x", BUDI[0], "RUDI HARTONO", dt.date(1970, 3, 3), 1)  # someone else's NIK
     add(con, "g", "3201051212900123", "RUDI HARTONO", dt.date(1990, 12, 12), 1)  # not registered
-    con.execute("INSERT INTO catatan VALUES ('DTKS', 'n', NULL, 'NIK_KOSONG', NULL, NULL, 1, '3201051001', '32', NULL)")
+    con.execute(
+        "INSERT INTO catatan VALUES ('DTKS', 'n', NULL, 'NIK_KOSONG', NULL, NULL, NULL, 1, '3201051001', '32', NULL)"
+    )
     match.match_nik_exact(con)
     match.match_nik_repair(con)
     match_probabilistic(con)

@@ -30,7 +30,7 @@ def test_stored_model_has_the_comparisons_the_code_defines():
 def test_too_few_records_to_train_are_scored_by_the_stored_model(con, tmp_path):  # noqa: F811
     # No NIK at all: only names, birth date and village can find her.
     con.execute(
-        "INSERT INTO catatan VALUES ('DTKS', 'tanpa_nik', NULL, 'NIK_KOSONG', 'SITI AMINAH', ?, 2, "
+        "INSERT INTO catatan VALUES ('DTKS', 'tanpa_nik', NULL, 'NIK_KOSONG', 'SITI AMINAH', 'SITI AMINAH', ?, 2, "
         "'3201051001', '32', NULL)",
         [SITI[2]],
     )

@@ -2,15 +2,19 @@
 
 Three steps: NIK_EXACT, NIK_REPAIRED, PROBABILISTIC (probabilistic.py). Each step is one SQL file over
 the tables `catatan` (source records) and `penduduk` (the registry) and writes one table of links.
+Names are compared by the names module (transforms/names): its levels decide, with the birth date,
+sex, KK and village, whether a record is the holder of its NIK (points in poin_nik.csv).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
 
 from transforms.engine import run_sql_file, run_statement, statements
+from transforms.names import pasang_udf
 from transforms.standardize import RunPaths
 
 SQL = Path(__file__).parent / "sql"
@@ -32,12 +36,27 @@ def load_records(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
     )
 
 
+HERE = Path(__file__).parent
+CONFIG = HERE / "padan.json"
+POINTS = HERE / "poin_nik.csv"
+
+
+def config() -> dict:
+    """The matching thresholds (padan.json): configuration as data, recorded in each manifest."""
+    return json.loads(CONFIG.read_text())
+
+
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """The names module's UDFs, the points of the NIK evidence, the macros."""
+    pasang_udf(con)
+    run_sql_file(con, SQL / "poin.sql", {"poin": str(POINTS)})
     run_sql_file(con, SQL / "macros.sql")
 
 
 def match_nik_exact(con: duckdb.DuckDBPyConnection) -> str:
-    run_sql_file(con, SQL / "nik_exact.sql")
+    """Step 1: `bukti_nik` (every record with a registry NIK, its evidence, points and
+    decision) and `padan_nik_exact` (the linked ones)."""
+    run_sql_file(con, SQL / "nik_exact.sql", {"ambang": config()["ambang_poin_nik"]})
     return "padan_nik_exact"
 
 

@@ -1,7 +1,7 @@
 -- Step 2, NIK_REPAIRED: a record not matched by step 1 whose NIK is one edit away from a
 -- registry NIK: one digit substituted, two adjacent digits swapped, a woman's day typed
 -- without the +40, or (15 or 17 digits) one digit dropped or typed twice. Stricter than
--- step 1: names AND birth dates must agree, and exactly one registry person may qualify.
+-- step 1: names (a level of the names module other than BEDA) AND birth dates must agree, and exactly one registry person may qualify.
 -- An edit in the serial keeps the birth date, so the date proves little there: the
 -- person must also live in the same regency, or the names be near identical. Grain: one
 -- row per repaired record.
@@ -11,7 +11,7 @@
 
 -- The records left. Grain: one row per record with a 15-17 digit NIK.
 CREATE OR REPLACE TEMP TABLE sisa_repair AS
-SELECT c.sumber, c.id_sumber, c.nik, c.nama_baku, c.tgl_lahir, c.kode_desa, NULL::UBIGINT AS bagian
+SELECT c.sumber, c.id_sumber, c.nik, c.nama, c.nama_baku, c.tgl_lahir, c.kode_desa, NULL::UBIGINT AS bagian
 FROM catatan c
 ANTI JOIN padan_nik_exact e ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber
 WHERE length(c.nik) BETWEEN 15 AND 17;
@@ -61,7 +61,7 @@ WITH sisa AS (
     FROM calon c
     JOIN penduduk p ON p.nik = c.nik_calon
     JOIN sisa s ON s.sumber = c.sumber AND s.id_sumber = c.id_sumber
-    WHERE nama_cocok(s.nama_baku, p.nama_baku) AND tgl_cocok(s.tgl_lahir, p.tgl_lahir)
+    WHERE nama_setara(tingkat_nama(s.nama, s.nama_baku, p.nama, p.nama_baku)) AND tgl_cocok(s.tgl_lahir, p.tgl_lahir)
       AND (left(s.kode_desa, 4) = left(p.kode_desa, 4) OR jaro_winkler_similarity(s.nama_baku, p.nama_baku) >= 0.95)
 )
 SELECT * FROM cocok;

@@ -12,18 +12,21 @@ FROM catatan c
 LEFT JOIN links l ON l.sumber = c.sumber AND l.id_sumber = c.id_sumber;
 
 -- Source records no registry person could be found for: a field check is needed.
--- Grain: one row per unlinked record.
+-- A record whose NIK is a registry NIK but whose evidence fell short says what disagreed
+-- (bukti_nik.alasan): NAMA_BERBEDA, TGL_LAHIR_BERBEDA, JENIS_KELAMIN_BERBEDA, BUKTI_KURANG;
+-- NIK_MILIK_ORANG_LAIN only when the evidence is not mixed (a family member fits better,
+-- or neither the name nor the birth date agrees). Grain: one row per unlinked record.
 CREATE OR REPLACE TABLE verifikasi_padan AS
 SELECT c.sumber, c.id_sumber, c.kode_desa, c.kode_prov,
     CASE
         WHEN g.id_sumber IS NOT NULL THEN 'CALON_GANDA'        -- two registry persons are both probable
         WHEN c.nik IS NULL THEN 'TIDAK_PADAN_TANPA_NIK'       -- no usable NIK, no probable person
-        WHEN p.nik IS NOT NULL THEN 'NIK_MILIK_ORANG_LAIN'     -- the NIK exists, the person does not fit
+        WHEN b.alasan IS NOT NULL THEN b.alasan               -- the NIK exists, the evidence fell short
         ELSE 'NIK_TIDAK_TERDAFTAR'                             -- not in the registry, nothing one edit away
     END AS alasan,
     c.nik_cacat
 FROM tautan_sumber t
 JOIN catatan c ON c.sumber = t.sumber AND c.id_sumber = t.id_sumber
-LEFT JOIN penduduk p ON p.nik = c.nik
+LEFT JOIN bukti_nik b ON b.sumber = c.sumber AND b.id_sumber = c.id_sumber
 LEFT JOIN padan_probabilistik_ganda g ON g.sumber = c.sumber AND g.id_sumber = c.id_sumber
 WHERE t.metode_padan = 'TIDAK_PADAN';
