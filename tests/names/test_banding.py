@@ -32,6 +32,9 @@ from transforms.names import TINGKAT, banding
         ("SUPRIYADI", "YADI", "PANGGILAN"),
         ("SLAMET", "MEMET", "PANGGILAN"),
         ("HENDRAWAN", "HENDRA", "PANGGILAN"),
+        ("NJINJI PRAYITNA", "PANJI PRAYITNA", "PANGGILAN"),  # old NJ (NY) doubled, NJ- read as NY-
+        ("AINI", "NUR'AINI", "PANGGILAN"),  # after a fused Arabic first part
+        ("MUHAMMAT MARTANI NARPATI", "MUHAMMAD MARTANI NARPATI", "MIRIP"),  # a final T in no table
         ("AGUSTINA", "AGUS", "PANGGILAN"),
         ("MEMET", "SLAMET RIYADI", "PANGGILAN"),  # a mononym, nickname of one word
         ("SUHARTINI", "SUHARTINAH", "MIRIP"),

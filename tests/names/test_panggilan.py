@@ -20,6 +20,16 @@ from transforms.names.panggilan import bentuk_panggilan, panggilan_dari
         ("TINA", "AGUSTINA"),
         ("IFUL", "SAIFUL"),
         ("ANI", "ANITA"),  # a head
+        ("MIT", "MITRA"),  # a head closed by the next syllable's cluster (MI-TRA said MIT-RA)
+        ("EDI", "JUNAEDI"),  # a vowel-initial tail of two syllables
+        ("ANA", "DIANA"),
+        ("INI", "NURAINI"),
+        ("RIRI", "PUTRI"),  # a cluster's second consonant doubled
+        ("NJINJI", "PANJI"),  # NJ read as the old NY: PA-NJI, doubled
+        ("NJANI", "UNJANI"),
+        ("JANI", "UNJANI"),  # and as the modern N+J: UN-JA-NI
+        ("AINI", "NURAINI"),  # a fused Arabic first part
+        ("HAYATI", "NURHAYATI"),
     ],
 )
 def test_nickname(panggilan, kata):
@@ -35,7 +45,10 @@ def test_nickname(panggilan, kata):
         ("ANI", "MULYANI"),  # MUL-YA-NI: NI, YANI
         ("ANI", "SUMARNI"),
         ("ANI", "RAHMANI"),
-        ("INI", "NURAINI"),  # a vowel-initial tail of three letters
+        ("IN", "NURAINI"),  # a vowel-initial tail of one syllable (and too short)
+        ("AN", "HERMAWAN"),
+        ("ANG", "BAMBANG"),  # one syllable without an onset
+        ("ANI", "NURANI"),  # what follows a fused first part must be four letters or more (NU-RA-NI)
         ("YAYADI", "SUPRIYADI"),  # only a one-syllable tail is doubled
         ("SLAMET", "SLAMET"),  # a word is not its own nickname
         ("BUDI", "BAMBANG"),

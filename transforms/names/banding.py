@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations
 
+from rapidfuzz.distance.JaroWinkler import similarity as jaro_winkler  # DuckDB's own algorithm
+
 from transforms.names import data
-from transforms.names.jaro import jaro_winkler
 from transforms.names.normal import Nama, normalisasi
 from transforms.names.panggilan import salah_satu_panggilan
 
@@ -49,8 +50,8 @@ def _kata(k1: str, b1: str, k2: str, b2: str) -> str | None:
         return "SAMA"
     if b1 == b2 or _lipat_jy(b1) == _lipat_jy(b2):
         return "VARIAN_EJAAN"
-    if salah_satu_panggilan(b1, b2):
-        return "PANGGILAN"
+    if salah_satu_panggilan(b1, b2) or salah_satu_panggilan(_lipat_jy(b1), _lipat_jy(b2)):
+        return "PANGGILAN"  # (folded: NJINJI, after NJ- -> NY-, is PANJI's NYINYI)
     return None
 
 

@@ -18,11 +18,11 @@ GUGUS = frozenset({a + b for a in "BPDTKGF" for b in "RL"} | {"SL", "SR"})
 DIFTONG_AKHIR = ("AI", "AU", "OI")
 
 
-def _bunyi(kata: str) -> list[str]:
+def _bunyi(kata: str, digraf: tuple[str, ...] = DIGRAF) -> list[str]:
     """Letters, with the digraphs as one unit."""
     out, i = [], 0
     while i < len(kata):
-        if kata[i : i + 2] in DIGRAF:
+        if kata[i : i + 2] in digraf:
             out.append(kata[i : i + 2])
             i += 2
         else:
@@ -32,9 +32,10 @@ def _bunyi(kata: str) -> list[str]:
 
 
 @cache
-def suku_kata(kata: str) -> tuple[str, ...]:
-    """The syllables of one upper-case word, joined back they are the word."""
-    units = _bunyi(kata)
+def suku_kata(kata: str, digraf: tuple[str, ...] = DIGRAF) -> tuple[str, ...]:
+    """The syllables of one upper-case word, joined back they are the word. `digraf`: the
+    letter pairs read as one consonant (NJ too, for a name in the old spelling of NY)."""
+    units = _bunyi(kata, digraf)
     nuclei = [i for i, u in enumerate(units) if u in VOKAL]
     if not nuclei:
         return (kata,) if kata else ()
