@@ -23,8 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from transforms import match  # noqa: E402
+from transforms.engine import run_sql  # noqa: E402
 from transforms.match.akurasi import accuracy  # noqa: E402
-from transforms.match.probabilistic import blocking_rules, comparisons, match_probabilistic  # noqa: E402
+from transforms.match.probabilistic import (  # noqa: E402
+    PANGGILAN_SQL,
+    RECORD_COLUMNS,
+    REGISTRY_SQL,
+    blocking_rules,
+    comparisons,
+    match_probabilistic,
+)
 from transforms.standardize import RunPaths  # noqa: E402
 
 
@@ -47,16 +55,36 @@ def score(con: duckdb.DuckDBPyConnection, links_sql: str, tmp: Path, truth: Path
 
 def pipeline(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     con = fresh(run)
-    t = time.perf_counter()
-    match.match_nik_exact(con)
-    match.match_nik_repair(con)
-    match_probabilistic(con)
-    seconds = time.perf_counter() - t
+    steps = {}
+    for name, step in (
+        ("NIK exact", match.match_nik_exact),
+        ("NIK repair", match.match_nik_repair),
+        ("probabilistic", match_probabilistic),
+    ):
+        t = time.perf_counter()
+        step(con)
+        steps[name] = time.perf_counter() - t
+    seconds = sum(steps.values())
+    print("steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()), file=sys.stderr)
     links = (
         "SELECT sumber, id_sumber, nik FROM padan_nik_exact UNION ALL SELECT sumber, id_sumber, nik "
         "FROM padan_nik_repair UNION ALL SELECT sumber, id_sumber, nik FROM padan_probabilistik"
     )
-    return seconds, score(con, links, tmp, truth)
+    r = score(con, links, tmp, truth)
+    match.record_outcomes(con)
+    reasons = con.execute("SELECT alasan, count(*) FROM verifikasi_padan GROUP BY ALL ORDER BY 2 DESC").fetchall()
+    print("verification: " + ", ".join(f"{a} {n:,}" for a, n in reasons), file=sys.stderr)
+    # The target: no record with its own correct NIK, birth date and sex sent to verification
+    # for its name alone.
+    alone = con.execute(
+        """SELECT count(*) FROM verifikasi_padan v
+           JOIN bukti_nik b USING (sumber, id_sumber)
+           JOIN read_parquet($truth) t USING (sumber, id_sumber)
+           WHERE t.nik_benar = b.nik AND b.tgl_lahir = 'SAMA' AND b.jenis_kelamin = 'SAMA'""",
+        {"truth": str(truth)},
+    ).fetchall()[0][0]
+    print(f"own correct NIK, birth date and sex, yet to verification: {alone:,}", file=sys.stderr)
+    return seconds, r
 
 
 def exact_only(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
@@ -70,15 +98,16 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     """Every record through Splink, the NIK one more comparison (what a Splink-only build does)."""
     con = fresh(run)
     t = time.perf_counter()
-    common = (
-        "nama_baku, tgl_lahir, jenis_kelamin, kode_desa, left(kode_desa, 6) AS kode_kec, "
-        "year(tgl_lahir) AS tahun_lahir, split_part(nama_baku, ' ', 1) AS nama_depan, nik"
-    )
+    # The pipeline's Splink columns (name levels included), and the NIK as one more.
     con.execute(
-        f"CREATE TABLE kiri AS SELECT sumber || ':' || id_sumber AS unique_id, {common} FROM catatan "
-        "WHERE nama_baku IS NOT NULL"
+        f"CREATE TABLE splink_sisa AS SELECT {RECORD_COLUMNS}, c.nik FROM catatan c WHERE c.nama_baku IS NOT NULL"
     )
-    con.execute(f"CREATE TABLE kanan AS SELECT nik AS unique_id, {common} FROM penduduk")
+    con.execute(REGISTRY_SQL)
+    con.execute("CREATE OR REPLACE TABLE splink_penduduk AS SELECT *, unique_id AS nik FROM splink_penduduk")
+    con.execute("CREATE TABLE splink_contoh AS SELECT * FROM splink_sisa LIMIT 0")
+    run_sql(con, PANGGILAN_SQL)
+    con.execute("ALTER TABLE splink_sisa RENAME TO kiri")
+    con.execute("ALTER TABLE splink_penduduk RENAME TO kanan")
     s = SettingsCreator(
         link_type="link_only",
         comparisons=[cl.ExactMatch("nik"), *comparisons()],

@@ -290,9 +290,24 @@ def akurasi(
 @app.command()
 def jelaskan(
     run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
-    no_kk: Annotated[str, typer.Option(help="the family card number")],
+    no_kk: Annotated[str | None, typer.Option(help="a family card number: why it has its score and decile")] = None,
+    sumber: Annotated[str | None, typer.Option(help="with --id: a source (DTKS, REGSOSEK, P3KE, USULAN)")] = None,
+    id_sumber: Annotated[str | None, typer.Option("--id", help="the record's id in its source")] = None,
+    akses: Annotated[
+        str, typer.Option("--akses", help="analis: names, NIKs and dates masked; penuh: shown (audited)")
+    ] = "analis",
 ) -> None:
-    """Why a family has its score and decile: each variable group's part, for objections and audits."""
+    """Why a family has its decile (--no-kk), or why a source record was linked or not (--sumber --id)."""
+    if (no_kk is None) == (sumber is None or id_sumber is None):
+        _fail("jelaskan", "give --no-kk for a family, or --sumber and --id for a source record")
+    if no_kk is not None:
+        _explain_family(run, no_kk)
+    else:
+        assert sumber is not None and id_sumber is not None
+        _explain_link(run, sumber.strip().upper(), id_sumber.strip(), _akses(akses))
+
+
+def _explain_family(run: Path, no_kk: str) -> None:
     preflight.run_folder(run, needs=("ranked/keluarga.parquet", "ranked/model_pmt.json"))
     from transforms.rank import explain
 
@@ -314,6 +329,22 @@ def jelaskan(
     console.print(table)
     if family["masukan_hilang"]:
         console.print("missing inputs, scored at the survey mean: " + ", ".join(family["masukan_hilang"]))
+
+
+def _explain_link(run: Path, sumber: str, id_sumber: str, akses) -> None:
+    from dtsen.settings import get_settings
+    from flows.jelaskan_padan import show
+    from transforms.match.jelaskan import explain_link
+    from warehouse import Akses
+    from warehouse.audit import record
+
+    manifest = preflight.run_folder(run, needs=("matched/tautan_sumber.parquet", "standardized"))
+    found = explain_link(run, sumber, id_sumber)
+    if found is None:
+        _fail("jelaskan", f"no record {sumber} {id_sumber!r} in run {manifest['run_id']}")
+    if akses is Akses.penuh:  # personal data on an operator's screen: who looked is kept
+        record(get_settings(), "jelaskan", akses.value, None, run=manifest["run_id"], sumber=sumber)
+    show(console, found, full=akses is Akses.penuh)
 
 
 # ---------------------------------------------------------------------------- the warehouse

@@ -131,6 +131,34 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     shown = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--no-kk", kk])
     assert shown.exit_code == 0 and f"desil_nasional {family['desil_nasional']}" in shown.output
     assert CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--no-kk", "0"]).exit_code == 2
+    # One source record's link explained: the points add up to the decision, Splink's weights
+    # to the pair's match weight; values masked unless --akses penuh.
+    from transforms.match.jelaskan import explain_link
+
+    def first_record(method: str) -> str | None:
+        rows = duckdb.sql(
+            f"SELECT sumber, id_sumber FROM '{run_dir}/matched/tautan_sumber.parquet' "
+            f"WHERE metode_padan = '{method}' ORDER BY ALL LIMIT 1"
+        ).fetchall()
+        return rows[0] if rows else None
+
+    sumber, sid = first_record("NIK_EXACT")
+    step = explain_link(run_dir, sumber, sid)["nik_exact"]
+    assert step["diterima"] and sum(b["poin"] for b in step["bukti"]) == step["skor"] >= step["ambang"]
+    masked = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--sumber", sumber.lower(), "--id", sid])
+    assert masked.exit_code == 0 and "NIK_EXACT" in masked.output and "linked" in masked.output
+    assert not [v for v in personal_values() if v in masked.output]
+    full = CliRunner().invoke(
+        app, ["jelaskan", "--run", str(run_dir), "--sumber", sumber, "--id", sid, "--akses", "penuh"]
+    )
+    assert full.exit_code == 0 and step["pemegang"]["nama"].split()[0] in full.output
+    probable = first_record("PROBABILISTIC")
+    if probable:
+        splink_step = explain_link(run_dir, *probable)["probabilistik"]
+        best = splink_step["calon"][0]
+        assert abs(splink_step["bobot_awal"] + sum(s["bobot"] for s in best["langkah"]) - best["bobot"]) < 1e-6
+    refused = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--sumber", "DTKS", "--id", "nobody"])
+    assert refused.exit_code == 2 and "no record DTKS" in refused.output
     # Counts and checksums only: no NIK or name anywhere in the manifest.
     text = manifest_path.read_text()
     assert not [v for v in personal_values() if v in text]

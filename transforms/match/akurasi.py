@@ -11,12 +11,12 @@ from pathlib import Path
 import duckdb
 
 SQL = """
-WITH t AS (SELECT sumber, id_sumber, nik_benar FROM read_parquet($truth)),
+WITH t AS (SELECT * FROM read_parquet($truth)),
 l AS (SELECT sumber, id_sumber, nik, metode_padan FROM read_parquet($tautan)),
 j AS (
     SELECT t.sumber, coalesce(l.metode_padan, 'TIDAK_PADAN') AS metode_padan,
         l.nik IS NOT NULL AND l.metode_padan <> 'TIDAK_PADAN' AS ditautkan,
-        l.nik = t.nik_benar AS benar, t.nik_benar IS NOT NULL AS orang_nyata
+        l.nik = t.nik_benar AS benar, t.nik_benar IS NOT NULL AS orang_nyata{extra}
     FROM t LEFT JOIN l USING (sumber, id_sumber)
 )
 SELECT {group} AS kelompok, count(*) AS catatan, count(*) FILTER (WHERE ditautkan) AS tautan,
@@ -43,9 +43,15 @@ def accuracy(tautan: Path, truth: Path) -> dict:
     """Overall, per source and per method (precision of the links each method made)."""
     con = duckdb.connect()
     params = {"truth": str(truth), "tautan": str(tautan)}
+    # The kind of error the generator made, per record, where the truth says (galat_nik, galat_nama).
+    columns = con.sql("SELECT * FROM read_parquet($truth) LIMIT 0", params={"truth": str(truth)}).columns
+    kinds = [c for c in ("galat_nik", "galat_nama") if c in columns]
+    extra = "".join(f", t.{c}" for c in kinds)
+    groups = [("keseluruhan", "'semua'"), ("per_sumber", "sumber"), ("per_metode", "metode_padan")]
+    groups += [(f"per_{c}", f"coalesce({c}, 'tanpa')") for c in kinds]
     report = {}
-    for name, group in (("keseluruhan", "'semua'"), ("per_sumber", "sumber"), ("per_metode", "metode_padan")):
-        rows = con.execute(SQL.format(group=group), params).fetchall()
+    for name, group in groups:
+        rows = con.execute(SQL.format(group=group, extra=extra), params).fetchall()
         report[name] = {r[0]: _scores(*r[1:]) for r in rows}
     report["keseluruhan"] = report["keseluruhan"]["semua"]
     for scores in report["per_metode"].values():  # recall is a whole-pipeline figure
