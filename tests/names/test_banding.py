@@ -35,6 +35,7 @@ from transforms.names import TINGKAT, banding
         ("NJINJI PRAYITNA", "PANJI PRAYITNA", "PANGGILAN"),  # old NJ (NY) doubled, NJ- read as NY-
         ("AINI", "NUR'AINI", "PANGGILAN"),  # after a fused Arabic first part
         ("MUHAMMAT MARTANI NARPATI", "MUHAMMAD MARTANI NARPATI", "MIRIP"),  # a final T in no table
+        ("AHMAT CAHYANTO ARDIANTO", "AHMAD CAHYANTO ARDIANTO", "MIRIP"),  # one letter in a word: JW 0.91
         ("AGUSTINA", "AGUS", "PANGGILAN"),
         ("MEMET", "SLAMET RIYADI", "PANGGILAN"),  # a mononym, nickname of one word
         ("SUHARTINI", "SUHARTINAH", "MIRIP"),
@@ -51,6 +52,7 @@ def test_levels(a, b, tingkat):
     [
         ("SITI AMINAH", "SRI WAHYUNI"),
         ("BUDI", "BAMBANG"),
+        ("BUDI", "RUDI"),  # one letter apart, but short words: other names
         ("ANI", "MULYANI"),
         ("ANI", "SUMARNI"),
         ("DI", "SUPRIYADI"),

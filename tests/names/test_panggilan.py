@@ -30,6 +30,9 @@ from transforms.names.panggilan import bentuk_panggilan, panggilan_dari
         ("JANI", "UNJANI"),  # and as the modern N+J: UN-JA-NI
         ("AINI", "NURAINI"),  # a fused Arabic first part
         ("HAYATI", "NURHAYATI"),
+        ("RISNO", "SUTRISNO"),  # a tail inside a cluster (SU-TRIS-NO said SUT-RIS-NO)
+        ("RULLAH", "NASRULLAH"),
+        ("LIJAN", "ASLIJAN"),
     ],
 )
 def test_nickname(panggilan, kata):

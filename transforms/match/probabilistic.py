@@ -33,7 +33,7 @@ CONFIG = Path(__file__).parent / "padan.json"
 # What Splink compares, for a source record (`c`, from `catatan`).
 RECORD_COLUMNS = """c.sumber || ':' || c.id_sumber AS unique_id, c.nama_baku, c.tgl_lahir, c.jenis_kelamin,
     c.kode_desa, left(c.kode_desa, 6) AS kode_kec, year(c.tgl_lahir) AS tahun_lahir,
-    split_part(c.nama_baku, ' ', 1) AS nama_depan, split_part(c.nama_baku, ' ', 2) AS nama_kedua"""
+    split_part(c.nama_baku, ' ', 1) AS nama_depan, split_part(c.nama_baku, ' ', 2) AS nama_kedua, c.no_kk"""
 
 SISA_SQL = f"""
 CREATE OR REPLACE TABLE splink_sisa AS
@@ -68,7 +68,7 @@ REGISTRY_SQL = """
 CREATE OR REPLACE TABLE splink_penduduk AS
 SELECT nik AS unique_id, nama_baku, tgl_lahir, jenis_kelamin, kode_desa,
     left(kode_desa, 6) AS kode_kec, year(tgl_lahir) AS tahun_lahir, split_part(nama_baku, ' ', 1) AS nama_depan,
-    split_part(nama_baku, ' ', 2) AS nama_kedua
+    split_part(nama_baku, ' ', 2) AS nama_kedua, no_kk
 FROM penduduk
 """
 
@@ -185,8 +185,21 @@ def comparisons() -> list:
         name_comparison(),
         birth_date_comparison(),
         cl.ExactMatch("jenis_kelamin"),
-        cl.ExactMatch("kode_desa"),
+        place_comparison(),
     ]
+
+
+def place_comparison() -> cl.CustomComparison:
+    """The family card, then the village, as one comparison: a family lives in one village,
+    so counting both would count the same evidence twice. A record without a usable NIK
+    still carries its KK: in the right KK a name and birth date are nearly proof, wherever
+    the family moved."""
+    levels = [
+        cll.CustomLevel("no_kk_l = no_kk_r", label_for_charts="KK_SAMA"),
+        cll.ExactMatchLevel("kode_desa").configure(label_for_charts="DESA_SAMA"),
+        cll.ElseLevel().configure(label_for_charts="BEDA"),
+    ]
+    return cl.CustomComparison(levels, output_column_name="kode_desa")  # type: ignore[arg-type]
 
 
 def blocking_rules() -> list:
@@ -194,6 +207,7 @@ def blocking_rules() -> list:
         block_on("kode_desa", "tahun_lahir"),
         block_on("kode_kec", "nama_depan"),
         block_on("tgl_lahir", "nama_depan"),
+        block_on("no_kk"),
     ]
 
 

@@ -12,12 +12,14 @@ from functools import lru_cache
 from itertools import permutations
 
 from rapidfuzz.distance.JaroWinkler import similarity as jaro_winkler  # DuckDB's own algorithm
+from rapidfuzz.distance.Levenshtein import distance as levenshtein
 
 from transforms.names import data
 from transforms.names.normal import Nama, normalisasi
 from transforms.names.panggilan import salah_satu_panggilan
 
 MIRIP_AMBANG = 0.92  # Jaro-Winkler on the normalised names; BUDI/BAMBANG 0.63, SUHARTINI/SUHARTINAH 0.94
+SATU_HURUF_MIN = 5  # words this long may differ in one letter and still be MIRIP (BUDI/RUDI, DEWI/DEDI may not)
 MAKS_KATA = 6  # more words than this on a side: only the positional and similarity tests (6! = 720 orders)
 
 TINGKAT: tuple[str, ...] = data.tingkat()
@@ -52,6 +54,8 @@ def _kata(k1: str, b1: str, k2: str, b2: str) -> str | None:
         return "VARIAN_EJAAN"
     if salah_satu_panggilan(b1, b2) or salah_satu_panggilan(_lipat_jy(b1), _lipat_jy(b2)):
         return "PANGGILAN"  # (folded: NJINJI, after NJ- -> NY-, is PANJI's NYINYI)
+    if min(len(b1), len(b2)) >= SATU_HURUF_MIN and levenshtein(_lipat_jy(b1), _lipat_jy(b2)) == 1:
+        return "MIRIP"  # one letter typed otherwise: AHMAT, MUHAMMAT (on a long name JW misses it)
     return None
 
 

@@ -5,6 +5,7 @@ A nickname is formed from a name's syllables:
 - its last syllable doubled the Javanese way, the onset and vowel said twice
   (SLAMET -> MET -> MEMET, SUPRIYADI -> DI -> DIDI, HERMAWAN -> WAN -> WAWAN); only a one-syllable tail
   is doubled (YADI stays YADI);
+- a tail that starts inside a cluster, the cluster split (SUTRISNO -> RISNO, NASRULLAH -> RULLAH);
 - a cluster-initial last syllable doubled from its second consonant (PUTRI -> RIRI);
 - a name read in the old spelling, NJ for NY (PANJI -> NJINJI, UNJANI -> NJANI), as well as the
   modern N+J;
@@ -49,6 +50,8 @@ def _dari_suku(s: tuple[str, ...], kata: str) -> set[str]:
         tail = "".join(s[-k:])
         if tail[0] not in VOKAL or k >= 2:
             out.add(tail)
+        if s[-k][:2] in GUGUS:  # SU-TRIS-NO is said SUT-RIS-NO too: RISNO
+            out.add(tail[1:])
         head = "".join(s[:k])
         out.add(head)
         if s[k][:2] in GUGUS:  # MI-TRA: said MIT-RA too, so MIT is a head
