@@ -26,12 +26,12 @@ from transforms import match  # noqa: E402
 from transforms.engine import run_sql  # noqa: E402
 from transforms.match.akurasi import accuracy  # noqa: E402
 from transforms.match.probabilistic import (  # noqa: E402
-    PANGGILAN_SQL,
     RECORD_COLUMNS,
     REGISTRY_SQL,
     blocking_rules,
     comparisons,
     match_probabilistic,
+    panggilan_sql,
 )
 from transforms.standardize import RunPaths  # noqa: E402
 
@@ -105,7 +105,7 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     con.execute(REGISTRY_SQL)
     con.execute("CREATE OR REPLACE TABLE splink_penduduk AS SELECT *, unique_id AS nik FROM splink_penduduk")
     con.execute("CREATE TABLE splink_contoh AS SELECT * FROM splink_sisa LIMIT 0")
-    run_sql(con, PANGGILAN_SQL)
+    run_sql(con, panggilan_sql())
     con.execute("ALTER TABLE splink_sisa RENAME TO kiri")
     con.execute("ALTER TABLE splink_penduduk RENAME TO kanan")
     s = SettingsCreator(

@@ -201,7 +201,8 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     looked_up = CliRunner().invoke(app, ["status", nik])
     assert looked_up.exit_code == 0 and "listed in snapshot" in looked_up.output and nik not in looked_up.output
     audit = (dtsen_home / "audit" / "kueri.jsonl").read_text()
-    assert audit.count("\n") == 5 and nik not in audit
+    # Five reads of the warehouse and the full view of one record's link (jelaskan --akses penuh).
+    assert audit.count("\n") == 6 and nik not in audit and '"perintah": "jelaskan"' in audit
 
     # The same delivery again: recognised, same run folder, same counts, no second snapshot.
     again = json.loads(Path(refresh(str(delivery))).read_text())

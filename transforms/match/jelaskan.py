@@ -138,7 +138,7 @@ def probabilistic_step(con: duckdb.DuckDBPyConnection, model: Path) -> dict | No
         return None
     con.execute(probabilistic.REGISTRY_SQL)
     probabilistic.run_sql(con, probabilistic.LABELS_SQL, {"contoh": 0})
-    probabilistic.run_sql(con, probabilistic.PANGGILAN_SQL)
+    probabilistic.run_sql(con, probabilistic.panggilan_sql())
     settings = json.loads(model.read_text())
     settings["retain_intermediate_calculation_columns"] = True
     settings["retain_matching_columns"] = True

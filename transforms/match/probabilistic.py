@@ -30,10 +30,15 @@ from transforms.names import MIRIP_AMBANG
 
 CONFIG = Path(__file__).parent / "padan.json"
 
+# The name and its first two words between spaces, once per record: the comparisons are
+# substring tests on every blocked pair, and building the padded strings per pair doubled them.
+PADDED = """' ' || {n} || ' ' AS teks_p, ' ' || split_part({n}, ' ', 1) || ' ' AS depan_p,
+    CASE WHEN split_part({n}, ' ', 2) = '' THEN NULL ELSE ' ' || split_part({n}, ' ', 2) || ' ' END AS kedua_p"""
+
 # What Splink compares, for a source record (`c`, from `catatan`).
 RECORD_COLUMNS = """c.sumber || ':' || c.id_sumber AS unique_id, c.nama_baku, c.tgl_lahir, c.jenis_kelamin,
     c.kode_desa, left(c.kode_desa, 6) AS kode_kec, year(c.tgl_lahir) AS tahun_lahir,
-    split_part(c.nama_baku, ' ', 1) AS nama_depan, split_part(c.nama_baku, ' ', 2) AS nama_kedua, c.no_kk"""
+    split_part(c.nama_baku, ' ', 1) AS nama_depan, {padded}, c.no_kk""".format(padded=PADDED.format(n="c.nama_baku"))
 
 SISA_SQL = f"""
 CREATE OR REPLACE TABLE splink_sisa AS
@@ -53,22 +58,31 @@ WHERE c.nama_baku IS NOT NULL
 # off them instead of guessed by EM, which on the hard residue converged on "same village,
 # born the same year" rather than on the same person. Grain: one row per sampled link.
 LABELS_SQL = f"""
+SET VARIABLE tiap_ke = (SELECT greatest(count(*) // greatest($contoh, 1), 1) FROM padan_nik_exact);
+
 CREATE OR REPLACE TABLE contoh_nik AS
 SELECT {RECORD_COLUMNS}, e.nik AS nik_label
-FROM catatan c
-JOIN padan_nik_exact e ON e.sumber = c.sumber AND e.id_sumber = c.id_sumber
-WHERE c.nama_baku IS NOT NULL
-ORDER BY hash(c.sumber, c.id_sumber)
-LIMIT $contoh;
+FROM padan_nik_exact e
+JOIN catatan c ON c.sumber = e.sumber AND c.id_sumber = e.id_sumber
+-- every k-th link by a hash of its id: a sample that does not depend on row order, no sort
+WHERE hash(e.sumber, e.id_sumber) % getvariable('tiap_ke') = 0 AND c.nama_baku IS NOT NULL;
 
 CREATE OR REPLACE TABLE splink_contoh AS SELECT * EXCLUDE (nik_label) FROM contoh_nik;
 """
 
-REGISTRY_SQL = """
+
+def panggilan_sql() -> str:
+    """PANGGILAN_SQL with the joins that fetch each of the first three words' nicknames."""
+    gabung = " ".join(f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part(t.nama_baku, ' ', {i})" for i in (1, 2, 3))
+    panggilan = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' '"
+    return PANGGILAN_SQL.format(gabung=gabung, panggilan=panggilan)
+
+
+REGISTRY_SQL = f"""
 CREATE OR REPLACE TABLE splink_penduduk AS
 SELECT nik AS unique_id, nama_baku, tgl_lahir, jenis_kelamin, kode_desa,
     left(kode_desa, 6) AS kode_kec, year(tgl_lahir) AS tahun_lahir, split_part(nama_baku, ' ', 1) AS nama_depan,
-    split_part(nama_baku, ' ', 2) AS nama_kedua, no_kk
+    {PADDED.format(n="nama_baku")}, no_kk
 FROM penduduk
 """
 
@@ -85,14 +99,9 @@ WITH kata AS (
 SELECT kata, list_aggregate(nama_bentuk_panggilan(kata), 'string_agg', ' ') AS bentuk
 FROM kata WHERE kata <> '' AND len(nama_bentuk_panggilan(kata)) > 0;
 
-CREATE OR REPLACE MACRO panggilan_nama(nama_baku) AS ' ' || concat_ws(' ',
-    (SELECT bentuk FROM bentuk_kata WHERE kata = split_part(nama_baku, ' ', 1)),
-    (SELECT bentuk FROM bentuk_kata WHERE kata = split_part(nama_baku, ' ', 2)),
-    (SELECT bentuk FROM bentuk_kata WHERE kata = split_part(nama_baku, ' ', 3))) || ' ';
-
-CREATE OR REPLACE TABLE splink_sisa AS SELECT *, panggilan_nama(nama_baku) AS panggilan FROM splink_sisa;
-CREATE OR REPLACE TABLE splink_contoh AS SELECT *, panggilan_nama(nama_baku) AS panggilan FROM splink_contoh;
-CREATE OR REPLACE TABLE splink_penduduk AS SELECT *, panggilan_nama(nama_baku) AS panggilan FROM splink_penduduk;
+CREATE OR REPLACE TABLE splink_sisa AS SELECT t.*, {panggilan} AS panggilan FROM splink_sisa t {gabung};
+CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {panggilan} AS panggilan FROM splink_contoh t {gabung};
+CREATE OR REPLACE TABLE splink_penduduk AS SELECT t.*, {panggilan} AS panggilan FROM splink_penduduk t {gabung};
 """
 
 BEST_SQL = """
@@ -149,19 +158,12 @@ def birth_date_comparison() -> cl.CustomComparison:
 
 # String tests, not list functions: on every blocked pair a list function cost several
 # times a Jaro-Winkler.
-SUBSET = (  # one name's words among the other's: a first name only, a word dropped, reordered
-    "list_has_all(string_split(nama_baku_l, ' '), string_split(nama_baku_r, ' ')) "
-    "OR list_has_all(string_split(nama_baku_r, ' '), string_split(nama_baku_l, ' '))"
-)
+SUBSET = "contains(teks_p_l, teks_p_r) OR contains(teks_p_r, teks_p_l)"  # a first name only, a word dropped
 PANGGILAN = (  # the first or second word of one is a nickname of a word of the other
-    "contains(panggilan_r, ' ' || nama_depan_l || ' ') OR contains(panggilan_l, ' ' || nama_depan_r || ' ') "
-    "OR (nama_kedua_l <> '' AND contains(panggilan_r, ' ' || nama_kedua_l || ' ')) "
-    "OR (nama_kedua_r <> '' AND contains(panggilan_l, ' ' || nama_kedua_r || ' '))"
+    "contains(panggilan_r, depan_p_l) OR contains(panggilan_l, depan_p_r) "
+    "OR contains(panggilan_r, kedua_p_l) OR contains(panggilan_l, kedua_p_r)"
 )
-SATU_KATA = (  # the first or second word of one is a word of the other
-    "contains(' ' || nama_baku_r || ' ', ' ' || nama_depan_l || ' ') "
-    "OR (nama_kedua_l <> '' AND contains(' ' || nama_baku_r || ' ', ' ' || nama_kedua_l || ' '))"
-)
+SATU_KATA = "contains(teks_p_r, depan_p_l) OR contains(teks_p_r, kedua_p_l)"  # a word of one is the other's
 
 
 def name_comparison() -> cl.CustomComparison:
@@ -236,9 +238,13 @@ PRIOR_RULES: list[str | BlockingRuleCreator] = [block_on("kode_desa", "tgl_lahir
 
 
 def m_from_nik_links(db: DuckDBAPI) -> dict:
-    """A model whose m (how often true matches agree) is counted on the NIK step's links, and
-    whose u (how often strangers do) is sampled from the same records against the registry."""
-    contoh, penduduk = db.register("splink_contoh"), db.register("splink_penduduk")
+    """A model whose m (how often true matches agree) is counted on the NIK step's links: the
+    sampled records against their registry persons, nobody else (m needs only the pairs)."""
+    db._execute_sql_against_backend(
+        "CREATE OR REPLACE TABLE splink_label_penduduk AS SELECT * FROM splink_penduduk "
+        "WHERE unique_id IN (SELECT nik_label FROM contoh_nik)"
+    )
+    contoh, penduduk = db.register("splink_contoh"), db.register("splink_label_penduduk")
     trainer = Linker([contoh, penduduk], settings(), log_level=logging.WARNING)
     aliases = list(trainer._input_tables_dict)
     db._execute_sql_against_backend(
@@ -246,34 +252,43 @@ def m_from_nik_links(db: DuckDBAPI) -> dict:
         f"'{aliases[1]}' AS source_dataset_r, nik_label AS unique_id_r FROM contoh_nik"
     )
     trainer.training.estimate_m_from_pairwise_labels("label_contoh")
-    trainer.training.estimate_u_using_random_sampling(max_pairs=2e6)
-    return with_unseen_levels(trainer.misc.save_model_to_json(), len_labels(db))
+    return with_unseen_levels(trainer.misc.save_model_to_json())
 
 
-def len_labels(db: DuckDBAPI) -> int:
-    return db._execute_sql_against_backend("SELECT count(*) FROM contoh_nik").fetchall()[0][0]
+# How often true matches fall in a level no labelled pair fell in: as rare as the rarest level
+# set by hand (a birth date more than ten years off). The labels are links the NIK step chose
+# because they agreed, so never seeing a level there does not mean true matches never show it.
+M_UNSEEN = 0.001
 
 
-def with_unseen_levels(model: dict, labels: int) -> dict:
-    """A level no labelled pair fell in (a name no rule relates, another sex) has no m, and
-    Splink would score it as no evidence: give it half a pair's share instead, so that it
-    counts against a match as strongly as the labels allow."""
+def with_unseen_levels(model: dict) -> dict:
+    """A level no labelled pair fell in (another sex, a name no rule relates) has no m, and
+    Splink would score it as no evidence: give it M_UNSEEN, a strong but not absolute veto."""
     for comparison in model["comparisons"]:
         for level in comparison["comparison_levels"]:
             if not level.get("is_null_level") and level.get("m_probability") is None:
-                level["m_probability"] = 0.5 / max(labels, 1)
+                level["m_probability"] = M_UNSEEN
     return model
 
 
-def with_prior(tables: list, model: Path | dict) -> Linker:
-    """The model's m and u, with the prior (how likely two random records match) estimated on
-    these records; where they give no estimate (a handful of records), the model's stays."""
+# Fewer possible pairs than this and a random sample cannot see how rarely strangers agree.
+MIN_PAIRS_FOR_U = 1_000_000
+
+
+def with_prior(tables: list, model: Path | dict, pairs: int) -> Linker:
+    """The model's m, with u (how often strangers agree) sampled from these records against
+    the registry when there are pairs enough, and the prior (how likely two random records
+    match) estimated on them; where they give no estimate, the model's value stays."""
     linker = Linker(tables, model if isinstance(model, dict) else str(model), log_level=logging.WARNING)
     stored_prior = linker._settings_obj._probability_two_random_records_match
-    try:
-        linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.9)
-    except Exception:
-        pass
+    estimates = [lambda: linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.9)]
+    if pairs >= MIN_PAIRS_FOR_U:
+        estimates.append(lambda: linker.training.estimate_u_using_random_sampling(max_pairs=2e6))
+    for estimate in estimates:
+        try:
+            estimate()
+        except Exception:
+            pass
     # No pair agreeing on village and birth date: Splink estimates a prior of 0, which no
     # pair can overcome (its weight is -inf). Keep the model's.
     if not 0 < linker._settings_obj._probability_two_random_records_match < 1:
@@ -294,7 +309,7 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
     con.execute(SISA_SQL)
     con.execute(REGISTRY_SQL)
     run_sql(con, LABELS_SQL, {"contoh": config["contoh_tautan_nik"]})
-    run_sql(con, PANGGILAN_SQL)
+    run_sql(con, panggilan_sql())
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
     result = {"catatan": left, "ambang": threshold}
     if left == 0:
@@ -311,7 +326,8 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
         model = CONFIG.parent / config["model_cadangan"]
         reason = f"terlalu sedikit tautan NIK untuk menaksir m ({labels})"
         result |= {"dilatih": False, "model": config["model_cadangan"], "alasan": reason}
-    linker = with_prior([db.register("splink_sisa"), db.register("splink_penduduk")], model)
+    registry = con.execute("SELECT count(*) FROM splink_penduduk").fetchall()[0][0]
+    linker = with_prior([db.register("splink_sisa"), db.register("splink_penduduk")], model, left * registry)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     choose_links(con, predictions.physical_name, threshold)
     if model_out is not None:

@@ -46,6 +46,7 @@ def _lipat_jy(w: str) -> str:
     return w.replace("J", "Y")
 
 
+@lru_cache(maxsize=1 << 18)  # word pairs repeat across names: a few thousand distinct ones per province
 def _kata(k1: str, b1: str, k2: str, b2: str) -> str | None:
     """Level at which two words agree, or None."""
     if k1 == k2:

@@ -42,8 +42,9 @@ def _gelar_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 
 @cache
-def _baku_re() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Pattern[str], str]]]:
-    arab = [(re.compile(p), r) for p, r in pola.arab_pola(data.bentuk_arab())]
+def _baku_re() -> tuple[list[tuple[re.Pattern[str], str, bool]], list[tuple[re.Pattern[str], str]]]:
+    """The Arabic-form rewrites (pattern, form, first word only) and the old-spelling ones."""
+    arab = [(re.compile(p), r, p.startswith("^")) for p, r in pola.arab_pola(data.bentuk_arab())]
     ejaan = [(re.compile(p), r) for p, r in map(pola.ejaan_pola, data.ejaan_lama())]
     return arab, ejaan
 
@@ -51,7 +52,10 @@ def _baku_re() -> tuple[list[tuple[re.Pattern[str], str]], list[tuple[re.Pattern
 def bersih(s: str | None) -> str:
     if s is None:
         return ""
-    t = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)).upper()
+    if s.isascii():  # nearly every name: nothing to strip
+        t = s.upper()
+    else:
+        t = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)).upper()
     t = re.sub(pola.DALAM_KATA, "", t)
     return re.sub(pola.PEMISAH, " ", t).strip()
 
@@ -74,14 +78,22 @@ def pisah_bin(s: str) -> tuple[str, str]:
 
 
 def baku(s: str) -> str:
+    """Arabic-origin forms, old spelling, Arabic forms again. Every rule stays inside a word, so
+    it runs once per distinct word (a register has far fewer words than names)."""
+    return " ".join(_baku_kata(w, i == 0) for i, w in enumerate(s.split()))
+
+
+@lru_cache(maxsize=1 << 18)
+def _baku_kata(w: str, pertama: bool) -> str:
     arab, ejaan = _baku_re()
-    for p, r in arab:
-        s = p.sub(r, s)
-    for p, r in ejaan:
-        s = p.sub(r, s)
-    for p, r in arab:
-        s = p.sub(r, s)
-    return s
+    arab_here = [(p, r) for p, r, awal in arab if pertama or not awal]
+    for p, r in arab_here:
+        w = p.sub(r, w)
+    for p2, r2 in ejaan:
+        w = p2.sub(r2, w)
+    for p, r in arab_here:
+        w = p.sub(r, w)
+    return w
 
 
 def _words(s: str) -> tuple[str, ...]:
