@@ -53,5 +53,6 @@ bench: env
 clean:
 	@home="$$(realpath -m "$(DTSEN_HOME)")"; \
 	case "$$home" in "$(CURDIR)"/?*) ;; *) echo "make clean: DTSEN_HOME=$$home is not inside $(CURDIR); remove it yourself if you mean it" >&2; exit 2;; esac; \
-	if [ -n "$$(git ls-files -- "$$home" | head -n 1)" ]; then echo "make clean: $$home holds files of the repository; not removed" >&2; exit 2; fi; \
+	tracked="$$(git ls-files -- "$$home" 2>/dev/null)" || { echo "make clean: not a git checkout, cannot tell whether $$home holds the project's files; remove it yourself if you mean it" >&2; exit 2; }; \
+	if [ -n "$$tracked" ]; then echo "make clean: $$home holds files of the repository; not removed" >&2; exit 2; fi; \
 	rm -rf "$$home" .pytest_cache; echo "removed $$home"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -213,3 +214,18 @@ def test_make_clean_removes_only_a_data_folder_inside_the_project(tmp_path):
     inside = ROOT / f"var-test-clean-{os.getpid()}"
     (inside / "runs").mkdir(parents=True)
     assert clean(inside).returncode == 0 and not inside.exists()
+
+
+def test_make_clean_refuses_where_it_cannot_ask_git(tmp_path):
+    """A copy without .git (an archive, a tarball): git cannot say which files are the
+    project's, so nothing is removed (it once took the copy's transforms/)."""
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(ROOT / "Makefile", copy / "Makefile")
+    (copy / "transforms").mkdir()
+    (copy / "transforms" / "engine.py").write_text("x")
+    env = {k: v for k, v in os.environ.items() if k not in ("DTSEN_HOME", "GIT_DIR")}
+    env |= {"DTSEN_HOME": str(copy / "transforms"), "GIT_CEILING_DIRECTORIES": str(tmp_path)}
+    done = subprocess.run(["make", "-s", "clean"], cwd=copy, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "not a git checkout" in done.stderr, done.stderr
+    assert (copy / "transforms" / "engine.py").exists()
