@@ -12,6 +12,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from tests.match.tabel import empty_tables
 from transforms import match
 
 KK = "3201050202100001"
@@ -34,17 +35,10 @@ FAMILY = (RAHMAWATI, HENDRAWAN, SLAMET, SITI, JOKO, SUPARMAN, BUDI, HASAN, HUSEI
 def con():
     c = duckdb.connect()
     match.prepare(c)
-    c.execute(
-        "CREATE TABLE penduduk (nik VARCHAR, nama VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
-        "kode_desa VARCHAR, no_kk VARCHAR, tgl_mati DATE)"
-    )
+    empty_tables(c)
     c.executemany(
         "INSERT INTO penduduk VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
         [(nik, nama, nama, tgl, jk, DESA, KK) for nik, nama, tgl, jk in FAMILY],
-    )
-    c.execute(
-        "CREATE TABLE catatan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, nik_cacat VARCHAR, nama VARCHAR, "
-        "nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, no_kk VARCHAR)"
     )
     yield c
     c.close()

@@ -7,6 +7,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from tests.match.tabel import empty_tables
 from transforms import match
 
 SITI = ("3201054502850002", "SITI AMINAH", dt.date(1985, 2, 5), 2)
@@ -19,18 +20,10 @@ BUDI = ("3201050101800007", "BUDI SANTOSO", dt.date(1980, 1, 1), 1)
 def con():
     c = duckdb.connect()
     match.prepare(c)
-    c.execute(
-        "CREATE TABLE penduduk (nik VARCHAR, nama VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "
-        "kode_desa VARCHAR, no_kk VARCHAR, tgl_mati DATE)"
-    )
+    empty_tables(c)
     c.executemany(
         "INSERT INTO penduduk VALUES (?, ?, ?, ?, ?, '3201051001', '3201050202100001', NULL)",
         [(nik, nama, nama, tgl, jk) for nik, nama, tgl, jk in (SITI, AHMAD, BUDI)],
-    )
-    c.execute(
-        "CREATE TABLE catatan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, nik_cacat VARCHAR, "
-        "nama VARCHAR, nama_baku VARCHAR, tgl_lahir DATE, jenis_kelamin INT, kode_desa VARCHAR, kode_prov VARCHAR, "
-        "no_kk VARCHAR)"
     )
     return c
 
