@@ -97,6 +97,12 @@ def _probabilistic_step(console: Console, step: dict | None, nik_step: dict | No
     if step is None:
         console.print("PROBABILISTIC: not reached (linked earlier, a ghost NIK, or no name)")
         return
+    if step.get("model_lain"):
+        console.print(
+            "PROBABILISTIC: this run's model (matched/model_splink.json) was made by another version of the "
+            "matching code; its weights cannot be recomputed with this one (see the manifest's code_version)"
+        )
+        return
     if not step["calon"]:
         console.print("PROBABILISTIC: no registry person in the record's blocks")
         return

@@ -43,3 +43,13 @@ def test_too_few_records_to_train_are_scored_by_the_stored_model(con, tmp_path):
     links = con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall()
     assert links == [("tanpa_nik", SITI[0])]
     assert (tmp_path / "model.json").exists()
+
+
+def test_a_model_of_another_code_version_is_not_explained_with_this_one():
+    from transforms.match.jelaskan import same_comparisons
+
+    stored = json.loads((CONFIG.parent / json.loads(CONFIG.read_text())["model_cadangan"]).read_text())
+    assert same_comparisons(stored)
+    older = json.loads(json.dumps(stored))
+    older["comparisons"][0]["comparison_levels"][3]["sql_condition"] = "nama_kedua_l = nama_kedua_r"
+    assert not same_comparisons(older)

@@ -117,6 +117,16 @@ def repair_step(con: duckdb.DuckDBPyConnection) -> list[dict]:
     )
 
 
+def same_comparisons(model: dict) -> bool:
+    """The run's model compares what this code builds (another version's may need other columns)."""
+
+    def conditions(comparisons: list[dict]) -> list[list[str]]:
+        return [[lv["sql_condition"] for lv in c["comparison_levels"]] for c in comparisons]
+
+    code = probabilistic.settings().create_settings_dict("duckdb")
+    return conditions(model["comparisons"]) == conditions(code["comparisons"])
+
+
 def _levels(linker) -> dict[str, dict[int, str]]:
     """Per comparison, the label of each comparison vector value."""
     out = {}
@@ -140,6 +150,8 @@ def probabilistic_step(con: duckdb.DuckDBPyConnection, model: Path) -> dict | No
     probabilistic.run_sql(con, probabilistic.LABELS_SQL, {"contoh": 0})
     probabilistic.run_sql(con, probabilistic.panggilan_sql())
     settings = json.loads(model.read_text())
+    if not same_comparisons(settings):
+        return {"model_lain": True}
     settings["retain_intermediate_calculation_columns"] = True
     settings["retain_matching_columns"] = True
     db = DuckDBAPI(con)
