@@ -1,16 +1,17 @@
-"""Step 3, PROBABILISTIC: what the NIK steps left, linked by Splink (Fellegi-Sunter, EM).
+"""Step 3, PROBABILISTIC: what the NIK steps left, linked by Splink (Fellegi-Sunter).
 
-Records left over are compared with the registry on name, birth date, sex and village,
-within blocks that keep the pairs few: same village and birth year, same district and first
-name, same birth date and first name. The name levels are the names module's (transforms/names)
-where SQL can say them on every pair: the same standardized name (term-frequency adjusted),
-one name's words among the other's, close spelling, a word that is a nickname of the other's
-word, a word in common. A record whose NIK step refused its NIK's holder is compared with
-everybody but that holder (the NIK step weighed that person already). Each record takes the
-one registry person above the configured threshold; of several, the one in the record's own
-KK, else its village, else with its exact birth date, when that one alone is. The fitted
-model is returned so the run can keep it.
-"""
+Records left over are compared with the registry on name, birth date, sex and place (the
+family card, else the village), within blocks that keep the pairs few: same village and birth
+year, same district and first name, same birth date and first name, same KK. The name levels
+are the names module's (transforms/names) where SQL can say them on every pair: the same
+standardized name (term-frequency adjusted), one name inside the other, close spelling, a word
+that is a nickname of the other's word, a word in common. How often true matches agree (m)
+is counted on a sample of the run's NIK_EXACT links (labelled pairs), not guessed by EM; how
+often strangers agree (u) is sampled; the prior is estimated on the records left. A record
+whose NIK step refused its NIK's holder is compared with everybody but that holder. Each
+record takes the one registry person above the configured threshold; of several, the one in
+the record's own KK, else its village, else with its exact birth date, when that one alone
+is. The model used is returned so the run can keep it."""
 
 from __future__ import annotations
 
