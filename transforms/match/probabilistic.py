@@ -198,6 +198,10 @@ def place_comparison() -> cl.CustomComparison:
     still carries its KK: in the right KK a name and birth date are nearly proof, wherever
     the family moved."""
     levels = [
+        cll.CustomLevel(
+            "(no_kk_l IS NULL OR no_kk_r IS NULL) AND (kode_desa_l IS NULL OR kode_desa_r IS NULL)",
+            label_for_charts="KOSONG",
+        ).configure(is_null_level=True),
         cll.CustomLevel("no_kk_l = no_kk_r", label_for_charts="KK_SAMA"),
         cll.ExactMatchLevel("kode_desa").configure(label_for_charts="DESA_SAMA"),
         cll.ElseLevel().configure(label_for_charts="BEDA"),
