@@ -53,3 +53,32 @@ def test_a_model_of_another_code_version_is_not_explained_with_this_one():
     older = json.loads(json.dumps(stored))
     older["comparisons"][0]["comparison_levels"][3]["sql_condition"] = "nama_kedua_l = nama_kedua_r"
     assert not same_comparisons(older)
+
+
+def test_m_from_nik_links_with_too_few_pairs_to_sample_u_takes_u_from_the_stored_model(con, tmp_path, monkeypatch):  # noqa: F811
+    # Enough NIK links to count m on (the minimum lowered), too few records left to sample how
+    # often strangers agree: u comes from the stored model, and the record is still found.
+    from transforms.match import probabilistic
+
+    config = json.loads(CONFIG.read_text()) | {"minimum_tautan_nik_untuk_model": 1}
+    (tmp_path / "padan.json").write_text(json.dumps(config))
+    (tmp_path / config["model_cadangan"]).write_text((CONFIG.parent / config["model_cadangan"]).read_text())
+    monkeypatch.setattr(probabilistic, "CONFIG", tmp_path / "padan.json")
+    add(con, "dengan_nik", SITI[0], "SITI AMINAH", SITI[2], 2)
+    con.execute(
+        "INSERT INTO catatan VALUES ('DTKS', 'tanpa_nik', NULL, 'NIK_KOSONG', 'SITI AMINAH', 'SITI AMINAH', ?, 2, "
+        "'3201051001', '32', NULL)",
+        [SITI[2]],
+    )
+    match.match_nik_exact(con)
+    match.match_nik_repair(con)
+    result = match_probabilistic(con, model_out=tmp_path / "model.json")
+    assert result["dilatih"] is True, result
+    used = json.loads((tmp_path / "model.json").read_text())
+    assert all(
+        lv.get("u_probability") is not None
+        for c in used["comparisons"]
+        for lv in c["comparison_levels"]
+        if not lv.get("is_null_level")
+    )
+    assert con.execute("SELECT id_sumber, nik FROM padan_probabilistik").fetchall() == [("tanpa_nik", SITI[0])]

@@ -280,6 +280,21 @@ def with_unseen_levels(model: dict) -> dict:
 MIN_PAIRS_FOR_U = 1_000_000
 
 
+def with_stored_u(model: dict, stored: Path) -> dict:
+    """u (how often strangers agree) from the stored model, level by level, for a model whose
+    m was counted here but whose records are too few to sample u on."""
+    known = {
+        (c["output_column_name"], lv["sql_condition"]): lv.get("u_probability")
+        for c in json.loads(stored.read_text())["comparisons"]
+        for lv in c["comparison_levels"]
+    }
+    for c in model["comparisons"]:
+        for lv in c["comparison_levels"]:
+            if lv.get("u_probability") is None:
+                lv["u_probability"] = known.get((c["output_column_name"], lv["sql_condition"]))
+    return model
+
+
 def with_prior(tables: list, model: Path | dict, pairs: int) -> Linker:
     """The model's m, with u (how often strangers agree) sampled from these records against
     the registry when there are pairs enough, and the prior (how likely two random records
@@ -331,8 +346,10 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
         model = CONFIG.parent / config["model_cadangan"]
         reason = f"terlalu sedikit tautan NIK untuk menaksir m ({labels})"
         result |= {"dilatih": False, "model": config["model_cadangan"], "alasan": reason}
-    registry = con.execute("SELECT count(*) FROM splink_penduduk").fetchall()[0][0]
-    linker = with_prior([db.register("splink_sisa"), db.register("splink_penduduk")], model, left * registry)
+    pairs = left * con.execute("SELECT count(*) FROM splink_penduduk").fetchall()[0][0]
+    if isinstance(model, dict) and pairs < MIN_PAIRS_FOR_U:
+        model = with_stored_u(model, CONFIG.parent / config["model_cadangan"])
+    linker = with_prior([db.register("splink_sisa"), db.register("splink_penduduk")], model, pairs)
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     choose_links(con, predictions.physical_name, threshold)
     if model_out is not None:
