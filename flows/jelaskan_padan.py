@@ -71,7 +71,7 @@ def _nik_step(console: Console, step: dict | None, m: _Mask) -> None:
     console.print(table)
     console.print(f"  {verdict} (probabilitas {step['probabilitas']:.6f})")
     if step["anggota_keluarga"]:
-        fam = Table(title="others in the holder's family whose birth date fits the record")
+        fam = Table(title="others in the holder's family the decision weighed (their birth date fits the record)")
         for col in ("NIK", "name", "born", "name level", "fit (points, NIK aside)"):
             fam.add_column(col)
         for a in step["anggota_keluarga"]:

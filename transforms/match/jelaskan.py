@@ -67,7 +67,7 @@ def outcome(run_dir: Path, sumber: str, id_sumber: str) -> dict:
 
 def nik_step(con: duckdb.DuckDBPyConnection) -> dict | None:
     """The record against its NIK's holder: each piece of evidence, its level and points, the
-    family members who fit its birth date, the sum and the decision."""
+    family members the decision weighed, the sum and the decision."""
     match.match_nik_exact(con)
     rows = _rows(con, "SELECT * FROM bukti_nik")
     if not rows:
@@ -76,20 +76,10 @@ def nik_step(con: duckdb.DuckDBPyConnection) -> dict | None:
     points = _points(con)
     holder = _rows(con, "SELECT nama, tgl_lahir, jenis_kelamin, no_kk, kode_desa FROM penduduk WHERE nik = $n",
                    {"n": b["nik"]})[0]  # fmt: skip
-    members = _rows(
+    members = _rows(  # the ones the decision weighed (only where the holder's name or date was weak)
         con,
-        """SELECT a.nik, a.nama, a.tgl_lahir,
-               tingkat_nama(c.nama, c.nama_baku, a.nama, a.nama_baku) AS nama_tingkat, k.cocok
-           FROM catatan c
-           JOIN penduduk h ON h.nik = $n
-           JOIN penduduk a ON a.no_kk = h.no_kk AND a.nik <> h.nik
-           JOIN poin_kombinasi k ON k.nama = tingkat_nama(c.nama, c.nama_baku, a.nama, a.nama_baku)
-               AND k.tgl_lahir = bukti_tgl(c.tgl_lahir, a.tgl_lahir)
-               AND k.jenis_kelamin = bukti_sama(c.jenis_kelamin, a.jenis_kelamin)
-               AND k.no_kk = bukti_sama(c.no_kk, a.no_kk) AND k.kode_desa = bukti_sama(c.kode_desa, a.kode_desa)
-           WHERE coalesce(tgl_cocok(c.tgl_lahir, a.tgl_lahir), false)
-           ORDER BY k.cocok DESC, a.nik""",
-        {"n": b["nik"]},
+        "SELECT a.nik, p.nama, p.tgl_lahir, a.nama AS nama_tingkat, a.cocok FROM anggota_keluarga a "
+        "JOIN penduduk p ON p.nik = a.nik ORDER BY a.cocok DESC, a.nik",
     )
     return {
         "nik": b["nik"],
@@ -143,12 +133,8 @@ def probabilistic_step(con: duckdb.DuckDBPyConnection, model: Path) -> dict | No
 
     if not model.exists():
         return None
-    con.execute(probabilistic.SISA_SQL)
-    if con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0] == 0:
+    if probabilistic.prepare_tables(con, contoh=1) == 0:
         return None
-    con.execute(probabilistic.REGISTRY_SQL)
-    probabilistic.run_sql(con, probabilistic.LABELS_SQL, {"contoh": 0})
-    probabilistic.run_sql(con, probabilistic.panggilan_sql())
     settings = json.loads(model.read_text())
     if not same_comparisons(settings):
         return {"model_lain": True}
@@ -181,7 +167,7 @@ def probabilistic_step(con: duckdb.DuckDBPyConnection, model: Path) -> dict | No
         )
     return {
         "bobot_awal": _log2(prior / (1 - prior)),
-        "ambang": json.loads(probabilistic.CONFIG.read_text())["ambang_probabilistik"],
+        "ambang": match.config()["ambang_probabilistik"],
         "calon": candidates,
     }
 

@@ -27,9 +27,8 @@ from splink.backends.duckdb import DuckDBAPI
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from transforms.engine import run_sql
+from transforms.match import CONFIG
 from transforms.names import MIRIP_AMBANG
-
-CONFIG = Path(__file__).parent / "padan.json"
 
 # The name and its first two words between spaces, once per record: the comparisons are
 # substring tests on every blocked pair, and building the padded strings per pair doubled them.
@@ -72,13 +71,6 @@ CREATE OR REPLACE TABLE splink_contoh AS SELECT * EXCLUDE (nik_label) FROM conto
 """
 
 
-def panggilan_sql() -> str:
-    """PANGGILAN_SQL with the joins that fetch each of the first three words' nicknames."""
-    gabung = " ".join(f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part(t.nama_baku, ' ', {i})" for i in (1, 2, 3))
-    panggilan = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' '"
-    return PANGGILAN_SQL.format(gabung=gabung, panggilan=panggilan)
-
-
 REGISTRY_SQL = f"""
 CREATE OR REPLACE TABLE splink_penduduk AS
 SELECT nik AS unique_id, nama_baku, tgl_lahir, jenis_kelamin, kode_desa,
@@ -104,6 +96,14 @@ CREATE OR REPLACE TABLE splink_sisa AS SELECT t.*, {panggilan} AS panggilan FROM
 CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {panggilan} AS panggilan FROM splink_contoh t {gabung};
 CREATE OR REPLACE TABLE splink_penduduk AS SELECT t.*, {panggilan} AS panggilan FROM splink_penduduk t {gabung};
 """
+
+
+def panggilan_sql() -> str:
+    """PANGGILAN_SQL with the joins that fetch each of the first three words' nicknames."""
+    gabung = " ".join(f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part(t.nama_baku, ' ', {i})" for i in (1, 2, 3))
+    panggilan = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' '"
+    return PANGGILAN_SQL.format(gabung=gabung, panggilan=panggilan)
+
 
 BEST_SQL = """
 CREATE OR REPLACE TABLE calon_probabilistik AS
@@ -316,6 +316,18 @@ def with_prior(tables: list, model: Path | dict, pairs: int) -> Linker:
     return linker
 
 
+def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int) -> int:
+    """`splink_sisa` (the records left); when there are any, `splink_penduduk`, `splink_contoh`
+    (up to `contoh` NIK links to count m on) and everyone's nicknames. Returns the records left."""
+    con.execute(SISA_SQL)
+    left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
+    if left:
+        con.execute(REGISTRY_SQL)
+        run_sql(con, LABELS_SQL, {"contoh": contoh})
+        run_sql(con, panggilan_sql())
+    return left
+
+
 def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> dict:
     """Link the records the NIK steps left into `padan_probabilistik`; say what was done.
 
@@ -326,11 +338,7 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
     """
     config = json.loads(CONFIG.read_text())
     threshold = config["ambang_probabilistik"]
-    con.execute(SISA_SQL)
-    con.execute(REGISTRY_SQL)
-    run_sql(con, LABELS_SQL, {"contoh": config["contoh_tautan_nik"]})
-    run_sql(con, panggilan_sql())
-    left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
+    left = prepare_tables(con, config["contoh_tautan_nik"])
     result = {"catatan": left, "ambang": threshold}
     if left == 0:
         choose_links(con, NO_PREDICTIONS, threshold)

@@ -121,21 +121,13 @@ def _bentuk_panggilan(kata: pa.Array) -> pa.Array:
     return pa.array(out, pa.list_(pa.string()))
 
 
-def _panggilan_nama(nama: pa.Array) -> pa.Array:
-    """Every nickname of every word of a name, sorted (the per-word forms are cached)."""
-    out = [None if n is None else sorted({p for k in n.split() for p in bentuk_panggilan(k)}) for n in nama.to_pylist()]
-    return pa.array(out, pa.list_(pa.string()))
-
-
 def _tingkat(a: pa.Array, b: pa.Array) -> pa.Array:
     return pa.array([banding(x, y).tingkat for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)], pa.string())
 
 
 def pasang_udf(con: duckdb.DuckDBPyConnection) -> None:
-    """Register nama_panggilan_dari(nick, word), nama_bentuk_panggilan(word), nama_panggilan(name)
-    (the nicknames of all its words) and nama_tingkat(a, b)."""
+    """Register nama_panggilan_dari(nick, word), nama_bentuk_panggilan(word) and nama_tingkat(a, b)."""
     v = duckdb.sqltype("VARCHAR")
     con.create_function("nama_panggilan_dari", _panggilan_dari, [v, v], duckdb.sqltype("BOOLEAN"), type=ARROW)
     con.create_function("nama_bentuk_panggilan", _bentuk_panggilan, [v], duckdb.sqltype("VARCHAR[]"), type=ARROW)
-    con.create_function("nama_panggilan", _panggilan_nama, [v], duckdb.sqltype("VARCHAR[]"), type=ARROW)
     con.create_function("nama_tingkat", _tingkat, [v, v], v, type=ARROW, null_handling=SPECIAL, side_effects=False)

@@ -25,14 +25,15 @@ JOIN poin_kombinasi k USING (nama, tgl_lahir, jenis_kelamin, no_kk, kode_desa);
 -- A family member's NIK typed on the wrong row, or a twin's: someone else in the holder's
 -- family (registry KK) fits the record better. Looked for only where the holder's name or
 -- birth date is weak evidence, and among members whose birth date fits the record (a
--- sibling's NIK carries the sibling's birth date). Grain: one row per record with a rival.
-CREATE OR REPLACE TEMP TABLE saingan_keluarga AS
+-- sibling's NIK carries the sibling's birth date). Grain: one row per record and member
+-- looked at (kept: `dtsen jelaskan` shows them).
+CREATE OR REPLACE TEMP TABLE anggota_keluarga AS
 WITH lemah AS (
     SELECT sumber, id_sumber, nik, kk_pemegang, cocok
     FROM pasangan_nik
     WHERE nama NOT IN ('SAMA', 'GELAR_SAJA', 'VARIAN_EJAAN', 'URUTAN', 'TANPA_BIN') OR tgl_lahir <> 'SAMA'
 ), anggota AS (
-    SELECT l.sumber, l.id_sumber, l.cocok AS cocok_pemegang,
+    SELECT l.sumber, l.id_sumber, a.nik, l.cocok AS cocok_pemegang,
         tingkat_nama(c.nama, c.nama_baku, a.nama, a.nama_baku) AS nama, bukti_tgl(c.tgl_lahir, a.tgl_lahir) AS tgl_lahir,
         bukti_sama(c.jenis_kelamin, a.jenis_kelamin) AS jenis_kelamin, bukti_sama(c.no_kk, a.no_kk) AS no_kk,
         bukti_sama(c.kode_desa, a.kode_desa) AS kode_desa
@@ -41,10 +42,15 @@ WITH lemah AS (
     JOIN penduduk a ON a.no_kk = l.kk_pemegang AND a.nik <> l.nik
     WHERE coalesce(tgl_cocok(c.tgl_lahir, a.tgl_lahir), false)
 )
-SELECT a.sumber, a.id_sumber, max(k.cocok) AS cocok_saingan
+SELECT a.*, k.cocok
 FROM anggota a
-JOIN poin_kombinasi k USING (nama, tgl_lahir, jenis_kelamin, no_kk, kode_desa)
-WHERE k.cocok > a.cocok_pemegang
+JOIN poin_kombinasi k USING (nama, tgl_lahir, jenis_kelamin, no_kk, kode_desa);
+
+-- The records with a member who fits better than the holder. Grain: one row per such record.
+CREATE OR REPLACE TEMP TABLE saingan_keluarga AS
+SELECT sumber, id_sumber, max(cocok) AS cocok_saingan
+FROM anggota_keluarga
+WHERE cocok > cocok_pemegang
 GROUP BY ALL;
 
 -- The decision, with its evidence and the reason when there is no link.
