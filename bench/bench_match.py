@@ -27,11 +27,10 @@ from transforms.engine import run_sql  # noqa: E402
 from transforms.match.akurasi import accuracy  # noqa: E402
 from transforms.match.probabilistic import (  # noqa: E402
     RECORD_COLUMNS,
-    REGISTRY_SQL,
     blocking_rules,
+    compared_tables_sql,
     comparisons,
     match_probabilistic,
-    panggilan_sql,
 )
 from transforms.standardize import RunPaths  # noqa: E402
 
@@ -102,10 +101,9 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
     con.execute(
         f"CREATE TABLE splink_sisa AS SELECT {RECORD_COLUMNS}, c.nik FROM catatan c WHERE c.nama_baku IS NOT NULL"
     )
-    con.execute(REGISTRY_SQL)
-    con.execute("CREATE OR REPLACE TABLE splink_penduduk AS SELECT *, unique_id AS nik FROM splink_penduduk")
     con.execute("CREATE TABLE splink_contoh AS SELECT * FROM splink_sisa LIMIT 0")
-    run_sql(con, panggilan_sql())
+    run_sql(con, compared_tables_sql())
+    con.execute("CREATE OR REPLACE TABLE splink_penduduk AS SELECT *, unique_id AS nik FROM splink_penduduk")
     con.execute("ALTER TABLE splink_sisa RENAME TO kiri")
     con.execute("ALTER TABLE splink_penduduk RENAME TO kanan")
     s = SettingsCreator(

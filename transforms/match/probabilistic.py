@@ -1,8 +1,9 @@
 """Step 3, PROBABILISTIC: what the NIK steps left, linked by Splink (Fellegi-Sunter).
 
 Records left over are compared with the registry on name, birth date, sex and place (the
-family card, else the village), within blocks that keep the pairs few: same village and birth
-year, same district and first name, same birth date and first name, same KK. The name levels
+family card, else the village), within blocks that keep the pairs few: same village, birth
+year and sex; same district, first name and birth month; same birth date and first name; same
+KK. The name levels
 are the names module's (transforms/names) where SQL can say them on every pair: the same
 standardized name (term-frequency adjusted), one name inside the other, close spelling, a word
 that is a nickname of the other's word, a word in common. How often true matches agree (m)
@@ -44,10 +45,10 @@ SISA_SQL = f"""
 CREATE OR REPLACE TABLE splink_sisa AS
 SELECT {RECORD_COLUMNS}
 FROM catatan c
-ANTI JOIN (SELECT sumber, id_sumber FROM padan_nik_exact UNION ALL SELECT sumber, id_sumber FROM padan_nik_repair) l
-    ON l.sumber = c.sumber AND l.id_sumber = c.id_sumber
 LEFT JOIN bukti_nik b ON b.sumber = c.sumber AND b.id_sumber = c.id_sumber
+ANTI JOIN padan_nik_repair r ON r.sumber = c.sumber AND r.id_sumber = c.id_sumber
 WHERE c.nama_baku IS NOT NULL
+  AND NOT coalesce(b.diterima, false)  -- linked by step 1 (padan_nik_exact)
   -- A well-formed NIK that is nobody's and not one edit from anybody's is a record of
   -- nobody (a ghost) far more often than a typo: those go to verification, not to Splink.
   -- A registry NIK whose holder does not fit is often a family member's: Splink looks.
@@ -71,38 +72,48 @@ CREATE OR REPLACE TABLE splink_contoh AS SELECT * EXCLUDE (nik_label) FROM conto
 """
 
 
-REGISTRY_SQL = f"""
-CREATE OR REPLACE TABLE splink_penduduk AS
-SELECT nik AS unique_id, nama_baku, tgl_lahir, jenis_kelamin, kode_desa,
-    left(kode_desa, 6) AS kode_kec, year(tgl_lahir) AS tahun_lahir, split_part(nama_baku, ' ', 1) AS nama_depan,
-    {PADDED.format(n="nama_baku")}, no_kk
-FROM penduduk
-"""
-
-# The nicknames of a name's first three words as one padded string (' WATI MAWATI '), so that
-# the comparison is a substring test: the rule (transforms/names) runs once per distinct word.
-PANGGILAN_SQL = """
+# The nicknames of every word among a name's first three, in the registry and in the records
+# compared (splink_sisa, splink_contoh): the rule (transforms/names) runs once per distinct word.
+BENTUK_KATA_SQL = """
 CREATE OR REPLACE TEMP TABLE bentuk_kata AS
 WITH kata AS (
     SELECT DISTINCT unnest([split_part(nama_baku, ' ', 1), split_part(nama_baku, ' ', 2),
         split_part(nama_baku, ' ', 3)]) AS kata
-    FROM (SELECT nama_baku FROM splink_penduduk UNION ALL SELECT nama_baku FROM splink_sisa
+    FROM (SELECT nama_baku FROM penduduk UNION ALL SELECT nama_baku FROM splink_sisa
         UNION ALL SELECT nama_baku FROM splink_contoh)
+), bentuk AS (
+    SELECT kata, nama_bentuk_panggilan(kata) AS bentuk FROM kata WHERE kata <> ''
 )
-SELECT kata, list_aggregate(nama_bentuk_panggilan(kata), 'string_agg', ' ') AS bentuk
-FROM kata WHERE kata <> '' AND len(nama_bentuk_panggilan(kata)) > 0;
+SELECT kata, list_aggregate(bentuk, 'string_agg', ' ') AS bentuk FROM bentuk WHERE len(bentuk) > 0
+"""
 
-CREATE OR REPLACE TABLE splink_sisa AS SELECT t.*, {panggilan} AS panggilan FROM splink_sisa t {gabung};
-CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {panggilan} AS panggilan FROM splink_contoh t {gabung};
-CREATE OR REPLACE TABLE splink_penduduk AS SELECT t.*, {panggilan} AS panggilan FROM splink_penduduk t {gabung};
+# A name's nicknames as one padded string (' WATI MAWATI '), so that the comparison is a
+# substring test; `t` is the table, `n` its standardized name.
+PANGGILAN = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' ' AS panggilan"
+GABUNG_PANGGILAN = " ".join(
+    f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part({{n}}, ' ', {i})" for i in (1, 2, 3)
+)
+
+# The registry side, with its nicknames, in one pass over the registry.
+REGISTRY_SQL = f"""
+CREATE OR REPLACE TABLE splink_penduduk AS
+SELECT p.nik AS unique_id, p.nama_baku, p.tgl_lahir, p.jenis_kelamin, p.kode_desa,
+    left(p.kode_desa, 6) AS kode_kec, year(p.tgl_lahir) AS tahun_lahir, split_part(p.nama_baku, ' ', 1) AS nama_depan,
+    {PADDED.format(n="p.nama_baku")}, p.no_kk, {PANGGILAN}
+FROM penduduk p {GABUNG_PANGGILAN.format(n="p.nama_baku")}
+"""
+
+# The records compared (few beside the registry) get theirs afterwards.
+PANGGILAN_SQL = f"""
+CREATE OR REPLACE TABLE splink_sisa AS SELECT t.*, {PANGGILAN} FROM splink_sisa t {GABUNG_PANGGILAN.format(n="t.nama_baku")};
+CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {PANGGILAN} FROM splink_contoh t {GABUNG_PANGGILAN.format(n="t.nama_baku")};
 """
 
 
-def panggilan_sql() -> str:
-    """PANGGILAN_SQL with the joins that fetch each of the first three words' nicknames."""
-    gabung = " ".join(f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part(t.nama_baku, ' ', {i})" for i in (1, 2, 3))
-    panggilan = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' '"
-    return PANGGILAN_SQL.format(gabung=gabung, panggilan=panggilan)
+def compared_tables_sql() -> str:
+    """After `splink_sisa` and `splink_contoh`: everyone's nicknames, the registry side, and
+    the records' nicknames."""
+    return ";\n".join((BENTUK_KATA_SQL, REGISTRY_SQL, PANGGILAN_SQL))
 
 
 BEST_SQL = """
@@ -210,9 +221,12 @@ def place_comparison() -> cl.CustomComparison:
 
 
 def blocking_rules() -> list:
+    # A pair of another sex scores as strangers (its m is M_UNSEEN), so the village block
+    # needs none; a common first name (MUHAMMAD, SITI) in a district made 1.1 million pairs
+    # at 1M persons, the birth month cuts them tenfold (neither lost a link at 1M).
     return [
-        block_on("kode_desa", "tahun_lahir"),
-        block_on("kode_kec", "nama_depan"),
+        block_on("kode_desa", "tahun_lahir", "jenis_kelamin"),
+        block_on("kode_kec", "nama_depan", "month(tgl_lahir)"),
         block_on("tgl_lahir", "nama_depan"),
         block_on("no_kk"),
     ]
@@ -322,9 +336,8 @@ def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int) -> int:
     con.execute(SISA_SQL)
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
     if left:
-        con.execute(REGISTRY_SQL)
         run_sql(con, LABELS_SQL, {"contoh": contoh})
-        run_sql(con, panggilan_sql())
+        run_sql(con, compared_tables_sql())
     return left
 
 

@@ -56,15 +56,17 @@ WITH sisa AS (
     SELECT s.sumber, s.id_sumber, left(s.nik, i - 1) || substr(s.nik, i + 1) AS nik_calon
     FROM sisa s, posisi
     WHERE length(s.nik) = 17
-), cocok AS (
-    SELECT DISTINCT c.sumber, c.id_sumber, p.nik
+), masuk_akal AS MATERIALIZED (
+    -- the cheap tests first: the names module's level is a Python call per pair
+    SELECT DISTINCT c.sumber, c.id_sumber, p.nik, s.nama, s.nama_baku, p.nama AS nama_p, p.nama_baku AS nama_baku_p
     FROM calon c
     JOIN penduduk p ON p.nik = c.nik_calon
     JOIN sisa s ON s.sumber = c.sumber AND s.id_sumber = c.id_sumber
-    WHERE nama_setara(tingkat_nama(s.nama, s.nama_baku, p.nama, p.nama_baku)) AND tgl_cocok(s.tgl_lahir, p.tgl_lahir)
+    WHERE tgl_cocok(s.tgl_lahir, p.tgl_lahir)
       AND (left(s.kode_desa, 4) = left(p.kode_desa, 4) OR jaro_winkler_similarity(s.nama_baku, p.nama_baku) >= 0.95)
 )
-SELECT * FROM cocok;
+SELECT sumber, id_sumber, nik FROM masuk_akal
+WHERE nama_setara(tingkat_nama(nama, nama_baku, nama_p, nama_baku_p));
 
 CREATE OR REPLACE TABLE padan_nik_repair AS
 SELECT sumber, id_sumber, any_value(nik) AS nik, 'NIK_REPAIRED' AS metode_padan, 0.98 AS probabilitas
