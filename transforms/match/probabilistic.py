@@ -293,6 +293,22 @@ def with_unseen_levels(model: dict) -> dict:
 # Fewer possible pairs than this and a random sample cannot see how rarely strangers agree.
 MIN_PAIRS_FOR_U = 1_000_000
 
+# Random pairs to sample u on. Splink stops a comparison once each of its levels was seen 100
+# times, so more pairs help only the rarest level (the same KK): at 1M persons the u of 1e6
+# and of 2e6 pairs differ from those of 1e7 by at most 0.6 bits each, and 1e6 takes 0.6 s less.
+U_PAIRS = 1_000_000
+
+
+def estimate_u(linker: Linker) -> None:
+    """u from U_PAIRS random pairs, without Splink's warning that this is its default value."""
+    training = logging.getLogger("splink.internals.linker_components.training")
+    level = training.level
+    training.setLevel(logging.ERROR)
+    try:
+        linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS)
+    finally:
+        training.setLevel(level)
+
 
 def with_stored_u(model: dict, stored: Path) -> dict:
     """u (how often strangers agree) from the stored model, level by level, for a model whose
@@ -317,7 +333,7 @@ def with_prior(tables: list, model: Path | dict, pairs: int) -> Linker:
     stored_prior = linker._settings_obj._probability_two_random_records_match
     estimates = [lambda: linker.training.estimate_probability_two_random_records_match(PRIOR_RULES, recall=0.9)]
     if pairs >= MIN_PAIRS_FOR_U:
-        estimates.append(lambda: linker.training.estimate_u_using_random_sampling(max_pairs=2e6))
+        estimates.append(lambda: estimate_u(linker))
     for estimate in estimates:
         try:
             estimate()

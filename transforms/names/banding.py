@@ -65,6 +65,13 @@ def _alasan_kata(levels: list[str]) -> str:
     return "; ".join(parts)
 
 
+def _tiap_kata_ada_kembarannya(short: list[tuple[str, str]], long_: list[tuple[str, str]]) -> bool:
+    """Every word of `short` is SAMA or VARIAN_EJAAN to some word of `long_`: without that, no
+    order of the words is better than PANGGILAN (a cheap test before trying every order)."""
+    kata, lipat = {k for k, _ in long_}, {_lipat_jy(b) for _, b in long_}
+    return all(k in kata or _lipat_jy(b) in lipat for k, b in short)
+
+
 def _kata_kata(a: Nama, b: Nama) -> Hasil | None:
     """Level from the words alone (equal, reordered, subset), or None when the words do not agree."""
     wa, wb = list(zip(a.kata, a.baku)), list(zip(b.kata, b.baku))
@@ -79,7 +86,9 @@ def _kata_kata(a: Nama, b: Nama) -> Hasil | None:
             levels = [v for v in lv if v]
             best = (PERINGKAT[_lemah(*levels)], _lemah(*levels), _alasan_kata(levels) or "same words")
     if best is None or best[0] > PERINGKAT["URUTAN"]:
-        if len(long_) <= MAKS_KATA:
+        if best is not None and best[0] <= PERINGKAT["PANGGILAN"] and not _tiap_kata_ada_kembarannya(short, long_):
+            pass  # another order beats PANGGILAN only with every word SAMA or VARIAN_EJAAN
+        elif len(long_) <= MAKS_KATA:
             floor = "URUTAN" if len(short) == len(long_) else "SUBSET"
             for order in permutations(range(len(long_)), len(short)):
                 lv = [_kata(*short[i], *long_[j]) for i, j in enumerate(order)]

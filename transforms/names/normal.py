@@ -49,6 +49,9 @@ def _baku_re() -> tuple[list[tuple[re.Pattern[str], str, bool]], list[tuple[re.P
     return arab, ejaan
 
 
+_DALAM_KATA, _PEMISAH = re.compile(pola.DALAM_KATA), re.compile(pola.PEMISAH)
+
+
 def bersih(s: str | None) -> str:
     if s is None:
         return ""
@@ -56,8 +59,7 @@ def bersih(s: str | None) -> str:
         t = s.upper()
     else:
         t = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c)).upper()
-    t = re.sub(pola.DALAM_KATA, "", t)
-    return re.sub(pola.PEMISAH, " ", t).strip()
+    return _PEMISAH.sub(" ", _DALAM_KATA.sub("", t)).strip()
 
 
 def tanpa_gelar(s: str) -> tuple[str, str]:

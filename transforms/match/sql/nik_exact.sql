@@ -77,7 +77,9 @@ SELECT *, 1.0 / (1.0 + pow(2.0, -skor)) AS probabilitas, skor >= $ambang AS dite
     END AS alasan
 FROM skor;
 
-CREATE OR REPLACE TABLE padan_nik_exact AS
+-- A view: the links are the accepted rows of bukti_nik, and a second copy of 1.5 million
+-- rows per million persons cost a tenth of a second.
+CREATE OR REPLACE VIEW padan_nik_exact AS
 SELECT sumber, id_sumber, nik, 'NIK_EXACT' AS metode_padan, probabilitas
 FROM bukti_nik
 WHERE diterima;
