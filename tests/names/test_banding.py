@@ -76,3 +76,26 @@ def test_every_level_is_reachable_and_ordered():
     assert seen == {"SAMA", "GELAR_SAJA", "VARIAN_EJAAN"}
     assert banding("SITI", "SITI").peringkat < banding("SITI", "TITI").peringkat < banding("SITI", "BUDI").peringkat
     assert list(TINGKAT).index("SUBSET") < list(TINGKAT).index("PANGGILAN") < list(TINGKAT).index("MIRIP")
+
+
+@pytest.mark.parametrize(
+    "a, b, hanya",
+    [
+        ("SRI WATI", "SRI RAHMAWATI", True),  # one word a nickname, the rest the same
+        ("WATI SRI", "SRI RAHMAWATI", True),  # in any order
+        ("YADI", "SUPRIYADI SANTOSO", True),  # a single word, nickname of one of the other's
+        ("MEMET", "SLAMET", True),
+        ("YAYA", "JAYA", False),  # also the old spelling: VARIAN_EJAAN, for banding to say
+        ("SRI WATI", "DEWI RAHMAWATI", False),  # two words differ
+        ("SRI WATI", "SRI RAHMAWATI PUTRI", False),  # other lengths: banding decides
+        ("WATI BINTI SALEH", "RAHMAWATI BINTI SALEH", False),  # the father's part: banding's rules
+        ("BUDI", "BAMBANG", False),
+    ],
+)
+def test_a_nickname_alone_is_said_without_normalising(a, b, hanya):
+    """`hanya_panggilan` (the SQL's shortcut) says yes only where banding says PANGGILAN."""
+    from transforms.names.banding import hanya_panggilan
+
+    assert hanya_panggilan(a, b) is hanya and hanya_panggilan(b, a) is hanya
+    if hanya:
+        assert banding(a, b).tingkat == "PANGGILAN"

@@ -168,3 +168,29 @@ def banding(a: str | None, b: str | None) -> Hasil:
 def banding_nama(a: Nama, b: Nama) -> Hasil:
     """Compare two names already normalised."""
     return _banding(a, b)
+
+
+_BIN = frozenset(("BIN", "BINTI"))
+
+
+@lru_cache(maxsize=1 << 18)
+def hanya_panggilan(a: str, b: str) -> bool:
+    """Two standardized names (words as one string) that differ by a nickname alone: the same
+    words but one, which is a nickname of the other's (SRI WATI, SRI RAHMAWATI), or a single
+    word that is a nickname of a word of the other (YADI, SUPRIYADI SANTOSO). `banding` calls
+    such a pair PANGGILAN; this test skips its normalisation, and SQL asks it first."""
+    wa, wb = a.split(), b.split()
+    if _BIN.intersection(wa) or _BIN.intersection(wb):
+        return False  # the father's part has rules of its own
+    if len(wa) == 1 or len(wb) == 1:
+        satu, lain = (wa[0], wb) if len(wa) == 1 else (wb[0], wa)
+        return any(_panggilan_bukan_ejaan(satu, w) for w in lain)
+    if len(wa) != len(wb) or len(set(wa)) != len(wa) or len(set(wb)) != len(wb):
+        return False
+    da, db = [w for w in wa if w not in wb], [w for w in wb if w not in wa]
+    return len(da) == 1 and len(db) == 1 and _panggilan_bukan_ejaan(da[0], db[0])
+
+
+def _panggilan_bukan_ejaan(a: str, b: str) -> bool:
+    """A nickname, and not a spelling variant (YAYA is JAYA's nickname and its old spelling)."""
+    return _lipat_jy(a) != _lipat_jy(b) and salah_satu_panggilan(a, b)

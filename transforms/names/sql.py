@@ -18,7 +18,7 @@ import pyarrow as pa
 from duckdb.func import ARROW, SPECIAL
 
 from transforms.names import data, pola
-from transforms.names.banding import banding
+from transforms.names.banding import banding, hanya_panggilan
 from transforms.names.panggilan import bentuk_panggilan, panggilan_dari
 
 
@@ -125,9 +125,18 @@ def _tingkat(a: pa.Array, b: pa.Array) -> pa.Array:
     return pa.array([banding(x, y).tingkat for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)], pa.string())
 
 
+def _hanya_panggilan(a: pa.Array, b: pa.Array) -> pa.Array:
+    pairs = zip(a.to_pylist(), b.to_pylist(), strict=True)
+    return pa.array([None if x is None or y is None else hanya_panggilan(x, y) for x, y in pairs], pa.bool_())
+
+
 def pasang_udf(con: duckdb.DuckDBPyConnection) -> None:
-    """Register nama_panggilan_dari(nick, word), nama_bentuk_panggilan(word) and nama_tingkat(a, b)."""
+    """Register nama_panggilan_dari(nick, word), nama_bentuk_panggilan(word), nama_tingkat(a, b)
+    and nama_hanya_panggilan(a, b) (on standardized names)."""
     v = duckdb.sqltype("VARCHAR")
     con.create_function("nama_panggilan_dari", _panggilan_dari, [v, v], duckdb.sqltype("BOOLEAN"), type=ARROW)
     con.create_function("nama_bentuk_panggilan", _bentuk_panggilan, [v], duckdb.sqltype("VARCHAR[]"), type=ARROW)
     con.create_function("nama_tingkat", _tingkat, [v, v], v, type=ARROW, null_handling=SPECIAL, side_effects=False)
+    con.create_function(
+        "nama_hanya_panggilan", _hanya_panggilan, [v, v], duckdb.sqltype("BOOLEAN"), type=ARROW, side_effects=False
+    )

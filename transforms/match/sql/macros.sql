@@ -8,14 +8,16 @@ CREATE OR REPLACE MACRO tgl_cocok(a, b) AS
 
 -- The names module's level for two names (transforms/names, tingkat.csv). Where the
 -- standardized names already agree (equal, reordered, one's words among the other's) SQL
--- says so; only the rest goes to the module's rules (a Python UDF, `nama_tingkat`, on the
--- names as written: titles, bin/binti, nicknames, spelling).
+-- says so, and where they differ by one nickname the module's word rule alone says so
+-- (`nama_hanya_panggilan`); only the rest goes to the module's whole comparison (a Python
+-- UDF, `nama_tingkat`, on the names as written: titles, bin/binti, nicknames, spelling).
 CREATE OR REPLACE MACRO tingkat_nama(asli_a, baku_a, asli_b, baku_b) AS CASE
     WHEN baku_a IS NULL OR baku_b IS NULL THEN 'KOSONG'
     WHEN baku_a = baku_b THEN 'SAMA'
     WHEN list_sort(string_split(baku_a, ' ')) = list_sort(string_split(baku_b, ' ')) THEN 'URUTAN'
     WHEN list_has_all(string_split(baku_a, ' '), string_split(baku_b, ' '))
         OR list_has_all(string_split(baku_b, ' '), string_split(baku_a, ' ')) THEN 'SUBSET'
+    WHEN nama_hanya_panggilan(baku_a, baku_b) THEN 'PANGGILAN'
     ELSE nama_tingkat(asli_a, asli_b)
 END;
 
