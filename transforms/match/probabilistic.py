@@ -90,9 +90,7 @@ SELECT kata, list_aggregate(bentuk, 'string_agg', ' ') AS bentuk FROM bentuk WHE
 # A name's nicknames as one padded string (' WATI MAWATI '), so that the comparison is a
 # substring test; `t` is the table, `n` its standardized name.
 PANGGILAN = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' ' AS panggilan"
-GABUNG_PANGGILAN = " ".join(
-    f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part({{n}}, ' ', {i})" for i in (1, 2, 3)
-)
+GABUNG_PANGGILAN = " ".join(f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part({{n}}, ' ', {i})" for i in (1, 2, 3))
 
 # The registry side, with its nicknames, in one pass over the registry.
 REGISTRY_SQL = f"""
@@ -104,9 +102,10 @@ FROM penduduk p {GABUNG_PANGGILAN.format(n="p.nama_baku")}
 """
 
 # The records compared (few beside the registry) get theirs afterwards.
+_GABUNG_T = GABUNG_PANGGILAN.format(n="t.nama_baku")
 PANGGILAN_SQL = f"""
-CREATE OR REPLACE TABLE splink_sisa AS SELECT t.*, {PANGGILAN} FROM splink_sisa t {GABUNG_PANGGILAN.format(n="t.nama_baku")};
-CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {PANGGILAN} FROM splink_contoh t {GABUNG_PANGGILAN.format(n="t.nama_baku")};
+CREATE OR REPLACE TABLE splink_sisa AS SELECT t.*, {PANGGILAN} FROM splink_sisa t {_GABUNG_T};
+CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {PANGGILAN} FROM splink_contoh t {_GABUNG_T};
 """
 
 
