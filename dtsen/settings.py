@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     )
     dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
+    peringatan_diterima: list[str] = Field(
+        default=[],
+        description="quality warnings (RULE, or suite:RULE) a snapshot may carry and still become current by the rule; "
+        'as JSON: DTSEN_PERINGATAN_DITERIMA=\'["JUMLAH_BARIS_WAJAR"]\'',
+    )
     min_share_of_previous: float = Field(
         default=0.5, gt=0, le=1, description="an extract with fewer rows than this share of the current "
         "snapshot's delivery stops the run (critical): a broken export, not a smaller population",

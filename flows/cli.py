@@ -385,36 +385,163 @@ def publish(
         done = publish_run(open_catalog(settings), run, force=force)
     if done.created:
         console.print(f"published snapshot [bold]{done.snapshot.tag}[/] in {done.seconds:.1f} s")
+    elif force:
+        console.print(f"this run publishes the same rows as [bold]{done.snapshot.tag}[/]; no new version")
     else:
         console.print(f"this delivery is already published as [bold]{done.snapshot.tag}[/]; nothing new")
+    _say_current(settings, done.snapshot)
+
+
+def _say_current(settings, snapshot) -> None:
+    """Whether a snapshot just published is the one readers get, and why not."""
+    from warehouse import current, open_catalog
+    from warehouse.current import why_not_current
+
+    now = current(open_catalog(settings), settings.peringatan_diterima)
+    if now is not None and now.tag == snapshot.tag:
+        console.print(f"[bold]{snapshot.tag}[/] is current")
+        return
+    why = why_not_current(snapshot, settings.peringatan_diterima)
+    reason = why or ("a later cut-off is current" if now and now.cutoff > snapshot.cutoff else "a snapshot is pinned")
+    console.print(f"[bold]{snapshot.tag}[/] is not current ({reason}); current: {now.tag if now else 'none'}")
 
 
 @app.command()
 def snapshots() -> None:
-    """The published snapshots: tag, time, counts, quality; the current one marked."""
+    """The published snapshots: tag, time, counts, quality; the current one marked, and why."""
     from dtsen.settings import get_settings
     from warehouse import open_catalog
     from warehouse import snapshots as published
+    from warehouse.current import PINNED, choice, why_not_current
 
     settings = get_settings()
-    rows = published(open_catalog(settings))
-    table = Table(title="published snapshots (current: the latest cut-off)")
+    catalog = open_catalog(settings)
+    chosen = choice(catalog, settings.peringatan_diterima)
+    rows = published(catalog)
+    if not rows:
+        console.print("nothing is published yet")
+        return
+    how = (
+        f"pinned by {chosen.penetapan.oleh} on {chosen.penetapan.waktu:%Y-%m-%d %H:%M} UTC: {chosen.penetapan.alasan}"
+        if chosen.cara == PINNED and chosen.penetapan
+        else "the latest cut-off that passed its quality checks"
+    )
+    table = Table(title=f"published snapshots (* current: {how})")
     for col in ("", "tag", "cut-off", "published (UTC)", "families", "persons", "verification", "quality", "report"):
         table.add_column(col, justify="right" if col in ("families", "persons", "verification") else "left")
-    for i, s in enumerate(rows):
+    ineligible = False
+    for s in rows:
         n = s.jumlah_baris
+        mark = "*" if chosen.snapshot and s.tag == chosen.snapshot.tag else ""
+        quality = s.status_mutu
+        if why_not_current(s, settings.peringatan_diterima) is not None:
+            quality += " (not eligible)"
+            ineligible = True
         table.add_row(
-            "*" if i == len(rows) - 1 else "",
+            mark,
             s.tag,
             s.cutoff.isoformat(),
             s.diterbitkan.strftime("%Y-%m-%d %H:%M"),
             f"{n['keluarga']:,}",
             f"{n['individu']:,}",
             f"{n['verifikasi']:,}",
-            s.status_mutu,
-            str(settings.runs_dir / s.run_id / "laporan.html"),
+            quality,
+            str(_report_of(settings, s)),
         )
-    console.print(table if rows else "nothing is published yet")
+    console.print(table)
+    if ineligible:
+        console.print(
+            "not eligible: the rule never makes it current (its quality is not LULUS, or it has warnings "
+            "not accepted in DTSEN_PERINGATAN_DITERIMA); `dtsen current set TAG --alasan ...` can"
+        )
+    if chosen.snapshot is None:
+        console.print("no snapshot is current: none passed its quality checks; pin one with `dtsen current set TAG`")
+
+
+def _report_of(settings, snapshot) -> Path:
+    """The run report of the attempt that made this snapshot (each attempt keeps its own)."""
+    from flows.manifest import attempt_dir
+    from flows.refresh import REPORT
+
+    run = settings.runs_dir / snapshot.run_id
+    attempt = snapshot.manifest.get("percobaan")
+    return attempt_dir(run, attempt) / REPORT if attempt else run / REPORT
+
+
+current_app = _Commands(help="Which snapshot readers get without naming a tag: pin one, or follow the rule.")
+app.add_typer(current_app, name="current")
+
+
+def _operator(settings) -> str:
+    import getpass
+
+    return settings.pengguna or getpass.getuser()
+
+
+@current_app.command("show")
+def current_show() -> None:
+    """The current snapshot, how it was chosen, and the pins and releases so far."""
+    from dtsen.settings import get_settings
+    from warehouse import open_catalog
+    from warehouse.current import PINNED, choice, pins
+
+    settings = get_settings()
+    catalog = open_catalog(settings)
+    chosen = choice(catalog, settings.peringatan_diterima)
+    if chosen.snapshot is None:
+        console.print("no snapshot is current: none passed its quality checks")
+    else:
+        how = "pinned" if chosen.cara == PINNED else "by the rule (the latest cut-off that passed its quality checks)"
+        console.print(f"current: [bold]{chosen.snapshot.tag}[/] ({how})")
+    history = pins(catalog)
+    if history:
+        table = Table(title="pins and releases")
+        for col in ("time (UTC)", "action", "tag", "by", "why"):
+            table.add_column(col)
+        for p in history:
+            table.add_row(f"{p.waktu:%Y-%m-%d %H:%M}", p.aksi, p.tag or "", p.oleh, p.alasan)
+        console.print(table)
+
+
+@current_app.command("set")
+def current_set(
+    tag: Annotated[str, typer.Argument(help="the snapshot to make current")],
+    alasan: Annotated[str, typer.Option(help="why (kept in the warehouse and the audit log)")],
+) -> None:
+    """Pin a snapshot as current (a rollback, or a warning accepted once), until `dtsen current release`."""
+    from dtsen.settings import get_settings
+    from warehouse import open_catalog
+    from warehouse.audit import record
+    from warehouse.current import pin
+
+    settings = get_settings()
+    try:
+        event = pin(open_catalog(settings), tag, alasan, _operator(settings))
+    except ValueError as e:
+        _fail("current set", e)
+    record(settings, "current set", "operator", tag, alasan=event.alasan)
+    console.print(f"[bold]{tag}[/] is current until `dtsen current release`")
+
+
+@current_app.command("release")
+def current_release(
+    alasan: Annotated[str, typer.Option(help="why (kept in the warehouse and the audit log)")],
+) -> None:
+    """Unpin: current follows the rule again (the latest cut-off that passed its quality checks)."""
+    from dtsen.settings import get_settings
+    from warehouse import current, open_catalog
+    from warehouse.audit import record
+    from warehouse.current import release
+
+    settings = get_settings()
+    catalog = open_catalog(settings)
+    try:
+        event = release(catalog, alasan, _operator(settings))
+    except ValueError as e:
+        _fail("current release", e)
+    now = current(catalog, settings.peringatan_diterima)
+    record(settings, "current release", "operator", now.tag if now else None, alasan=event.alasan)
+    console.print(f"current follows the rule again: {now.tag if now else 'no snapshot passed its quality checks'}")
 
 
 @app.command()
@@ -704,6 +831,11 @@ def print_summary(manifest: dict, path: Path) -> None:
         ("manifest (counts per rule, checksums, versions)", path),
         *([("quality results (Data Docs)", mutu["data_docs"])] if mutu else []),
         ("run report (HTML with plots)", path.parent / "laporan.html"),
+        *(
+            [("this attempt's manifest and report", path.parent / "percobaan" / str(manifest["percobaan"]))]
+            if "percobaan" in manifest
+            else []
+        ),
     ):
         console.print(f"{label}: {where}", soft_wrap=True)
     terbit = manifest.get("terbit")
@@ -718,6 +850,9 @@ def print_summary(manifest: dict, path: Path) -> None:
             f"{display_url(settings)}; read it with `dtsen snapshots` and `dtsen query`",
             soft_wrap=True,
         )
+        from warehouse import open_catalog, resolve
+
+        _say_current(settings, resolve(open_catalog(settings), terbit["tag"]))
 
 
 if __name__ == "__main__":

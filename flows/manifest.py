@@ -73,12 +73,33 @@ def reconcile(counts: list[dict]) -> dict:
     return per
 
 
+ATTEMPTS = "percobaan"
+
+
+def attempt_dir(run_dir: Path, attempt: int) -> Path:
+    """Where one attempt at a run keeps its own manifest and report (`percobaan/<n>/`)."""
+    return Path(run_dir) / ATTEMPTS / str(attempt)
+
+
+def next_attempt(run_dir: Path) -> int:
+    """The number of a new attempt at this run: one more than the attempts already there."""
+    done = [int(p.name) for p in (Path(run_dir) / ATTEMPTS).glob("*") if p.name.isdigit()]
+    return max(done, default=0) + 1
+
+
 def write_manifest(run_dir: Path, manifest: dict) -> Path:
-    path = run_dir / "manifest.json"
-    tmp = path.with_name(f".manifest.json.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=False, default=_json_default))
-    os.replace(tmp, path)
-    return path
+    """The run's manifest (`manifest.json`, the latest attempt's) and, for a numbered attempt,
+    its own copy that no later attempt overwrites. Returns the run's manifest path."""
+    text = json.dumps(manifest, indent=1, sort_keys=False, default=_json_default)
+    targets = [run_dir / "manifest.json"]
+    if "percobaan" in manifest:
+        targets.append(attempt_dir(run_dir, manifest["percobaan"]) / "manifest.json")
+    for path in targets:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".manifest.json.tmp-{os.getpid()}")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return targets[0]
 
 
 def _json_default(value: object) -> str:

@@ -25,7 +25,15 @@ from prefect.task_runners import ThreadPoolTaskRunner
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.privacy import scrub_engine_message
 from dtsen.settings import Settings, get_settings
-from flows.manifest import code_fingerprint, code_version, config_versions, reconcile, write_manifest
+from flows.manifest import (
+    attempt_dir,
+    code_fingerprint,
+    code_version,
+    config_versions,
+    next_attempt,
+    reconcile,
+    write_manifest,
+)
 from transforms import standardize as std
 from transforms.engine import connect
 from transforms.errors import DeliveryError, EngineError, SourceUnavailable
@@ -351,6 +359,10 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
 
     run_id = f"{landed['cutoff']}_{landed['fingerprint'][:12]}"
     run_dir = settings.runs_dir / run_id
+    # Each attempt at the run keeps its manifest and report under percobaan/<n>/ (the lock is
+    # held, so no other attempt takes the same number).
+    attempt = next_attempt(run_dir)
+    attempt_dir(run_dir, attempt).mkdir(parents=True)
     cutoff = dt.date.fromisoformat(landed["cutoff"])
 
     t = time.perf_counter()
@@ -379,6 +391,7 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     rekonsiliasi = reconcile(counts)
     manifest = {
         "run_id": run_id,
+        "percobaan": attempt,
         "cutoff": landed["cutoff"],
         "delivery": str(Path(delivery).resolve()),
         "sql_sources": [{"extract": s.extract, "url": s.display_url(), "table": s.table} for s in sources],
@@ -477,6 +490,7 @@ def _report(run_dir: Path, manifest: dict) -> None:
 
     content = report.gather(run_dir, manifest)
     report.write_html(content, run_dir / REPORT)
+    shutil.copyfile(run_dir / REPORT, attempt_dir(run_dir, manifest["percobaan"]) / REPORT)
     report.publish_artifacts(content)
 
 

@@ -106,6 +106,15 @@ def test_backfill_runs_oldest_first_and_skips_what_is_published(tmp_path, dtsen_
     assert [s.tag for s in sorted(new, key=lambda s: s.diterbitkan)] == ["2025-06-17", "2025-08-17"]
     assert current(open_catalog()).cutoff >= dt.date(2025, 8, 17)  # a backfill never moves it back
 
+    july = next(s for s in snapshots(open_catalog()) if s.tag == "2025-07-17")
+    report = dtsen_home / "runs" / july.run_id / "percobaan" / str(july.manifest["percobaan"]) / "laporan.html"
+    first_report = report.read_bytes()
     forced = backfill(str(root), "2025-07-01", "2025-07-31", force=True)
     assert forced["2025-07-17"].endswith("manifest.json")
-    assert [s.tag for s in snapshots(open_catalog())].count("2025-07-17-r2") == 1
+    # The same delivery forced again publishes the same rows: no second version of them, and
+    # the attempt keeps its own manifest and report beside the first one's, which is untouched.
+    assert not any(s.tag.startswith("2025-07-17-r") for s in snapshots(open_catalog()))
+    again = json.loads(Path(forced["2025-07-17"]).read_text())
+    assert again["percobaan"] == july.manifest["percobaan"] + 1 and again["terbit"]["baru"] is False
+    assert (report.parent.parent / str(again["percobaan"]) / "laporan.html").exists()
+    assert report.read_bytes() == first_report

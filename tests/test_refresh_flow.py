@@ -209,6 +209,10 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert again["landed"]["reused"] is True and again["run_id"] == manifest["run_id"]
     assert again["rekonsiliasi"] == manifest["rekonsiliasi"]
     assert again["terbit"]["baru"] is False and again["terbit"]["tag"] == manifest["terbit"]["tag"]
+    # Each attempt keeps its own manifest: the first one's is not overwritten.
+    assert (again["percobaan"], manifest["percobaan"]) == (2, 1)
+    first = json.loads((run_dir / "percobaan" / "1" / "manifest.json").read_text())
+    assert first["started"] == manifest["started"] != again["started"]
     # The stages are taken from the first run, the last validation too (the raw suite runs
     # again: its baseline, the current snapshot, is now the first run's).
     assert {"match", "unify", "rank", "laju-padan", "validate-terpadu", "validate-terbit"} <= set(

@@ -6,9 +6,10 @@ The public face: `open_catalog`, `publish`, `snapshots`/`resolve`, `open_snapsho
 
 from warehouse.access import AccessError, Akses
 from warehouse.catalog import TABLES, open_catalog
+from warehouse.current import current, resolve
 from warehouse.publish import Published, publish
 from warehouse.read import open_snapshot
-from warehouse.registry import Snapshot, SnapshotNotFound, current, resolve, snapshots
+from warehouse.registry import Snapshot, SnapshotNotFound, snapshots
 
 __all__ = [
     "TABLES",

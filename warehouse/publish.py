@@ -13,7 +13,10 @@
    between 3 and 4 are put back by the next publish.
 
 The same delivery (its landed fingerprint and cut-off date) is published once; a new
-delivery for a cut-off already published becomes a revision (`<cutoff>-r2`).
+delivery for a cut-off already published becomes a revision (`<cutoff>-r2`). `force`
+publishes the same delivery again only when what it would publish differs (a re-run after a
+fix): the same rows are never a second version. Publishing does not make a snapshot current:
+warehouse/current.py decides that.
 """
 
 from __future__ import annotations
@@ -153,10 +156,13 @@ def publish(
     catalog: Catalog,
     run_dir: Path,
     con: duckdb.DuckDBPyConnection | None = None,
-    quality: str = "BELUM_DIPERIKSA",
+    quality: str | None = None,
     force: bool = False,
 ) -> Published:
     """Publish the run in `run_dir` (its manifest and stage outputs) as one snapshot.
+
+    `quality`: the run's quality status; by default its manifest's (`mutu.status`), and
+    `BELUM_DIPERIKSA` for a run that has none (such a snapshot never becomes current by the rule).
 
     Inside the warehouse lock (warehouse/kunci.py; re-entered when a refresh holds it): the
     registry is read, the tag chosen and the row registered with no other publish between."""
@@ -166,10 +172,14 @@ def publish(
 
 
 def _publish(
-    catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | None, quality: str, force: bool
+    catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | None, quality: str | None, force: bool
 ) -> Published:
     started = time.perf_counter()
     manifest = json.loads((run_dir / "manifest.json").read_text())
+    quality = quality or manifest.get("mutu", {}).get("status") or "BELUM_DIPERIKSA"
+    con = con or duckdb.connect()
+    if "isi" not in manifest:  # a run from before content hashes: what tells a re-run apart
+        manifest["isi"] = content(run_dir, con)
     fingerprint = manifest["landed"]["fingerprint"]
     published = registry.snapshots(catalog)
     for s in published:
@@ -177,11 +187,10 @@ def _publish(
     cutoff = dt.date.fromisoformat(manifest["cutoff"])
     # The same delivery for the same cut-off: a month with identical extracts is still a month.
     same = [s for s in published if s.sidik_kiriman == fingerprint and s.cutoff == cutoff]
-    if same and not force:
+    if same and not (force and manifest["isi"] != same[-1].manifest.get("isi")):
         return Published(same[-1], created=False, seconds=time.perf_counter() - started)
 
     tag, revisi = next_tag(published, cutoff)
-    con = con or duckdb.connect()
     folder = f"{tag}-{uuid.uuid4().hex[:8]}"
     properties = {"dtsen.tag": tag, "dtsen.run_id": manifest["run_id"]}
     snapshot_ids, rows = {}, {}

@@ -5,8 +5,7 @@ appends one row here: that append is the atomic moment of a publish. Readers res
 through this table to each table's snapshot id, so a publish killed half-way leaves the
 registry, and therefore every reader, on the previous snapshot.
 
-The "current" snapshot is derived, never stored: the latest cut-off date, and within it the
-latest revision. A backfill (an older cut-off published later) cannot move it backwards.
+Which snapshot is current (the quality rule and the operator's pin) is warehouse/current.py.
 """
 
 from __future__ import annotations
@@ -78,24 +77,6 @@ def snapshots(catalog: Catalog) -> list[Snapshot]:
     """Every published snapshot, oldest cut-off first."""
     rows = registry_table(catalog).scan().to_arrow().to_pylist()
     return sorted((Snapshot.from_row(r) for r in rows), key=lambda s: (s.cutoff, s.revisi))
-
-
-def current(catalog: Catalog) -> Snapshot | None:
-    published = snapshots(catalog)
-    return published[-1] if published else None
-
-
-def resolve(catalog: Catalog, tag: str | None = None) -> Snapshot:
-    """The snapshot with this tag, or the current one when no tag is given."""
-    published = snapshots(catalog)
-    if not published:
-        raise SnapshotNotFound("nothing is published yet: run `dtsen refresh` (or `dtsen publish --run RUN`)")
-    if tag is None:
-        return published[-1]
-    for s in published:
-        if s.tag == tag:
-            return s
-    raise SnapshotNotFound(f"no snapshot tagged {tag!r}; published: {', '.join(s.tag for s in published)}")
 
 
 class TagTaken(RuntimeError):

@@ -16,10 +16,17 @@ def family(no_kk: str, desil: int, *niks: str) -> dict:
 
 
 def write_run(
-    root: Path, cutoff: str, fingerprint: str, families: list[dict], dead: tuple[str, ...] = (), quarantined: int = 1
+    root: Path,
+    cutoff: str,
+    fingerprint: str,
+    families: list[dict],
+    dead: tuple[str, ...] = (),
+    quarantined: int = 1,
+    mutu: dict | None = None,
 ) -> Path:
     """A run folder as `dtsen refresh` leaves it; `dead`: NIKs whose source record went to
-    verification because the registry records a death."""
+    verification because the registry records a death; `mutu`: its quality summary (passed by
+    default; None in the manifest is a run published without quality results)."""
     run = root / f"{cutoff}_{fingerprint[:12]}"
     for sub in ("ranked", "matched", "unified", "karantina/dtks"):
         (run / sub).mkdir(parents=True, exist_ok=True)
@@ -140,9 +147,9 @@ def write_run(
         )
     ]
     pq.write_table(pa.Table.from_pylist(usulan), run / "unified" / "usulan.parquet")
-    (run / "manifest.json").write_text(
-        json.dumps(
-            {"run_id": run.name, "cutoff": cutoff, "landed": {"fingerprint": fingerprint}, "code_version": "test"}
-        )
-    )
+    manifest = {"run_id": run.name, "cutoff": cutoff, "landed": {"fingerprint": fingerprint}, "code_version": "test"}
+    manifest["mutu"] = {"status": "LULUS", "peringatan": []} if mutu is None else mutu
+    if not manifest["mutu"]:
+        del manifest["mutu"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
     return run
