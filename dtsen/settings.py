@@ -31,6 +31,18 @@ class Settings(BaseSettings):
         ge=0,
         description="how long a refresh or publish waits for another holding the warehouse; 0: refuse at once",
     )
+    snapshot_retention_days: float = Field(
+        default=90,
+        ge=0,
+        description="`dtsen rapikan` expires Iceberg snapshots older than this that no tag and no published "
+        "snapshot names (every published snapshot is kept, whatever its age)",
+    )
+    cleanup_grace_hours: float = Field(
+        default=168,
+        ge=0,
+        description="`dtsen rapikan` removes no file younger than this: a publish or landing under way, "
+        "a failed delivery's copy still being looked at",
+    )
     task_runner: str = Field(default="thread", description="thread, or dask (prefect-dask) to run partitions on Dask")
     dask_address: str | None = Field(
         default=None,

@@ -66,12 +66,20 @@ def referenced(sql: str) -> list[str]:
     return [t for t in TABLES if re.search(rf"\b{t}\b", sql, re.IGNORECASE)]
 
 
+def analyst_dir(settings: Settings) -> Path:
+    return settings.home_dir / "analis"
+
+
+def analyst_key_id(catalog_name: str, settings: Settings) -> str:
+    """Which key made an analyst copy (in its name): a keyed token, so the name tells nothing of the key."""
+    return token(f"dtsen-analis:{catalog_name}", settings)[:12]
+
+
 def analyst_copy(catalog: Catalog, snapshot: Snapshot, settings: Settings) -> Path:
     """The snapshot's pseudonymised tables in a DuckDB file of their own, built once per
     snapshot and key (outside the warehouse: the tokens depend on the key, the warehouse
     never does). Readers attach it read-only; nothing in it is personal."""
-    key_id = token(f"dtsen-analis:{catalog.name}", settings)[:12]
-    path = settings.home_dir / "analis" / f"{catalog.name}-{snapshot.tag}-{key_id}.duckdb"
+    path = analyst_dir(settings) / f"{catalog.name}-{snapshot.tag}-{analyst_key_id(catalog.name, settings)}.duckdb"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
