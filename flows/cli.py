@@ -17,6 +17,7 @@ from rich.text import Text
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from flows import preflight
+from flows.rapikan import rapikan
 
 console = Console()
 err = Console(stderr=True)
@@ -470,6 +471,7 @@ def _report_of(settings, snapshot) -> Path:
 
 current_app = _Commands(help="Which snapshot readers get without naming a tag: pin one, or follow the rule.")
 app.add_typer(current_app, name="current")
+app.command("rapikan")(rapikan)  # housekeeping: flows/rapikan.py
 
 
 def _operator(settings) -> str:
