@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -227,20 +228,38 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     catalog, settings, three_publishes, monkeypatch
 ):
     import dtsen.settings
-    from flows.cli import _Commands
-    from flows.rapikan import rapikan
+    from flows.cli import app
 
     settings = now_for_all(settings).model_copy(update={"catalog_name": catalog.name})
     monkeypatch.setattr(dtsen.settings, "get_settings", lambda: settings)
-    app = _Commands()
-    app.command("rapikan")(rapikan)  # as flows/cli.py registers it
-    app.command("lain")(lambda: None)  # two commands: Typer then takes the name
     files = warehouse_files(settings)
 
     dry = CliRunner().invoke(app, ["rapikan"], env={"COLUMNS": "200"})
     assert dry.exit_code == 0, dry.output
     assert "a dry run" in dry.output and "nothing was removed" in dry.output
     assert "data" in dry.output and "never committed" in dry.output and "total" in dry.output
+    assert warehouse_files(settings) == files
+
+    # Another run holds the warehouse (another thread: the lock re-enters within one call chain):
+    # refused in one line, nothing removed.
+    from warehouse.kunci import warehouse_lock
+
+    held, done = threading.Event(), threading.Event()
+
+    def other_run():
+        with warehouse_lock(settings, "a refresh on another machine"):
+            held.set()
+            done.wait(30)
+
+    holder = threading.Thread(target=other_run)
+    holder.start()
+    held.wait(30)
+    try:
+        busy = CliRunner().invoke(app, ["rapikan", "--terapkan"], env={"COLUMNS": "200"})
+    finally:
+        done.set()
+        holder.join()
+    assert busy.exit_code == 2 and "warehouse is busy" in busy.output and "Traceback" not in busy.output
     assert warehouse_files(settings) == files
 
     applied = CliRunner().invoke(app, ["rapikan", "--terapkan"], env={"COLUMNS": "200"})
