@@ -17,11 +17,12 @@ from synthetic import population, tanggal, welfare
 from synthetic.config import GENERATOR_VERSION, SOURCE_FACTOR, WELFARE_R2, ErrorRates, GeneratorConfig, stream
 from synthetic.context import Konteks
 from synthetic.regions import make_regions
-from synthetic.sources import dtks, dukcapil, p3ke, referensi, regsosek, susenas, truth, usulan
+from synthetic.sources import Hasil, dtks, dukcapil, p3ke, referensi, regsosek, susenas, truth, usulan
 
 __all__ = ["ErrorRates", "GeneratorConfig", "build_delivery", "generate_delivery"]
 
 Progress = Callable[[str], None]
+SUMBER = ("DTKS", "REGSOSEK", "P3KE", "USULAN")  # the person-level sources, in the truth's order
 
 
 def generate_delivery(
@@ -55,22 +56,29 @@ def generate_delivery(
 def build_delivery(
     config: GeneratorConfig, out_root: Path, progress: Progress | None = None, overwrite: bool = False
 ) -> Path:
-    target = out_root / config.cutoff.isoformat()
+    return write_atomically(
+        out_root, config.cutoff, overwrite, lambda tmp: _write(config, tmp, progress or (lambda step: None))
+    )
+
+
+def write_atomically(out_root: Path, cutoff: dt.date, overwrite: bool, fill: Callable[[Path], None]) -> Path:
+    """out_root/<cutoff>/ filled by `fill` in a hidden folder, then moved into place."""
+    target = out_root / cutoff.isoformat()
     if target.exists() and not overwrite:
         raise ValueError(
             f"{target} already exists; pass overwrite=True (--overwrite) to replace it, or choose another cut-off date"
         )
     out_root.mkdir(parents=True, exist_ok=True)
-    tmp = out_root / f".{config.cutoff.isoformat()}.tmp-{os.getpid()}"
+    tmp = out_root / f".{cutoff.isoformat()}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        _write(config, tmp, progress or (lambda step: None))
+        fill(tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if target.exists():
-        old = out_root / f".{config.cutoff.isoformat()}.old-{os.getpid()}"
+        old = out_root / f".{cutoff.isoformat()}.old-{os.getpid()}"
         os.replace(target, old)
         os.replace(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
@@ -80,14 +88,27 @@ def build_delivery(
 
 
 def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
+    ctx = konteks(config, progress)
+    results = write_sources(ctx, out, progress)
+    progress("truth")
+    rows = write_truth(ctx, results, out)
+    truth.write_metadata(metadata(config, ctx, rows, results), out)
+    progress("done")
+
+
+def konteks(config: GeneratorConfig, progress: Progress) -> Konteks:
+    """The regions, the registry and the welfare truth of a delivery."""
     progress("regions")
     regions = make_regions(config.persons, config.regions, stream(config.seed, "regions"))
     progress("population")
     pop = population.build(regions, config.persons, config.cutoff, stream(config.seed, "population"))
     progress("welfare")
     wel = welfare.build(pop, regions, config.cutoff, config.welfare_r2, stream(config.seed, "welfare"))
-    ctx = Konteks(config, regions, pop, wel, tanggal.days(config.cutoff))
+    return Konteks(config, regions, pop, wel, tanggal.days(config.cutoff))
 
+
+def write_sources(ctx: Konteks, out: Path, progress: Progress) -> dict[str, Hasil]:
+    """Every extract of the delivery; what each source left behind, by source."""
     results = {}
     progress("dukcapil")
     results["DUKCAPIL"] = dukcapil.generate(ctx, out)
@@ -107,16 +128,20 @@ def _write(config: GeneratorConfig, out: Path, progress: Progress) -> None:
     results["SUSENAS"] = susenas.generate(ctx, out)
     progress("referensi")
     results["REFERENSI"] = referensi.generate(ctx, out)
+    return results
 
-    progress("truth")
+
+def write_truth(ctx: Konteks, results: dict[str, Hasil], out: Path) -> dict[str, int]:
+    """truth/tautan.parquet and truth/keluarga.parquet; the data rows of every file written."""
     rows = {name: n for r in results.values() for name, n in r.rows.items()}
-    rows[truth.TAUTAN] = truth.write_tautan([results[s].tautan for s in ("DTKS", "REGSOSEK", "P3KE", "USULAN")], out)
+    parts = [t for t in (results[s].tautan for s in SUMBER) if t is not None]
+    assert len(parts) == len(SUMBER)  # every person-level source leaves its truth
+    rows[truth.TAUTAN] = truth.write_tautan(parts, out)
     rows[truth.KELUARGA] = truth.write_keluarga(ctx, out)
-    truth.write_metadata(_metadata(config, ctx, rows, results), out)
-    progress("done")
+    return rows
 
 
-def _metadata(config: GeneratorConfig, ctx: Konteks, rows: dict[str, int], results: dict) -> dict:
+def metadata(config: GeneratorConfig, ctx: Konteks, rows: dict[str, int], results: dict[str, Hasil]) -> dict:
     rates = config.effective_rates
     return {
         "generator": "dtsen synthetic",
@@ -131,7 +156,7 @@ def _metadata(config: GeneratorConfig, ctx: Konteks, rows: dict[str, int], resul
         "error_rates": rates.model_dump(),
         "source_factor": SOURCE_FACTOR,
         "error_rates_per_source": {s: rates.for_source(s) for s in SOURCE_FACTOR},
-        "errors_applied": {s: results[s].info for s in ("DTKS", "REGSOSEK", "P3KE", "USULAN")},
+        "errors_applied": {s: results[s].info for s in SUMBER},
         "welfare_r2_requested": config.welfare_r2,
         "welfare_r2_achieved": round(ctx.wel.r2, 6),
         "welfare_model": ctx.wel.model,

@@ -21,6 +21,7 @@ class Hasil:
     info: dict = field(default_factory=dict)
     keluarga: np.ndarray | None = None  # registry families the source lists (bool mask)
     ganda: np.ndarray | None = None  # registry families with a person listed twice
+    detail: object | None = None  # what the next month of a series starts from (synthetic/series.py)
 
 
 def tautan(sumber: str, id_sumber: pa.Array, nik_benar: np.ndarray, typed: Ketikan) -> pa.Table:

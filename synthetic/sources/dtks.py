@@ -127,14 +127,22 @@ def _programmes(ctx: Konteks, fam: np.ndarray, pct: np.ndarray, rng: np.random.G
     return pkh, bpnt, pbi
 
 
-def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict, errors.Ketikan]:
-    rng = ctx.rng("dtks")
+def build(
+    ctx: Konteks,
+    rng: np.random.Generator | None = None,
+    selected: np.ndarray | None = None,
+    tgl: np.ndarray | None = None,
+) -> tuple[Daftar, pa.Table, dict, errors.Ketikan]:
+    """The list as of each family's last update. A month of a series passes its own stream,
+    the families it re-verifies (`selected`) and their update dates (`tgl`)."""
+    rng = ctx.rng("dtks") if rng is None else rng
     rates = ctx.rates("DTKS")
     pop = ctx.pop
     pct = ctx.peringkat(0.35, rng)
-    selected = pct < SHARE
-    first = np.where(pop.induk >= 0, pop.pisah, tanggal.days(FIRST_UPDATE))
-    tgl = tanggal.uniform(rng, first, ctx.cutoff, pop.n_keluarga)
+    if selected is None or tgl is None:
+        selected = pct < SHARE
+        first = np.where(pop.induk >= 0, pop.pisah, tanggal.days(FIRST_UPDATE))
+        tgl = tanggal.uniform(rng, first, ctx.cutoff, pop.n_keluarga)
     d = susun(
         ctx,
         rng,
@@ -195,14 +203,20 @@ def build(ctx: Konteks) -> tuple[Daftar, pa.Table, dict, errors.Ketikan]:
     return d, table, info, typed
 
 
-def generate(ctx: Konteks, out: Path) -> Hasil:
-    d, table, info, typed = build(ctx)
-    prov = ctx.regions.prov[d.unit_desa[d.units]][d.unit_pos]
+def write(table: pa.Table, prov: np.ndarray, out: Path) -> dict[str, int]:
+    """One file per province; `prov` (per row, in file order) is the province of the row's
+    KODE_WILAYAH, sorted."""
     rows = {}
     for p in np.unique(prov):
         lo, hi = np.searchsorted(prov, p, "left"), np.searchsorted(prov, p, "right")
         name = f"dtks/dtks_{int(p):02d}.csv"
         rows[name] = writers.csv_plain(table.slice(lo, hi - lo), out / name, ";", "cp1252", crlf=True)
+    return rows
+
+
+def generate(ctx: Konteks, out: Path) -> Hasil:
+    d, table, info, typed = build(ctx)
+    rows = write(table, ctx.regions.prov[d.unit_desa[d.units]][d.unit_pos], out)
     listed = np.zeros(ctx.pop.n_keluarga, bool)
     listed[d.cat.unit[d.cat.unit < ctx.pop.n_keluarga]] = True
     # Families with someone listed twice: what a GANDA objection is about.
@@ -215,4 +229,5 @@ def generate(ctx: Konteks, out: Path) -> Hasil:
         info=info,
         keluarga=listed,
         ganda=ganda,
+        detail=(d, table, typed),
     )

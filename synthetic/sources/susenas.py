@@ -31,10 +31,16 @@ KOMPOSISI = (
 )
 
 
-def table(ctx: Konteks) -> pa.Table:
+def sampel(ctx: Konteks) -> np.ndarray:
+    """The sampled families: a simple random sample of those with living members."""
     rng = ctx.rng("susenas")
+    return np.flatnonzero((ctx.wel.komposisi["jumlah_art"] > 0) & (rng.random(ctx.pop.n_keluarga) < SHARE))
+
+
+def table(ctx: Konteks, fam: np.ndarray | None = None) -> pa.Table:
+    """The sample's rows: `fam` (a series' panel at a later month), else `sampel`."""
     k = ctx.wel.komposisi
-    fam = np.flatnonzero((k["jumlah_art"] > 0) & (rng.random(ctx.pop.n_keluarga) < SHARE))
+    fam = sampel(ctx) if fam is None else fam
     cols = {
         **rumah_columns(ctx.wel.rumah, fam),
         "kode_wilayah": ctx.regions.kode10(ctx.pop.desa[fam]),
@@ -47,5 +53,5 @@ def table(ctx: Konteks) -> pa.Table:
     return pa.table(cols)
 
 
-def generate(ctx: Konteks, out: Path) -> Hasil:
-    return Hasil(rows={FILE: writers.parquet(table(ctx), out / FILE)})
+def generate(ctx: Konteks, out: Path, fam: np.ndarray | None = None) -> Hasil:
+    return Hasil(rows={FILE: writers.parquet(table(ctx, fam), out / FILE)})

@@ -195,6 +195,27 @@ def choose(
     return Pilihan(fam=fam, jenis=jenis, alasan=reason, twin=twin)
 
 
+@dataclass
+class Entri:
+    """The proposals of one feed (or of one month's arrivals), in file order."""
+
+    fam: np.ndarray  # registry family, -1 for a made-up one
+    jenis: np.ndarray  # index into vocab.JENIS_USULAN
+    alasan: np.ndarray  # index into vocab.ALASAN_SANGGAHAN, -1 when not an objection
+    twin: np.ndarray  # the entry a contradicting correction contradicts, else -1
+    template: np.ndarray  # family lending housing (the family itself, or a poor one for a ghost)
+    kk: np.ndarray  # the KK number the entry names
+    desa: np.ndarray  # the village the entry names
+    tgl: np.ndarray  # days
+    id_usulan: pa.Array
+    kanal: np.ndarray  # index into vocab.KANAL
+    status: np.ndarray  # index into vocab.STATUS_USULAN
+
+    @property
+    def ghost(self) -> np.ndarray:
+        return self.fam < 0
+
+
 def generate(
     ctx: Konteks,
     out: Path,
@@ -207,7 +228,7 @@ def generate(
     rates = ctx.rates("USULAN")
     p = choose(ctx, rng, rates, listed_dtks, listed_p3ke, listed_regsosek, ganda)
     fam, jenis, reason, twin = p.fam, p.jenis, p.alasan, p.twin
-    pop, reg = ctx.pop, ctx.regions
+    pop = ctx.pop
     m = len(fam)
     ghost: np.ndarray = fam < 0  # np.ndarray: reordered with the others below
     # Ghost proposals: made-up families at a real village, housing of a poor family.
@@ -225,46 +246,55 @@ def generate(
     rank = np.empty(m, np.int64)
     rank[order] = np.arange(m)
     twin = np.where(twin >= 0, rank[np.maximum(twin, 0)], -1)[order]
-    fam, jenis, reason, template, kk, desa, tgl, ghost = (
-        a[order] for a in (fam, jenis, reason, template, kk, desa, tgl, ghost)
-    )
+    fam, jenis, reason, template, kk, desa, tgl = (a[order] for a in (fam, jenis, reason, template, kk, desa, tgl))
     width = max(6, len(str(m)))
     id_usulan = pc.binary_join_element_wise(
         pa.scalar("USL"), pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), width, "0"), ""
     )
+    kanal = rng.choice(4, m, p=KANAL_SHARES)
+    status = rng.choice(4, m, p=STATUS_SHARES)
+    e = Entri(fam, jenis, reason, twin, template, kk, desa, tgl, id_usulan, kanal, status)
+    lines, tabel, info = isi(ctx, rng, rates, e)
+    rows = {FILE: writers.lines(lines, out / FILE)}
+    return Hasil(rows=rows, tautan=tabel, info=info, detail=(e, lines))
+
+
+def isi(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], e: Entri) -> tuple[pa.Array, pa.Table, dict]:
+    """What the entries say: one JSON line each (corrections' values, proposed members typed
+    with the error model, housing), the truth of the members, and the counts."""
+    m = len(e.fam)
     base = pa.table(
         {
             "idx": pa.array(np.arange(m)),
-            "id_usulan": id_usulan,
-            "kanal": pa.array(np.array(vocab.KANAL)[rng.choice(4, m, p=KANAL_SHARES)]),
-            "jenis": pa.array(np.array(vocab.JENIS_USULAN)[jenis]),
-            "tanggal": tanggal.to_text(tgl, "%Y-%m-%d"),
-            "status": pa.array(np.array(vocab.STATUS_USULAN)[rng.choice(4, m, p=STATUS_SHARES)]),
-            "no_kk": pc.cast(pa.array(kk), pa.string()),
-            "kode_desa": reg.kode10(desa),
-            "alasan": pa.array(np.array(vocab.ALASAN_SANGGAHAN + ("",))[reason], mask=reason < 0),
+            "id_usulan": e.id_usulan,
+            "kanal": pa.array(np.array(vocab.KANAL)[e.kanal]),
+            "jenis": pa.array(np.array(vocab.JENIS_USULAN)[e.jenis]),
+            "tanggal": tanggal.to_text(e.tgl, "%Y-%m-%d"),
+            "status": pa.array(np.array(vocab.STATUS_USULAN)[e.status]),
+            "no_kk": pc.cast(pa.array(e.kk), pa.string()),
+            "kode_desa": ctx.regions.kode10(e.desa),
+            "alasan": pa.array(np.array(vocab.ALASAN_SANGGAHAN + ("",))[e.alasan], mask=e.alasan < 0),
         }
     )
-    perubahan = _perubahan(ctx, np.flatnonzero(jenis == 1), template, twin, rng)
+    perubahan = _perubahan(ctx, np.flatnonzero(e.jenis == 1), e.template, e.twin, rng)
 
-    anggota, prop, pos, ident, typed = _anggota(ctx, fam, jenis, ghost, rates, rng)
-    rumah = pa.table({"idx": pa.array(np.arange(m)), **rumah_columns(ctx.wel.rumah, template)})
+    anggota, prop, pos, ident, typed = _anggota(ctx, e.fam, e.jenis, e.ghost, rates, rng)
+    rumah = pa.table({"idx": pa.array(np.arange(m)), **rumah_columns(ctx.wel.rumah, e.template)})
     lines = _json_lines(base, perubahan, rumah, anggota)
-    rows = {FILE: writers.lines(lines, out / FILE)}
 
     id_sumber = pc.binary_join_element_wise(
-        id_usulan.take(pa.array(prop)), pc.cast(pa.array(pos + 1), pa.string()), ":"
+        e.id_usulan.take(pa.array(prop)), pc.cast(pa.array(pos + 1), pa.string()), ":"
     )
     info = errors.counts(typed) | {
         "usulan": m,
-        "usul_baru": int((jenis == 0).sum()),
-        "perbaikan": int((jenis == 1).sum()),
-        "sanggahan": int((jenis == 2).sum()),
-        "ghost_proposals": int(ghost.sum()),
-        "contradicting_pairs": int((twin >= 0).sum()),
+        "usul_baru": int((e.jenis == 0).sum()),
+        "perbaikan": int((e.jenis == 1).sum()),
+        "sanggahan": int((e.jenis == 2).sum()),
+        "ghost_proposals": int(e.ghost.sum()),
+        "contradicting_pairs": int((e.twin >= 0).sum()),
         "member_records": len(prop),
     }
-    return Hasil(rows=rows, tautan=tautan("USULAN", id_sumber, ident.benar, typed), info=info)
+    return lines, tautan("USULAN", id_sumber, ident.benar, typed), info
 
 
 def _anggota(
