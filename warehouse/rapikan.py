@@ -163,13 +163,13 @@ class _Reach:
 
     def snapshot(self, snapshot) -> set[str]:
         io = self.table.io
-        files = {local_path(snapshot.manifest_list)} if snapshot.manifest_list else set()
+        files = {_real(snapshot.manifest_list)} if snapshot.manifest_list else set()
         for manifest in snapshot.manifests(io):
-            files.add(local_path(manifest.manifest_path))
+            files.add(_real(manifest.manifest_path))
             if manifest.manifest_path not in self.live:
                 # discard_deleted: an entry a later delete marked DELETED is no longer this snapshot's
                 entries = manifest.fetch_manifest_entry(io, discard_deleted=True)
-                self.live[manifest.manifest_path] = {local_path(e.data_file.file_path) for e in entries}
+                self.live[manifest.manifest_path] = {_real(e.data_file.file_path) for e in entries}
             files |= self.live[manifest.manifest_path]
         return files
 
@@ -177,14 +177,14 @@ class _Reach:
         """Every file the table reaches with only the snapshots `keep`: its metadata file and the
         earlier ones its log lists, the snapshots' files, their statistics files."""
         metadata = self.table.metadata
-        files = {local_path(self.table.metadata_location)}
-        files |= {local_path(e.metadata_file) for e in metadata.metadata_log}
+        files = {_real(self.table.metadata_location)}
+        files |= {_real(e.metadata_file) for e in metadata.metadata_log}
         for s in metadata.snapshots:
             if s.snapshot_id in keep:
                 files |= self.snapshot(s)
         for stats in (*metadata.statistics, *metadata.partition_statistics):
             if stats.snapshot_id in keep:
-                files.add(local_path(stats.statistics_path))
+                files.add(_real(stats.statistics_path))
         return files
 
 
@@ -220,8 +220,15 @@ def _neighbours(catalog: SqlCatalog, warehouse: Path) -> list[SqlCatalog]:
     return [SqlCatalog(name, **catalog.properties) for name in sorted(names)]
 
 
+def _real(location: str) -> str:
+    """A location as the file system names it: what the metadata records and what a folder
+    listing finds are compared in this one form (a link or a `..` in a path never makes a
+    reached file look unreached)."""
+    return os.path.realpath(local_path(location))
+
+
 def _under(location: str, folder: Path) -> bool:
-    return os.path.abspath(local_path(location)).startswith(f"{folder}/")
+    return _real(location).startswith(f"{os.path.realpath(folder)}/")
 
 
 def _files(folder: Path) -> Iterator[Path]:
@@ -280,7 +287,7 @@ def _state(catalog: SqlCatalog, settings: Settings, now: dt.datetime) -> _State:
         elsewhere,
         {s.tag for s in published},
         {s.sidik_kiriman for s in everything},
-        {str(s.manifest.get("landed", {}).get("path")) for s in everything},
+        {_real(str(s.manifest["landed"]["path"])) for s in everything if s.manifest.get("landed", {}).get("path")},
     )
 
 
@@ -301,14 +308,14 @@ def _iceberg_items(state: _State, settings: Settings, now: float, notes: list[st
     for t in state.tables:
         for snapshot_id, why in t.expire.items():
             yield Item("snapshot", t.ident, str(snapshot_id), 0, why)
-        location = Path(os.path.abspath(local_path(t.table.location())))
-        if not location.is_relative_to(warehouse):
+        location = Path(_real(t.table.location()))
+        if not location.is_relative_to(os.path.realpath(warehouse)):
             notes.append(f"{t.ident} lies outside the warehouse folder ({location}): its files are not looked at")
             continue
         keep = t.after | state.kept_elsewhere
         for kind in ("data", "metadata"):
             for path in _files(location / kind):
-                if str(path) in keep:
+                if _real(str(path)) in keep:
                     continue
                 if _age_hours(path, now) < grace:
                     young += 1
@@ -316,13 +323,13 @@ def _iceberg_items(state: _State, settings: Settings, now: float, notes: list[st
                 if kind == "data":
                     why = (
                         "only expired snapshots listed it"
-                        if str(path) in t.before
+                        if _real(str(path)) in t.before
                         else "no snapshot lists it: staged by a publish that never committed it (killed or failed)"
                     )
                 else:
                     why = (
                         "an expired snapshot's manifest list or manifest"
-                        if str(path) in t.before
+                        if _real(str(path)) in t.before
                         else "the table's metadata no longer reaches it (past its metadata log, or a commit that "
                         "did not land)"
                     )
@@ -368,11 +375,16 @@ def _landed_items(settings: Settings, state: _State, now: float) -> Iterator[Ite
     if not root.is_dir():
         return
     prefixes = {fp[:16] for fp in state.fingerprints}
+
+    def published(copy: Path) -> bool:  # by its folder name, its path, or its checksums' fingerprint
+        by_name = copy.name in prefixes or _real(str(copy)) in state.landed_paths
+        return by_name or _fingerprint(copy) in state.fingerprints
+
     for day in sorted(p for p in root.iterdir() if p.is_dir() and _CUTOFF.fullmatch(p.name)):
         for copy in sorted(p for p in day.iterdir() if p.is_dir()):
             if copy.name.startswith(_STAGING):
                 why = "a landing that stopped half-way (killed or refused)"
-            elif copy.name in prefixes or str(copy) in state.landed_paths or _fingerprint(copy) in state.fingerprints:
+            elif published(copy):
                 continue  # a published snapshot came from it
             else:
                 why = f"delivery {day.name} ({copy.name}) was landed but never published"
@@ -414,25 +426,59 @@ def terapkan(catalog: SqlCatalog, settings: Settings, plan: Rencana | None = Non
             catalog.load_table(ident).maintenance.expire_snapshots().by_ids([int(i.target) for i in items]).commit()
             removed += items
 
+        files = [i for i in chosen if i.kind in ("data", "metadata")]
+        _refuse_published(catalog, settings, files)
         needed = _still_needed(catalog, settings)
         folders: set[Path] = set()
+        failed: list[str] = []
         for i in chosen:
-            if i.kind in ("data", "metadata"):
-                if i.target in needed:
-                    skipped.append(i)
-                    continue
-                Path(i.target).unlink(missing_ok=True)
-                folders.add(Path(i.target).parent)
-                removed.append(i)
-            elif i.kind == "analis":
-                Path(i.target).unlink(missing_ok=True)
-                removed.append(i)
-            elif i.kind == "landed":
-                shutil.rmtree(i.target)
-                folders.add(Path(i.target).parent)
-                removed.append(i)
-        _drop_empty(folders, stop={warehouse_dir(settings), settings.landed_dir})
-    return Hasil(tuple(removed), tuple(skipped), fresh.notes, time.perf_counter() - started)
+            if i.kind == "snapshot":
+                continue
+            if i.kind in ("data", "metadata") and _real(i.target) in needed:
+                skipped.append(i)
+                continue
+            try:
+                if i.kind == "landed":
+                    shutil.rmtree(i.target)
+                else:
+                    Path(i.target).unlink(missing_ok=True)
+            except OSError as e:
+                skipped.append(i)
+                failed.append(f"{i.target}: {e.strerror or e}")
+                continue
+            folders.add(Path(i.target).parent)
+            removed.append(i)
+        _drop_empty(folders, stop={warehouse_dir(settings), settings.landed_dir, analyst_dir(settings)})
+    notes = fresh.notes
+    if failed:
+        notes += (f"{len(failed)} item(s) could not be removed (first: {failed[0]}); fix that and run again",)
+    return Hasil(tuple(removed), tuple(skipped), notes, time.perf_counter() - started)
+
+
+def _refuse_published(catalog: SqlCatalog, settings: Settings, items: list[Item]) -> None:
+    """The promise, checked by another road before any file goes: no file a published
+    snapshot reads (pyiceberg's own scan planning of each registered snapshot, in every
+    catalog of this warehouse) is among those to delete."""
+    going = {_real(i.target) for i in items if i.kind == "data"}
+    if not going:
+        return
+    for c in (catalog, *_neighbours(catalog, warehouse_dir(settings))):
+        try:
+            for s in _published(c):
+                for name, snapshot_id in s.snapshot_tabel.items():
+                    if snapshot_id is None:
+                        continue
+                    table = c.load_table(identifier(name))
+                    read = {_real(t.file.file_path) for t in table.scan(snapshot_id=snapshot_id).plan_files()}
+                    if going & read:
+                        raise RuntimeError(
+                            f"housekeeping refused: {len(going & read)} file(s) planned for deletion are read by "
+                            f"snapshot {s.tag} ({identifier(name)}), e.g. {sorted(going & read)[0]}; nothing was "
+                            "deleted. This is a bug in warehouse/rapikan.py: report it"
+                        )
+        finally:
+            if c is not catalog:
+                c.engine.dispose()
 
 
 def _still_needed(catalog: SqlCatalog, settings: Settings) -> set[str]:

@@ -289,3 +289,30 @@ def test_the_flow_removes_what_the_month_left_behind(catalog, settings, three_pu
     assert result["terapkan"] and result["jumlah"]["data"] >= 1 and result["jumlah"]["snapshot"] >= 1
     assert every_tag(catalog, settings) == before
     assert not rencana(catalog, settings).items
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_plan_that_would_delete_a_published_file_is_refused_before_anything_goes(
+    catalog, settings, three_publishes, monkeypatch
+):
+    """The last guard, by another road (pyiceberg's scan of every published snapshot): were the
+    plan ever wrong, nothing is deleted."""
+    import warehouse.rapikan as R
+
+    settings = now_for_all(settings)
+    october = snapshots(catalog)[0]
+    keluarga = catalog.load_table(identifier("keluarga"))
+    victim = local_path(
+        next(iter(keluarga.scan(snapshot_id=october.snapshot_tabel["keluarga"]).plan_files())).file.file_path
+    )
+    planned = R._iceberg_items
+
+    def wrong(state, settings, now, notes):
+        yield from planned(state, settings, now, notes)
+        yield R.Item("data", "dtsen.keluarga", victim, 1, "a wrong plan")
+
+    monkeypatch.setattr(R, "_iceberg_items", wrong)
+    files = {p for p in warehouse_files(settings) if p.endswith(".parquet")}
+    with pytest.raises(RuntimeError, match="refused"):
+        terapkan(catalog, settings)
+    assert {p for p in warehouse_files(settings) if p.endswith(".parquet")} == files
