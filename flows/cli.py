@@ -678,8 +678,11 @@ def status(
             f"{mask_nik(nik)}: listed in snapshot {result.snapshot}, family {mask_nik(result.no_kk)}, "
             f"desil_nasional {result.desil_nasional}, village {result.kode_desa}; listed since {result.sejak}"
         )
-        for id_usulan, jenis, tanggal, state, outcome, alasan in result.usulan:
-            console.print(f"  {jenis}{' ' + alasan if alasan else ''} {id_usulan} of {tanggal}: {state}, {outcome}")
+        for id_usulan, jenis, tanggal, state, outcome, alasan, since in result.usulan:
+            in_force = f", in force since the snapshot of {since}" if since else ""
+            console.print(
+                f"  {jenis}{' ' + alasan if alasan else ''} {id_usulan} of {tanggal}: {state}, {outcome}{in_force}"
+            )
     else:
         reasons = ", ".join(f"{alasan} ({sumber})" for sumber, alasan in result.alasan)
         console.print(

@@ -190,9 +190,24 @@ def match_task(run_dir: str) -> dict:
     return counts
 
 
+CARRIED = "bawaan/keputusan.parquet"
+
+
+@task(name="carry-decisions")
+def carry_task(run_dir: str, cutoff: dt.date) -> dict:
+    """The decisions in force after the snapshot before this cut-off, into the run folder
+    (read from the warehouse each time: what unification is keyed on is their hash)."""
+    from warehouse import open_catalog
+    from warehouse.keputusan import export_in_force
+
+    settings = get_settings()
+    return export_in_force(open_catalog(settings), settings, cutoff, Path(run_dir) / CARRIED)
+
+
 @stage_task(name="unify")
-def unify_task(run_dir: str, cutoff: dt.date) -> dict:
-    """One row per living person and per family (KK), attributes by survivorship.
+def unify_task(run_dir: str, cutoff: dt.date, carried: str | None = None) -> dict:
+    """One row per living person and per family (KK), attributes by survivorship, and the
+    decisions carried in applied again. `carried`: their content hash (the cache key).
 
     National for now (one task): the registry's KK decides the province, and a source
     household can reach KKs in two provinces."""
@@ -200,7 +215,7 @@ def unify_task(run_dir: str, cutoff: dt.date) -> dict:
 
     paths = std.RunPaths(Path(run_dir))
     con = _connection(get_settings(), paths.run_dir, alone=True)
-    counts = unify.unify(con, paths, cutoff)
+    counts = unify.unify(con, paths, cutoff, bawaan=paths.run_dir / CARRIED if carried else None)
     con.close()
     return counts
 
@@ -428,7 +443,8 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     seconds["match"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
-    manifest["satukan"] = satu = stage(unify_task, str(run_dir), cutoff)
+    manifest["keputusan_bawaan"] = carried = carry_task(str(run_dir), cutoff)
+    manifest["satukan"] = satu = stage(unify_task, str(run_dir), cutoff, carried["sidik"])
     seconds["unify"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()

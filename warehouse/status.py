@@ -23,7 +23,7 @@ class Status:
     kode_desa: str | None = None
     sejak: str | None = None  # the first snapshot of the unbroken run of listings up to this one
     alasan: list[tuple[str, str]] = field(default_factory=list)  # (source, reason) of unlisted records
-    # the family's proposals and objections: (id, kind, date, status, outcome, reason)
+    # the family's proposals and objections: (id, kind, date, status, outcome, reason, in force since)
     usulan: list[tuple] = field(default_factory=list)
 
 
@@ -53,8 +53,11 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
         since = s.tag
     no_kk, desil, desa = found
     con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["usulan"])
+    # A decision in force says since when; a snapshot from before decisions were kept cannot.
+    kept = "berlaku" in {r[0] for r in con.execute("DESCRIBE usulan").fetchall()}
+    since_sql = "CASE WHEN berlaku THEN diterapkan_sejak END" if kept else "NULL::DATE"
     proposals = con.execute(
-        "SELECT id_usulan, jenis, tanggal, status, hasil, alasan FROM usulan WHERE no_kk = $kk "
+        f"SELECT id_usulan, jenis, tanggal, status, hasil, alasan, {since_sql} FROM usulan WHERE no_kk = $kk "
         "ORDER BY tanggal, id_usulan",
         {"kk": no_kk},
     ).fetchall()

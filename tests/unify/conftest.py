@@ -11,6 +11,11 @@ from transforms.unify import survivorship
 
 @pytest.fixture
 def con():
+    return registry_connection()
+
+
+def registry_connection() -> duckdb.DuckDBPyConnection:
+    """The hand-made registry (REGISTRY) and empty source tables, as matching leaves them."""
     c = duckdb.connect()
     c.execute(
         "CREATE TABLE penduduk (nik VARCHAR, no_kk VARCHAR, nama VARCHAR, tgl_lahir DATE, jenis_kelamin INT, "

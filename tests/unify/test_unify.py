@@ -74,13 +74,24 @@ def write_proposals(con, tmp_path, proposals: list[tuple] = (), members: list[tu
     return paths
 
 
-def run(con, tmp_path, proposals: list[tuple] = (), members: list[tuple] = ()) -> None:
+CUTOFF = dt.date(2026, 11, 17)
+
+
+def run(
+    con, tmp_path, proposals: list[tuple] = (), members: list[tuple] = (), bawaan=None, cutoff: dt.date = CUTOFF
+) -> None:
+    """The unification steps as `unify.unify` runs them; `bawaan`: the decisions in force carried in."""
+    from transforms.unify import keputusan
+
     unify.take_proposals(con, write_proposals(con, tmp_path, proposals, members))
+    keputusan.carry_in(con, bawaan)
     unify.link_households(con)
+    keputusan.carry_families(con, *unify.housing_fields(con))
     unify.list_members(con)
     unify.choose_attributes(con)
     unify.assemble_families(con)
-    unify.apply_proposals(con)
+    unify.apply_proposals(con, cutoff)
+    unify.record_decisions(con, cutoff)
     verifikasi = tmp_path / "verifikasi_padan.parquet"
     con.execute(f"COPY verifikasi_padan TO '{verifikasi}'")
     unify.record_outcomes(con, verifikasi)

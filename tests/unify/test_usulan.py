@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.unify.test_unify import DESA, KK_A, KK_B, KK_C, REGISTRY, families, household, person, run
+from tests.unify.test_unify import CUTOFF, DESA, KK_A, KK_B, KK_C, REGISTRY, families, household, person, run
 
 KK_D = "3201050909000004"
 NIK_D = "3201051010800008"  # head of D: in the registry, on no source list
@@ -151,7 +151,8 @@ def test_deciding_again_does_not_apply_a_proposal_twice(decided, tmp_path):
     )
     from transforms import unify
 
-    unify.apply_proposals(decided)  # the same feed decided a second time over the result
+    unify.apply_proposals(decided, CUTOFF)  # the same feed decided a second time over the result
+    unify.record_decisions(decided, CUTOFF)
     after = (
         sorted(decided.execute("SELECT * EXCLUDE (asal_bidang, rumah_tangga_sumber) FROM keluarga").fetchall()),
         sorted(decided.execute("SELECT * FROM hasil_usulan").fetchall()),

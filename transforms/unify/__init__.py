@@ -18,11 +18,11 @@ import duckdb
 
 from transforms.engine import copy_atomic, run_sql_file
 from transforms.standardize import RunPaths
-from transforms.unify import survivorship
+from transforms.unify import keputusan, survivorship
 
 SQL = Path(__file__).parent / "sql"
 TABLES = ("keluarga", "individu", "verifikasi", "hasil_rumah_tangga", "usulan")
-SOURCE_TABLE = {"usulan": "hasil_usulan"}  # a written table built under another name
+SOURCE_TABLE = {"usulan": "usulan_terbit"}  # a written table built under another name
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> None:
@@ -53,8 +53,7 @@ def take_proposals(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> str:
         SQL / "usulan.sql",
         {"usulan": str(paths.standardized("usulan")), "usulan_anggota": str(paths.standardized("usulan_anggota"))},
     )
-    fields = [c[0] for c in con.execute("DESCRIBE keluarga_sumber").fetchall() if re.fullmatch(r"r\d{3}[a-z]?", c[0])]
-    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga_sumber)").fetchall())
+    fields, types = housing_fields(con)
     housing = ", ".join(f"TRY_CAST(json_extract(keluarga, '$.{f}') AS {types[f]}) AS {f}" for f in fields)
     con.execute(f"""
         INSERT INTO keluarga_sumber BY NAME
@@ -103,21 +102,19 @@ def assemble_families(con: duckdb.DuckDBPyConnection, config: Path = survivorshi
     return "keluarga"
 
 
-def apply_proposals(con: duckdb.DuckDBPyConnection, config: Path = survivorship.CONFIG) -> str:
+def apply_proposals(con: duckdb.DuckDBPyConnection, cutoff: dt.date, config: Path = survivorship.CONFIG) -> str:
     """`hasil_usulan`: every entry's outcome (objections checked against the registry). A
     verified correction overrides its family's fields (lineage `USULAN`); a verified `MAMPU`
-    objection marks the family not eligible for targeting, its rank kept visible."""
+    objection marks the family not eligible for targeting, its rank kept visible. Carried
+    decisions (keputusan.py) count as the feed's do."""
     run_sql_file(con, SQL / "usulan_hasil.sql")
     fields = [f for g in survivorship.load(config) for f in g.fields]
     types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga)").fetchall())
-    changed = ", ".join(f"TRY_CAST(json_extract(u.perubahan, '$.{f}') AS {types[f]}) AS {f}" for f in fields)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE perbaikan AS
-        SELECT u.no_kk, {changed} FROM usulan_berlaku u
-        JOIN hasil_usulan h USING (id_usulan) WHERE h.hasil = 'DITERAPKAN' AND u.jenis = 'PERBAIKAN'""")
+    keputusan.corrections(con, fields, types, cutoff)
+    keputusan.objections(con)
     values = ", ".join(f"coalesce(p.{f}, k.{f}) AS {f}" for f in fields)
     # Decided again over its own result (a re-run), the family is rebuilt, not extended.
-    flags = [c for c in ("layak_sasaran", "status_sanggahan") if c in types]
+    flags = [c for c in ("layak_sasaran", "status_sanggahan", "keputusan") if c in types]
     exclude = f"EXCLUDE ({', '.join(flags)}) " if flags else ""
     lineage = (
         "struct_pack("
@@ -126,11 +123,6 @@ def apply_proposals(con: duckdb.DuckDBPyConnection, config: Path = survivorship.
     )
     con.execute(f"""
         CREATE OR REPLACE TABLE keluarga AS
-        WITH sanggahan AS (
-            SELECT no_kk, bool_or(alasan = 'MAMPU' AND hasil = 'DITERAPKAN') AS mampu,
-                string_agg(alasan || ':' || hasil, ', ' ORDER BY tanggal, id_usulan) AS status_sanggahan
-            FROM hasil_usulan WHERE jenis = 'SANGGAHAN' AND hasil <> 'DITOLAK' GROUP BY no_kk
-        )
         SELECT k.* {exclude}REPLACE ({values}, {lineage} AS asal_bidang,
                 CASE WHEN p.no_kk IS NULL THEN k.sumber ELSE list_sort(list_distinct(list_append(k.sumber, 'USULAN')))
                 END AS sumber),
@@ -149,15 +141,36 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, verifikasi_padan: Path) -> s
     return "verifikasi"
 
 
-def unify(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> dict:
-    """All steps, outputs written under the run's `unified/`; returns the counts."""
+def housing_fields(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict[str, str]]:
+    """The Regsosek-coded fields of a source household (what a proposal's `keluarga` carries), with their types."""
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga_sumber)").fetchall())
+    return [f for f in types if re.fullmatch(r"r\d{3}[a-z]?", f)], types
+
+
+def record_decisions(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
+    """`usulan_terbit` (the published `usulan`: the feed's entries and the carried decisions,
+    each in force or not) and, per family, the decisions in force (`keluarga.keputusan`)."""
+    keputusan.decide(con, cutoff, housing_fields(con)[0])
+    keputusan.in_force_per_family(con)
+    con.execute("""
+        CREATE OR REPLACE TABLE keluarga AS
+        SELECT k.*, d.keputusan FROM keluarga k LEFT JOIN keputusan_keluarga d USING (no_kk)""")
+    return "usulan_terbit"
+
+
+def unify(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, bawaan: Path | None = None) -> dict:
+    """All steps, outputs written under the run's `unified/`; returns the counts. `bawaan`:
+    the previous snapshot's decisions in force (warehouse/keputusan.py), none without it."""
     load_inputs(con, paths, cutoff)
     take_proposals(con, paths)
+    keputusan.carry_in(con, bawaan)
     link_households(con)
+    keputusan.carry_families(con, *housing_fields(con))
     list_members(con)
     choose_attributes(con)
     assemble_families(con)
-    apply_proposals(con)
+    apply_proposals(con, cutoff)
+    record_decisions(con, cutoff)
     record_outcomes(con, paths.run_dir / "matched" / "verifikasi.parquet")
     write(con, paths)
     return counts(con)
@@ -212,6 +225,15 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict:
             ).fetchall()
         },
         "usulan_bertentangan": one("SELECT count(*) FROM hasil_usulan WHERE bertentangan"),
+        # decisions of earlier snapshots applied again, those that stopped here, and all in force after this run
+        "keputusan_dibawa": one("SELECT count(*) FROM usulan_terbit WHERE NOT dalam_feed AND berlaku"),
+        "keputusan_berakhir": dict(
+            con.execute(
+                "SELECT split_part(berakhir, ':', 1), count(*) FROM usulan_terbit WHERE berakhir IS NOT NULL "
+                "GROUP BY ALL ORDER BY ALL"
+            ).fetchall()
+        ),
+        "keputusan_berlaku": one("SELECT count(*) FROM usulan_terbit WHERE berlaku"),
         "seimbang": sum(per_record.values()) == records
         and sum(n for h in per_household.values() for n in h.values()) == households
         and one("SELECT count(*) FROM hasil_usulan WHERE hasil IS NOT NULL") == one("SELECT count(*) FROM usulan"),

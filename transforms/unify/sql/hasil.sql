@@ -28,7 +28,7 @@ WHERE h.hasil IN ('MENINGGAL', 'TANPA_KK')
 UNION ALL
 SELECT 'KELUARGA', sumber, id_keluarga_sumber, hasil, NULL, kode_desa, kode_prov
 FROM hasil_rumah_tangga
-WHERE hasil <> 'DIGABUNG'
+WHERE hasil NOT IN ('DIGABUNG', 'DIBAWA')  -- DIBAWA: a new family carried from an earlier snapshot
 UNION ALL
 -- Verified proposals that do not hold (a death the registry does not record, a duplicate
 -- that is not one, a KK not listed); a new family's proposal is checked at household level.
