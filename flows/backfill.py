@@ -19,6 +19,7 @@ from prefect import flow, get_run_logger
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.settings import get_settings
+from flows.rapikan import rapikan_flow
 from flows.refresh import refresh
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -61,16 +62,24 @@ def backfill(root: str, start: str, end: str, force: bool = False) -> dict[str, 
 
 
 @flow(name="monthly-refresh")
-def monthly_refresh(root: str) -> str:
+def monthly_refresh(root: str, rapikan: bool = True) -> str:
     """The scheduled run: refresh the newest delivery under `root` not yet published (the
-    month's, landed on the 17th). Returns its manifest path, or says there is nothing new."""
+    month's, landed on the 17th). Returns its manifest path, or says there is nothing new.
+
+    Then, with `rapikan`, housekeeping as a child flow run (flows/rapikan.py): what the month
+    left behind goes, after the publish and under the warehouse lock. A refresh that fails
+    stops the run before it, so a failed delivery's files stay to be looked at."""
     logger = get_run_logger()
     done = published_cutoffs()
     waiting = [d for d in deliveries(Path(root), dt.date.min, dt.date.max) if dt.date.fromisoformat(d.name) not in done]
-    if not waiting:
+    if waiting:
+        outcome = refresh(str(waiting[-1]))
+    else:
         logger.info("no new delivery under %s: every cut-off there is published", root)
-        return "tidak ada kiriman baru"
-    return refresh(str(waiting[-1]))
+        outcome = "tidak ada kiriman baru"
+    if rapikan:
+        rapikan_flow(terapkan=True)
+    return outcome
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """prefect.yaml deploys and its schedule fires: a real Prefect server on a fresh PREFECT_HOME
 (database on PostgreSQL), `prefect deploy --all`, the scheduler service creating the
 monthly-refresh runs by itself, and a process worker running that deployment to a
-published snapshot."""
+published snapshot, then housekeeping (rapikan) after it."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def monthly_times(after: dt.datetime, n: int) -> list[dt.datetime]:
 
 
 def test_the_scheduler_creates_the_monthly_refresh_runs(server):
-    for name in ("monthly-refresh/monthly-refresh", "backfill/backfill", "refresh/refresh"):
+    for name in ("monthly-refresh/monthly-refresh", "backfill/backfill", "refresh/refresh", "rapikan/rapikan"):
         assert f"Deployment '{name}' successfully created" in server.deployed.replace("\n", "")
     deployments = server.api("deployments/filter", {"deployments": {"name": {"any_": ["monthly-refresh"]}}})
     assert len(deployments) == 1
@@ -173,6 +173,14 @@ def test_a_worker_runs_the_monthly_refresh_to_a_published_snapshot(server):
     assert "'cron': '0 2 18 * *'" in schedule and "'timezone': 'Asia/Jakarta'" in schedule
     deliveries = server.folder / "deliveries"
     write_delivery(deliveries)
+    # A delivery that failed last month left its landed copy: the housekeeping after the
+    # refresh removes it (older than the grace period, and no snapshot came from it).
+    failed = server.folder / "home" / "landed" / "2026-10-17" / ("f" * 16)
+    failed.mkdir(parents=True)
+    (failed / "checksums.json").write_text(json.dumps({"fingerprint": "f" * 64}))
+    month_ago = time.time() - 30 * 24 * 3600
+    for p in (failed / "checksums.json", failed):
+        os.utime(p, (month_ago, month_ago))
     server.start("worker", "start", "--pool", "dtsen-local", log="worker.log")
     run = subprocess.run(
         [PREFECT, "deployment", "run", "monthly-refresh/monthly-refresh", "-p", f"root={deliveries}", "--watch"],
@@ -186,5 +194,14 @@ def test_a_worker_runs_the_monthly_refresh_to_a_published_snapshot(server):
 
     from warehouse import open_catalog, snapshots
 
-    published = snapshots(open_catalog(Settings(home=server.folder / "home")))
+    settings = Settings(home=server.folder / "home")
+    published = snapshots(open_catalog(settings))
     assert [s.tag for s in published] == ["2026-11-17"] and published[0].status_mutu == "LULUS"
+    # Then the housekeeping ran, as a child flow run, and removed the failed delivery's copy
+    # while the published one's stays.
+    assert not failed.exists()
+    assert Path(published[0].manifest["landed"]["path"]).is_dir()
+    from warehouse.audit import audit_path
+
+    cleanups = [e for e in map(json.loads, audit_path(settings).read_text().splitlines()) if e["perintah"] == "rapikan"]
+    assert [(e["terapkan"], e["jumlah"]["landed"]) for e in cleanups] == [(True, 1)]
