@@ -1,12 +1,12 @@
-"""What changed between two snapshots: families and persons that entered, left, or moved
-decile, per province. One row per changed family or person in the detail, counts per
-province in the summary."""
+"""What changed between two snapshots: families and persons that entered, left, changed
+decile or moved (another village), per province. One row per changed family or person in
+the detail, counts per province in the summary."""
 
 from __future__ import annotations
 
 import duckdb
 
-CHANGES = ("MASUK", "KELUAR", "DESIL_BERUBAH")
+CHANGES = ("MASUK", "KELUAR", "DESIL_BERUBAH", "PINDAH")
 
 
 def _detail_sql(table: str, key: str) -> str:
@@ -16,7 +16,10 @@ def _detail_sql(table: str, key: str) -> str:
             coalesce(b.kode_prov, a.kode_prov) AS kode_prov,
             a.desil_nasional AS desil_a, b.desil_nasional AS desil_b,
             CASE WHEN a.{key} IS NULL THEN 'MASUK' WHEN b.{key} IS NULL THEN 'KELUAR'
-                 WHEN a.desil_nasional IS DISTINCT FROM b.desil_nasional THEN 'DESIL_BERUBAH' END AS perubahan
+                 WHEN a.desil_nasional IS DISTINCT FROM b.desil_nasional THEN 'DESIL_BERUBAH'
+                 WHEN a.kode_desa IS DISTINCT FROM b.kode_desa THEN 'PINDAH' END AS perubahan,
+            -- in both, at another village (a move may come with another decile)
+            a.{key} IS NOT NULL AND b.{key} IS NOT NULL AND a.kode_desa IS DISTINCT FROM b.kode_desa AS pindah
         FROM a_{table} a FULL OUTER JOIN b_{table} b ON a.{key} = b.{key}"""
 
 
@@ -36,5 +39,7 @@ def diff(con: duckdb.DuckDBPyConnection, key_family: str = "no_kk", key_person: 
             count(*) FILTER (WHERE tabel = 'keluarga' AND perubahan = 'DESIL_BERUBAH') AS keluarga_desil_berubah,
             count(*) FILTER (WHERE tabel = 'individu' AND perubahan = 'MASUK') AS individu_masuk,
             count(*) FILTER (WHERE tabel = 'individu' AND perubahan = 'KELUAR') AS individu_keluar,
-            count(*) FILTER (WHERE tabel = 'individu' AND perubahan = 'DESIL_BERUBAH') AS individu_desil_berubah
+            count(*) FILTER (WHERE tabel = 'individu' AND perubahan = 'DESIL_BERUBAH') AS individu_desil_berubah,
+            count(*) FILTER (WHERE tabel = 'keluarga' AND pindah) AS keluarga_pindah,
+            count(*) FILTER (WHERE tabel = 'individu' AND pindah) AS individu_pindah
         FROM perubahan GROUP BY kode_prov ORDER BY kode_prov""")
