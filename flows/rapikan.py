@@ -69,7 +69,8 @@ def show(items: tuple[Item, ...], title: str, every: bool) -> None:
     groups: dict[tuple[str, str, str], list[Item]] = {}
     for i in items:
         groups.setdefault((i.kind, i.where, i.target if every else i.why), []).append(i)
-    detail = Table(title=title)
+    console.print(title, soft_wrap=True, markup=False, highlight=False)
+    detail = Table()
     for col in ("kind", "where", "item" if every else "why", "items", "bytes"):
         detail.add_column(col, justify="right" if col in ("items", "bytes") else "left", overflow="fold")
     for (kind, where, what), group in sorted(groups.items(), key=lambda g: (KINDS.index(g[0][0]), g[0][1:])):

@@ -203,12 +203,13 @@ def _plan_table(ident: str, table: Table, registered: set[int], before_ms: int) 
 
 
 def _why_expired(snapshot) -> str:
+    """Why, in words that group (the snapshot id says which): a dry run shows one row per reason."""
     summary = snapshot.summary
     tag = summary["dtsen.tag"] if summary is not None else None
     if tag and summary.operation.value == "delete":
-        return f"the delete step of {tag}'s publish (between two published states)"
+        return "the delete step of a publish (between two published states)"
     if tag:
-        return f"a commit of {tag}'s publish that no published snapshot names (a publish killed before it registered)"
+        return "a commit of a publish killed before it registered"
     return "an earlier state of the table that no tag names"
 
 
@@ -359,7 +360,7 @@ def _analyst_items(
         if tmp:
             why = "a copy whose building stopped half-way"
         elif copy.group("tag") not in tags:
-            why = f"snapshot {copy.group('tag')} is not published (any more)"
+            why = "its snapshot is not published (any more)"
         elif key_id is not None and copy.group("key") != key_id:
             why = "made with a pseudonym key no longer in use"
         else:
@@ -387,7 +388,7 @@ def _landed_items(settings: Settings, state: _State, now: float) -> Iterator[Ite
             elif published(copy):
                 continue  # a published snapshot came from it
             else:
-                why = f"delivery {day.name} ({copy.name}) was landed but never published"
+                why = "a delivery landed but never published"
             if _age_hours(copy, now) < settings.cleanup_grace_hours:
                 continue
             yield Item("landed", str(root), str(copy), _size(copy), why)
