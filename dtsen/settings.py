@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     peringatan_diterima: list[str] = Field(
         default=[],
         description="quality warnings (RULE, or suite:RULE) a snapshot may carry and still become current by the rule; "
-        'as JSON: DTSEN_PERINGATAN_DITERIMA=\'["JUMLAH_BARIS_WAJAR"]\'',
+        "as JSON: DTSEN_PERINGATAN_DITERIMA='[\"JUMLAH_BARIS_WAJAR\"]'",
     )
     min_share_of_previous: float = Field(
         default=0.5, gt=0, le=1, description="an extract with fewer rows than this share of the current "
