@@ -66,15 +66,22 @@ def show(items: tuple[Item, ...], title: str, every: bool) -> None:
     """One row per kind, place and reason (or per item with `every`), then the totals per kind."""
     from warehouse.rapikan import KINDS, per_kind
 
-    groups: dict[tuple[str, str, str], list[Item]] = {}
-    for i in items:
-        groups.setdefault((i.kind, i.where, i.target if every else i.why), []).append(i)
     console.print(title, soft_wrap=True, markup=False, highlight=False)
     detail = Table()
-    for col in ("kind", "where", "item" if every else "why", "items", "bytes"):
-        detail.add_column(col, justify="right" if col in ("items", "bytes") else "left", overflow="fold")
-    for (kind, where, what), group in sorted(groups.items(), key=lambda g: (KINDS.index(g[0][0]), g[0][1:])):
-        detail.add_row(kind, where, what, f"{len(group):,}", size(sum(i.bytes for i in group)))
+    order = lambda i: (KINDS.index(i.kind), i.where, i.why, i.target)  # noqa: E731
+    if every:  # the Iceberg table or folder, the snapshot id or path, why, bytes
+        for col in ("kind", "where", "item", "why", "bytes"):
+            detail.add_column(col, justify="right" if col == "bytes" else "left", overflow="fold")
+        for i in sorted(items, key=order):
+            detail.add_row(i.kind, i.where, i.target, i.why, size(i.bytes))
+    else:
+        groups: dict[tuple[str, str, str], list[Item]] = {}
+        for i in sorted(items, key=order):
+            groups.setdefault((i.kind, i.where, i.why), []).append(i)
+        for col in ("kind", "where", "why", "items", "bytes"):
+            detail.add_column(col, justify="right" if col in ("items", "bytes") else "left", overflow="fold")
+        for (kind, where, why), group in groups.items():
+            detail.add_row(kind, where, why, f"{len(group):,}", size(sum(i.bytes for i in group)))
     if items:
         console.print(detail)
     totals = Table(title="per kind")

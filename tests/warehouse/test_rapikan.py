@@ -239,6 +239,9 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     assert "a dry run" in dry.output and "nothing was removed" in dry.output
     assert "data" in dry.output and "never committed" in dry.output and "total" in dry.output
     assert warehouse_files(settings) == files
+    every = CliRunner().invoke(app, ["rapikan", "--rinci"], env={"COLUMNS": "400"})
+    orphan = next(i.target for i in rencana(catalog, settings).items if i.kind == "data")
+    assert every.exit_code == 0 and orphan in every.output.replace("\n", "")
 
     # Another run holds the warehouse (another thread: the lock re-enters within one call chain):
     # refused in one line, nothing removed.
@@ -268,10 +271,10 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     assert CliRunner().invoke(app, ["rapikan"], env={"COLUMNS": "200"}).output.count("nothing to remove") == 1
 
     entries = [json.loads(line) for line in audit_path(settings).read_text().splitlines()]
-    assert [(e["perintah"], e["terapkan"]) for e in entries] == [("rapikan", False), ("rapikan", True)] + [
+    assert [(e["perintah"], e["terapkan"]) for e in entries] == [("rapikan", False)] * 2 + [("rapikan", True)] + [
         ("rapikan", False)
     ]
-    assert entries[1]["jumlah"]["data"] >= 1 and entries[1]["total_bytes"] > 0
+    assert entries[2]["jumlah"]["data"] >= 1 and entries[2]["total_bytes"] > 0
     logged = audit_path(settings).read_text()
     assert not any(nik in logged for nik in N.values()) and KK1 not in logged and "/" not in logged
 
