@@ -1,4 +1,4 @@
-"""Benchmark: housekeeping (`dtsen rapikan`) on a home with published snapshots, and what the
+"""Benchmark: housekeeping (`dtsen cleanup`) on a home with published snapshots, and what the
 warehouse grows by each month.
 
     .venv/bin/python bench/bench_rapikan.py --home HOME sizes
@@ -13,7 +13,7 @@ killed after committing `keluarga` and staging `individu` (the largest table), b
 registering; a landed copy of a delivery that failed (a copy of the run's landed delivery,
 under another fingerprint); an analyst copy made with a key no longer in use. Everything is
 dated a month back, past the grace period. Time the command itself from outside
-(`/usr/bin/time -v .venv/bin/dtsen rapikan [--terapkan]`).
+(`/usr/bin/time -v .venv/bin/dtsen cleanup [--terapkan]`).
 """
 
 from __future__ import annotations

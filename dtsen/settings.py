@@ -34,13 +34,13 @@ class Settings(BaseSettings):
     snapshot_retention_days: float = Field(
         default=90,
         ge=0,
-        description="`dtsen rapikan` expires Iceberg snapshots older than this that no tag and no published "
+        description="`dtsen cleanup` expires Iceberg snapshots older than this that no tag and no published "
         "snapshot names (every published snapshot is kept, whatever its age)",
     )
     cleanup_grace_hours: float = Field(
         default=168,
         ge=0,
-        description="`dtsen rapikan` removes no file younger than this: a publish or landing under way, "
+        description="`dtsen cleanup` removes no file younger than this: a publish or landing under way, "
         "a failed delivery's copy still being looked at",
     )
     task_runner: str = Field(default="thread", description="thread, or dask (prefect-dask) to run partitions on Dask")

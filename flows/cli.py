@@ -242,7 +242,7 @@ def backfill(
         console.print(f"{cutoff}: {'already published, skipped' if result == 'dilewati' else result}", soft_wrap=True)
 
 
-@app.command()
+@app.command("accuracy")
 def akurasi(
     run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
     truth: Annotated[Path, typer.Option(help="the synthetic delivery's truth/ folder")],
@@ -288,7 +288,7 @@ def akurasi(
     console.print(f"written to {manifest_path}", soft_wrap=True)
 
 
-@app.command()
+@app.command("explain")
 def jelaskan(
     run: Annotated[Path, typer.Option(help="run folder var/runs/<run_id>")],
     no_kk: Annotated[str | None, typer.Option(help="a family card number: why it has its score and decile")] = None,
@@ -471,7 +471,11 @@ def _report_of(settings, snapshot) -> Path:
 
 current_app = _Commands(help="Which snapshot readers get without naming a tag: pin one, or follow the rule.")
 app.add_typer(current_app, name="current")
-app.command("rapikan")(rapikan)  # housekeeping: flows/rapikan.py
+app.command("cleanup")(rapikan)  # housekeeping: flows/rapikan.py
+
+# The verbs are English; the names they had before stay, hidden, for operators' scripts.
+for _old, _command in (("akurasi", akurasi), ("jelaskan", jelaskan), ("rapikan", rapikan)):
+    app.command(_old, hidden=True)(_command)
 
 
 def _operator(settings) -> str:

@@ -1,4 +1,4 @@
-"""`dtsen jelaskan --sumber S --id ID` on the console: one source record's link explained.
+"""`dtsen explain --sumber S --id ID` on the console: one source record's link explained.
 
 Values are masked (NIK to its region, names to initials, dates to their shape) unless the
 operator asked for the full view.

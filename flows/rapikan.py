@@ -1,4 +1,4 @@
-"""Housekeeping as a command and as a flow: `dtsen rapikan [--terapkan]`, and `rapikan_flow`,
+"""Housekeeping as a command and as a flow: `dtsen cleanup [--terapkan]`, and `rapikan_flow`,
 which the monthly deployment runs after the month's refresh (flows/backfill.py).
 
 What can go and why is warehouse/rapikan.py; this module only shows it, removes it when told
@@ -132,7 +132,7 @@ def rapikan(
     show(plan.items, f"a dry run: would remove ({rules})", rinci)
     _notes(plan.notes)
     console.print(
-        "nothing to remove" if not plan.items else "nothing was removed: run `dtsen rapikan --terapkan` to remove it"
+        "nothing to remove" if not plan.items else "nothing was removed: run `dtsen cleanup --terapkan` to remove it"
     )
 
 

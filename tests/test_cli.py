@@ -153,19 +153,19 @@ def test_commands_on_a_run_refuse_a_wrong_run_or_truth(home, tmp_path):
         assert_refused(dtsen(home, command[0], "--run", str(tmp_path / "no-run"), *command[1:]), "no such run folder")
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
-    assert_refused(dtsen(home, "jelaskan", "--run", str(unfinished), "--no-kk", "1"), "no manifest.json")
+    assert_refused(dtsen(home, "explain", "--run", str(unfinished), "--no-kk", "1"), "no manifest.json")
 
     ours = [f"32010101019{i:05d}" for i in range(10)]
     run = finished_run(home, ours)
-    assert_refused(dtsen(home, "jelaskan", "--run", str(run), "--no-kk", "1"), "ranked/keluarga.parquet is missing")
+    assert_refused(dtsen(home, "explain", "--run", str(run), "--no-kk", "1"), "ranked/keluarga.parquet is missing")
     other = truth(tmp_path / "other" / "truth", [f"35010101019{i:05d}" for i in range(10)], "2026-11-17")
     before = (run / "manifest.json").read_text()
-    assert_refused(dtsen(home, "akurasi", "--run", str(run), "--truth", str(other)), "another delivery")
+    assert_refused(dtsen(home, "accuracy", "--run", str(run), "--truth", str(other)), "another delivery")
     older = truth(tmp_path / "older" / "truth", ours, "2026-10-17")
     assert_refused(dtsen(home, "akurasi", "--run", str(run), "--truth", str(older)), "2026-10-17", "2026-11-17")
     assert (run / "manifest.json").read_text() == before  # no figure written from a wrong truth
     right = truth(tmp_path / "right" / "truth", ours, "2026-11-17")
-    done = dtsen(home, "akurasi", "--run", str(run), "--truth", str(right))
+    done = dtsen(home, "accuracy", "--run", str(run), "--truth", str(right))
     assert done.returncode == 0, done.stderr
     assert json.loads((run / "manifest.json").read_text())["akurasi_padan"]["keseluruhan"]["precision"] == 1.0
 
@@ -229,3 +229,11 @@ def test_make_clean_refuses_where_it_cannot_ask_git(tmp_path):
     done = subprocess.run(["make", "-s", "clean"], cwd=copy, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "not a git checkout" in done.stderr, done.stderr
     assert (copy / "transforms" / "engine.py").exists()
+
+
+def test_the_old_names_of_renamed_verbs_still_work(home, tmp_path):
+    """`akurasi`, `jelaskan`, `rapikan` became `accuracy`, `explain`, `cleanup`: scripts keep working."""
+    for old, new in (("akurasi", "accuracy"), ("jelaskan", "explain")):
+        done, renamed = dtsen(home, old, "--run", str(tmp_path / "nothing")), dtsen(home, new, "--run", str(tmp_path))
+        assert done.returncode == renamed.returncode == 2 and "No such command" not in done.stderr
+    assert "rapikan" not in dtsen(home, "--help").stdout  # hidden, not listed

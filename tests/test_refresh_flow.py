@@ -128,9 +128,9 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     kk = duckdb.sql(f"SELECT min(no_kk) FROM '{run_dir}/ranked/keluarga.parquet'").fetchall()[0][0]
     family = explain(run_dir, kk)
     assert abs(family["konstanta"] + sum(family["kontribusi"].values()) - family["skor_log"]) < 1e-9
-    shown = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--no-kk", kk])
+    shown = CliRunner().invoke(app, ["explain", "--run", str(run_dir), "--no-kk", kk])
     assert shown.exit_code == 0 and f"desil_nasional {family['desil_nasional']}" in shown.output
-    assert CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--no-kk", "0"]).exit_code == 2
+    assert CliRunner().invoke(app, ["explain", "--run", str(run_dir), "--no-kk", "0"]).exit_code == 2
     # One source record's link explained: the points add up to the decision, Splink's weights
     # to the pair's match weight; values masked unless --akses penuh.
     from transforms.match.jelaskan import explain_link
@@ -145,11 +145,11 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     sumber, sid = first_record("NIK_EXACT")
     step = explain_link(run_dir, sumber, sid)["nik_exact"]
     assert step["diterima"] and sum(b["poin"] for b in step["bukti"]) == step["skor"] >= step["ambang"]
-    masked = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--sumber", sumber.lower(), "--id", sid])
+    masked = CliRunner().invoke(app, ["explain", "--run", str(run_dir), "--sumber", sumber.lower(), "--id", sid])
     assert masked.exit_code == 0 and "NIK_EXACT" in masked.output and "linked" in masked.output
     assert not [v for v in personal_values() if v in masked.output]
     full = CliRunner().invoke(
-        app, ["jelaskan", "--run", str(run_dir), "--sumber", sumber, "--id", sid, "--akses", "penuh"]
+        app, ["explain", "--run", str(run_dir), "--sumber", sumber, "--id", sid, "--akses", "penuh"]
     )
     assert full.exit_code == 0 and step["pemegang"]["nama"].split()[0] in full.output
     probable = first_record("PROBABILISTIC")
@@ -157,7 +157,7 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
         splink_step = explain_link(run_dir, *probable)["probabilistik"]
         best = splink_step["calon"][0]
         assert abs(splink_step["bobot_awal"] + sum(s["bobot"] for s in best["langkah"]) - best["bobot"]) < 1e-6
-    refused = CliRunner().invoke(app, ["jelaskan", "--run", str(run_dir), "--sumber", "DTKS", "--id", "nobody"])
+    refused = CliRunner().invoke(app, ["explain", "--run", str(run_dir), "--sumber", "DTKS", "--id", "nobody"])
     assert refused.exit_code == 2 and "no record DTKS" in refused.output
     # Counts and checksums only: no NIK or name anywhere in the manifest.
     text = manifest_path.read_text()

@@ -411,7 +411,7 @@ def terapkan(catalog: SqlCatalog, settings: Settings, plan: Rencana | None = Non
     plans list goes. Snapshots are expired first (pyiceberg's expire_snapshots, one commit per
     table); the files are checked once more against what the tables reach after that commit."""
     started = time.perf_counter()
-    with catalog_lock(catalog, "housekeeping (`dtsen rapikan --terapkan`)"):
+    with catalog_lock(catalog, "housekeeping (`dtsen cleanup --terapkan`)"):
         fresh = rencana(catalog, settings)
         wanted = None if plan is None else {i.key for i in plan.items}
         chosen = [i for i in fresh.items if wanted is None or i.key in wanted]

@@ -1,4 +1,4 @@
-"""Housekeeping (`dtsen rapikan`) on hand-made runs: after a killed publish and a cleanup the
+"""Housekeeping (`dtsen cleanup`) on hand-made runs: after a killed publish and a cleanup the
 orphans are gone and every tag reads the same rows; a dry run removes nothing; the retention
 keeps every tagged and every published snapshot; stale analyst copies and landed copies of
 deliveries never published go, live ones stay. The Iceberg tests run on both catalog databases;
@@ -234,12 +234,12 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     monkeypatch.setattr(dtsen.settings, "get_settings", lambda: settings)
     files = warehouse_files(settings)
 
-    dry = CliRunner().invoke(app, ["rapikan"], env={"COLUMNS": "200"})
+    dry = CliRunner().invoke(app, ["cleanup"], env={"COLUMNS": "200"})
     assert dry.exit_code == 0, dry.output
     assert "a dry run" in dry.output and "nothing was removed" in dry.output
     assert "data" in dry.output and "never committed" in dry.output and "total" in dry.output
     assert warehouse_files(settings) == files
-    every = CliRunner().invoke(app, ["rapikan", "--rinci"], env={"COLUMNS": "400"})
+    every = CliRunner().invoke(app, ["cleanup", "--rinci"], env={"COLUMNS": "400"})
     orphan = next(i.target for i in rencana(catalog, settings).items if i.kind == "data")
     assert every.exit_code == 0 and orphan in every.output.replace("\n", "")
 
@@ -258,17 +258,17 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     holder.start()
     held.wait(30)
     try:
-        busy = CliRunner().invoke(app, ["rapikan", "--terapkan"], env={"COLUMNS": "200"})
+        busy = CliRunner().invoke(app, ["cleanup", "--terapkan"], env={"COLUMNS": "200"})
     finally:
         done.set()
         holder.join()
     assert busy.exit_code == 2 and "warehouse is busy" in busy.output and "Traceback" not in busy.output
     assert warehouse_files(settings) == files
 
-    applied = CliRunner().invoke(app, ["rapikan", "--terapkan"], env={"COLUMNS": "200"})
+    applied = CliRunner().invoke(app, ["cleanup", "--terapkan"], env={"COLUMNS": "200"})
     assert applied.exit_code == 0, applied.output
     assert "removed" in applied.output
-    assert CliRunner().invoke(app, ["rapikan"], env={"COLUMNS": "200"}).output.count("nothing to remove") == 1
+    assert CliRunner().invoke(app, ["cleanup"], env={"COLUMNS": "200"}).output.count("nothing to remove") == 1
 
     entries = [json.loads(line) for line in audit_path(settings).read_text().splitlines()]
     assert [(e["perintah"], e["terapkan"]) for e in entries] == [("rapikan", False)] * 2 + [("rapikan", True)] + [

@@ -1,6 +1,6 @@
 """Ranking accuracy against a synthetic delivery's truth (`truth/keluarga.parquet`).
 
-Used by benchmarks and `dtsen akurasi`, never by a refresh. Weighted by persons, as the
+Used by benchmarks and `dtsen accuracy`, never by a refresh. Weighted by persons, as the
 targeting is: the truly poor are the families holding the poorest 40% of people by true
 spending; the selected are desil 1-4. Exclusion error (World Bank): the share of the truly
 poor not selected; inclusion error: the share of the selected who are not truly poor.
