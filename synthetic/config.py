@@ -157,3 +157,70 @@ class GeneratorConfig(BaseModel):
 def stream(seed: int, name: str) -> np.random.Generator:
     """An independent random stream per step, so changing one step leaves the others' data alone."""
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+class ChangeRates(BaseModel):
+    """What changes from one month of a series to the next (synthetic/series.py). Rates are
+    per month; the defaults are Indonesia's magnitudes, sources in the comments."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Crude birth rate ~16 per 1000 a year (World Bank WDI SP.DYN.CBRT.IN and UN WPP 2022 for
+    # Indonesia: 15.9-16.5), so 16/12 a month.
+    lahir: float = Field(default=1.33, ge=0.0, le=20.0, description="births per 1000 living persons per month")
+    # Crude death rate ~7 per 1000 a year (WDI SP.DYN.CDRT.IN, 2019 and 2022: 6.6-7.0).
+    mati: float = Field(default=0.58, ge=0.0, le=20.0, description="deaths per 1000 living persons per month")
+    # About 1.58 million marriages in 2023 for 278 million people (BPS, Statistik Indonesia
+    # 2024, from the Ministry of Religious Affairs): 5.7 per 1000 a year.
+    kawin: float = Field(
+        default=0.48, ge=0.0, le=20.0, description="marriages per 1000 living persons per month (new KK)"
+    )
+    # Married children who leave their parents' card later: as many as the first month's
+    # registry has (population.py: ~10% of cards split off since 2019, ~1.2 per 1000 a month);
+    # an assumption, not a statistic.
+    pecah_kk: float = Field(
+        default=1.0, ge=0.0, le=50.0, description="families per 1000 per month: a married child leaves for a new KK"
+    )
+    # Internal migration of a few per 1000 a month (the order of magnitude of Dukcapil's
+    # pindah-datang records; SUPAS 2015 counts only moves between regencies, ~1% in 5 years).
+    pindah: float = Field(
+        default=2.5, ge=0.0, le=100.0, description="families per 1000 per month moving to another village"
+    )
+    pindah_sekecamatan: float = _rate(0.35, "of moves: to another village of the same district (same KK number)")
+    pindah_sekabupaten: float = _rate(0.25, "of moves: to another district of the same regency")
+    pindah_seprovinsi: float = _rate(0.20, "of moves: to another regency of the same province")
+    pindah_antarprovinsi: float = _rate(0.20, "of moves: to another province")
+    kesejahteraan: float = Field(
+        default=10.0,
+        ge=0.0,
+        le=1000.0,
+        description="families per 1000 per month whose welfare drifts (assets, house, income)",
+    )
+    dtks_pembaruan: float = Field(
+        default=20.0,
+        ge=0.0,
+        le=1000.0,
+        description="DTKS households per 1000 per month re-verified (TGL_UPDATE advances)",
+    )
+    dtks_dari_usulan: float = _rate(0.3, "of verified new families not in DTKS: share DTKS takes in each month")
+    usulan: float = Field(
+        default=3.33,
+        ge=0.0,
+        le=100.0,
+        description="proposals per 1000 families per month (a feed of three months: ~1%)",
+    )
+    hari_desa: float = Field(
+        default=20.0, gt=0.0, le=365.0, description="mean days from a proposal to the village's decision"
+    )
+    hari_dinsos: float = Field(
+        default=40.0, gt=0.0, le=365.0, description="mean days from the village to the Dinsos decision"
+    )
+    disetujui_desa: float = _rate(0.85, "of proposals: approved by the village (else DITOLAK)")
+    terverifikasi_dinsos: float = _rate(0.8, "of village-approved proposals: verified by Dinsos (else DITOLAK)")
+
+    @model_validator(mode="after")
+    def _check(self) -> ChangeRates:
+        total = self.pindah_sekecamatan + self.pindah_sekabupaten + self.pindah_seprovinsi + self.pindah_antarprovinsi
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(f"the shares of move destinations sum to {total:.3f}; they must sum to 1")
+        return self

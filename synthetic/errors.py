@@ -324,15 +324,25 @@ def ketik(ident: Identitas, rates: dict[str, float], rng: np.random.Generator) -
 def counts(k: Ketikan) -> dict[str, int]:
     """How many records got each error (for the metadata): every NIK error and name form by
     its kind, `name_variant` all name forms together, `date_error` dates swapped or off."""
-    out = {name: int(np.sum(k.nik_kind == i)) for i, name in enumerate(NIK_KINDS)}
-    out |= {name: int(np.sum(k.nama_kind == i)) for i, name in enumerate(NAME_KINDS)}
-    out["name_variant"] = int(k.nama_beda.sum())
-    out["date_error"] = int(k.lahir_beda.sum())
-    return out
+    return kind_counts(k.nik_kind, k.nama_kind, k.lahir_beda)
 
 
 def kinds_per_record(k: Ketikan) -> dict[str, pa.Array]:
     """Each record's NIK error and name form by name, null where there is none (for the truth)."""
-    nik = pa.array([*NIK_KINDS, None], pa.string()).take(pa.array(k.nik_kind.astype(np.int64)))
-    nama = pa.array([*NAME_KINDS, None], pa.string()).take(pa.array(k.nama_kind.astype(np.int64)))
+    return kind_names(k.nik_kind, k.nama_kind)
+
+
+def kind_names(nik_kind: np.ndarray, nama_kind: np.ndarray) -> dict[str, pa.Array]:
+    """NIK error and name form indices (TANPA, TANPA_NAMA: none) as the truth's names."""
+    nik = pa.array([*NIK_KINDS, None], pa.string()).take(pa.array(nik_kind.astype(np.int64)))
+    nama = pa.array([*NAME_KINDS, None], pa.string()).take(pa.array(nama_kind.astype(np.int64)))
     return {"galat_nik": nik, "galat_nama": nama}
+
+
+def kind_counts(nik_kind: np.ndarray, nama_kind: np.ndarray, lahir_beda: np.ndarray) -> dict[str, int]:
+    """`counts` of records whose kinds are known (a series' carried DTKS rows)."""
+    out = {name: int(np.sum(nik_kind == i)) for i, name in enumerate(NIK_KINDS)}
+    out |= {name: int(np.sum(nama_kind == i)) for i, name in enumerate(NAME_KINDS)}
+    out["name_variant"] = int(np.sum(nama_kind != TANPA_NAMA))
+    out["date_error"] = int(np.sum(lahir_beda))
+    return out

@@ -390,29 +390,34 @@ def _reorder(pop: Penduduk, fam_order: np.ndarray, age: np.ndarray) -> Penduduk:
     new_of_old[fam_order] = np.arange(len(fam_order))
     new_fam = new_of_old[pop.fam].astype(np.int32)
     p = np.lexsort((-age, _STAT_ORDER[pop.stat], new_fam))
-    size = pop.size[fam_order]
     induk = np.where(pop.induk[fam_order] >= 0, new_of_old[np.maximum(pop.induk[fam_order], 0)], -1)
-    idx = pa.array(p)
-    fidx = pa.array(fam_order)
+    return tata(pop, fam_order, p, new_fam[p], pop.size[fam_order], induk.astype(np.int32), pop.pisah[fam_order])
+
+
+def tata(src, keluarga: np.ndarray, orang: np.ndarray, fam, size, induk, pisah) -> Penduduk:
+    """A registry of `src`'s families `keluarga` and persons `orang`, in these orders (`src`
+    has Penduduk's columns: a Penduduk, or the registry over time of a series); `fam` is each
+    person's new family index, `induk` and `pisah` the families' in the new numbering."""
+    fidx, pidx = pa.array(keluarga), pa.array(orang)
     return Penduduk(
-        kk=pop.kk[fam_order],
-        desa=pop.desa[fam_order],
+        kk=src.kk[keluarga],
+        desa=src.desa[keluarga],
         start=np.r_[0, np.cumsum(size)[:-1]].astype(np.int64),
         size=size,
-        induk=induk.astype(np.int32),
-        pisah=pop.pisah[fam_order],
-        alamat=pop.alamat.take(fidx),
-        rt=pop.rt.take(fidx),
-        rw=pop.rw.take(fidx),
-        fam=new_fam[p],
-        stat=pop.stat[p],
-        female=pop.female[p],
-        lahir=pop.lahir[p],
-        mati=pop.mati[p],
-        kawin=pop.kawin[p],
-        nik=pop.nik[p],
-        nik_kec=pop.nik_kec[p],
-        nama=pop.nama.take(idx),
-        nama_ibu=pop.nama_ibu.take(idx),
-        tempat=pop.tempat.take(idx),
+        induk=induk,
+        pisah=pisah,
+        alamat=src.alamat.take(fidx),
+        rt=src.rt.take(fidx),
+        rw=src.rw.take(fidx),
+        fam=fam,
+        stat=src.stat[orang],
+        female=src.female[orang],
+        lahir=src.lahir[orang],
+        mati=src.mati[orang],
+        kawin=src.kawin[orang],
+        nik=src.nik[orang],
+        nik_kec=src.nik_kec[orang],
+        nama=src.nama.take(pidx),
+        nama_ibu=src.nama_ibu.take(pidx),
+        tempat=src.tempat.take(pidx),
     )

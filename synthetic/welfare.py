@@ -169,6 +169,20 @@ def _housing(
     return h
 
 
+# Codes worst to best per housing field, and the asset fields: what a family's drift moves.
+RUMAH_URUT = {name: tuple(codes) for name, codes, _, _ in _RUMAH}
+ASET = tuple(_ASET)
+
+
+def rumah(
+    q: np.ndarray, desa: np.ndarray, size: np.ndarray, regions: Regions, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Housing, assets and livestock of families with welfare level `q` in these villages
+    (a new family of a series: its shares are the national ones, better for a higher q)."""
+    prov = regions.prov[desa]
+    return _housing(q, regions.perkotaan[desa], np.isin(prov, list(BABI_TINGGI)), size, rng)
+
+
 # ---------------------------------------------------------------------------- composition
 
 
@@ -342,6 +356,11 @@ class Kesejahteraan:
     r2: float  # achieved by the ideal model
     model: dict = field(default_factory=dict)
 
+    @staticmethod
+    def of(rumah, anggota: Anggota, komposisi, log_pengeluaran: np.ndarray, r2: float, model: dict) -> Kesejahteraan:
+        spending = np.round(np.exp(log_pengeluaran)).astype(np.int64)
+        return Kesejahteraan(rumah, anggota, komposisi, log_pengeluaran, spending, r2, model)
+
 
 def build(
     pop: Penduduk, regions: Regions, cutoff_date: dt.date, welfare_r2: float, rng: np.random.Generator
@@ -377,12 +396,4 @@ def build(
         "efek_provinsi": {str(int(c)): round(float(scale * e), 6) for c, e in zip(codes, effect)},
         "fitur": FEATURE_DOC,
     }
-    return Kesejahteraan(
-        rumah=rumah,
-        anggota=ang,
-        komposisi=komp,
-        log_pengeluaran=log_y,
-        pengeluaran=np.round(np.exp(log_y)).astype(np.int64),
-        r2=r2,
-        model=model,
-    )
+    return Kesejahteraan.of(rumah, ang, komp, log_y, r2, model)

@@ -127,6 +127,17 @@ def _members(ctx: Konteks, fam: np.ndarray):
 
 
 @dataclass
+class Bulan:
+    """What a month of a series changes in the choice (per registry family)."""
+
+    n: int  # entries arriving this month
+    baru_boleh: np.ndarray  # may be proposed as a new family (never proposed before)
+    bobot_perbaikan: np.ndarray  # weight of being corrected (a family whose welfare drifted: more)
+    meninggal: np.ndarray  # a member died recently: what a MENINGGAL objection reports
+    pindah: np.ndarray  # moved recently: what a PINDAH objection reports
+
+
+@dataclass
 class Pilihan:
     """Which family each proposal is about (one entry per proposal, before sorting)."""
 
@@ -144,31 +155,37 @@ def choose(
     listed_p3ke: np.ndarray,
     listed_regsosek: np.ndarray,
     ganda: np.ndarray,
+    bulan: Bulan | None = None,
 ) -> Pilihan:
+    """Which families the entries are about; `bulan` for a month of a series."""
     pop = ctx.pop
     f = pop.n_keluarga
     living = ctx.wel.komposisi["jumlah_art"] > 0
     pct = ctx.peringkat(0.3, rng)
-    n = max(10, round(SHARE * f))
+    n = max(10, round(SHARE * f)) if bulan is None else bulan.n
     n_baru, n_perb = round(n * JENIS_SHARES[0]), round(n * JENIS_SHARES[1])
     n_sang = n - n_baru - n_perb
     n_ghost = min(n_baru, int(rng.binomial(n_baru, min(1.0, 8 * rates["ghost"]))))
 
     # USUL_BARU: families on no list, mostly poor.
-    outside = np.flatnonzero(living & ~listed_dtks & ~listed_p3ke)
+    outside = np.flatnonzero(living & ~listed_dtks & ~listed_p3ke & (True if bulan is None else bulan.baru_boleh))
     baru = _pick(outside, n_baru - n_ghost, rng, (1.02 - pct[outside]) ** 4)
     # PERBAIKAN: listed families.
     listed = listed_dtks | listed_regsosek | listed_p3ke
-    perb = _pick(np.flatnonzero(living & listed), n_perb, rng)
+    corrected = np.flatnonzero(living & listed)
+    perb = _pick(corrected, n_perb, rng, None if bulan is None else bulan.bobot_perbaikan[corrected])
     # SANGGAHAN: by reason.
     alasan = rng.choice(4, n_sang, p=ALASAN_SHARES)
     on_list = listed_dtks | listed_p3ke
-    dead_fam = np.zeros(f, bool)
-    dead_fam[pop.fam[pop.mati < ctx.cutoff]] = True
+    if bulan is None:
+        dead_fam = np.zeros(f, bool)
+        dead_fam[pop.fam[pop.mati < ctx.cutoff]] = True
+    else:
+        dead_fam = bulan.meninggal
     pools = [
         np.flatnonzero(on_list & (pct > 0.5)),
         np.flatnonzero(on_list & dead_fam),
-        np.flatnonzero(on_list),
+        np.flatnonzero(on_list & (True if bulan is None else bulan.pindah)),
         np.flatnonzero(on_list & ganda),
     ]
     sang = np.full(n_sang, -1)
@@ -227,41 +244,66 @@ def generate(
     rng = ctx.rng("usulan")
     rates = ctx.rates("USULAN")
     p = choose(ctx, rng, rates, listed_dtks, listed_p3ke, listed_regsosek, ganda)
-    fam, jenis, reason, twin = p.fam, p.jenis, p.alasan, p.twin
+    template, kk, desa = keluarga_entri(ctx, rng, p.fam)
+    tgl: np.ndarray = ctx.cutoff - rng.integers(1, 93, len(p.fam))
+    e = entri(rng, p, template, kk, desa, tgl, ctx.cutoff - 1, "USL", max(6, len(str(len(p.fam)))))
+    e.status = rng.choice(4, len(p.fam), p=STATUS_SHARES)
+    lines, tabel, info, typed = isi(ctx, rng, rates, e)
+    rows = {FILE: writers.lines(lines, out / FILE)}
+    return Hasil(rows=rows, tautan=tabel, info=info, detail=(e, lines, typed))
+
+
+def keluarga_entri(
+    ctx: Konteks, rng: np.random.Generator, fam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per entry: the family lending housing, the KK and the village named. Ghost proposals
+    are made-up families at a real village with a poor family's housing."""
     pop = ctx.pop
-    m = len(fam)
-    ghost: np.ndarray = fam < 0  # np.ndarray: reordered with the others below
-    # Ghost proposals: made-up families at a real village, housing of a poor family.
+    ghost = fam < 0
     poor = np.flatnonzero(ctx.wel.log_pengeluaran < np.quantile(ctx.wel.log_pengeluaran, 0.4))
-    template = np.where(ghost, rng.choice(poor, m), fam)
+    template = np.where(ghost, rng.choice(poor, len(fam)), fam)
     kk = np.where(ghost, 0, pop.kk[np.maximum(fam, 0)])
     kk[ghost] = fake_kk(int(ghost.sum()), ctx, rng)
-    desa = pop.desa[template]
+    return template, kk, pop.desa[template]
 
-    tgl: np.ndarray = ctx.cutoff - rng.integers(1, 93, m)
-    has_twin = twin >= 0  # a contradicting correction comes on another day
-    same_day = has_twin & (tgl == tgl[np.maximum(twin, 0)])
-    tgl[same_day] = np.where(tgl[same_day] < ctx.cutoff - 1, tgl[same_day] + 1, tgl[same_day] - 1)
+
+def entri(
+    rng: np.random.Generator,
+    p: Pilihan,
+    template: np.ndarray,
+    kk: np.ndarray,
+    desa: np.ndarray,
+    tgl: np.ndarray,
+    akhir: int,
+    prefix: str,
+    width: int,
+) -> Entri:
+    """The entries in file order (by date), ids `prefix` + a number of `width` digits from 1,
+    a channel each; status DIAJUKAN (the caller sets it). A contradicting correction comes
+    on another day than the one it contradicts (dates up to `akhir`)."""
+    m = len(p.fam)
+    twin = p.twin
+    same_day = (twin >= 0) & (tgl == tgl[np.maximum(twin, 0)])
+    tgl[same_day] = np.where(tgl[same_day] < akhir, tgl[same_day] + 1, tgl[same_day] - 1)
     order = np.lexsort((rng.random(m), tgl))
     rank = np.empty(m, np.int64)
     rank[order] = np.arange(m)
     twin = np.where(twin >= 0, rank[np.maximum(twin, 0)], -1)[order]
-    fam, jenis, reason, template, kk, desa, tgl = (a[order] for a in (fam, jenis, reason, template, kk, desa, tgl))
-    width = max(6, len(str(m)))
+    fam, jenis, reason, template, kk, desa, tgl = (
+        a[order] for a in (p.fam, p.jenis, p.alasan, template, kk, desa, tgl)
+    )
     id_usulan = pc.binary_join_element_wise(
-        pa.scalar("USL"), pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), width, "0"), ""
+        pa.scalar(prefix), pc.utf8_lpad(pc.cast(pa.array(np.arange(1, m + 1)), pa.string()), width, "0"), ""
     )
     kanal = rng.choice(4, m, p=KANAL_SHARES)
-    status = rng.choice(4, m, p=STATUS_SHARES)
-    e = Entri(fam, jenis, reason, twin, template, kk, desa, tgl, id_usulan, kanal, status)
-    lines, tabel, info = isi(ctx, rng, rates, e)
-    rows = {FILE: writers.lines(lines, out / FILE)}
-    return Hasil(rows=rows, tautan=tabel, info=info, detail=(e, lines))
+    return Entri(fam, jenis, reason, twin, template, kk, desa, tgl, id_usulan, kanal, np.zeros(m, np.int64))
 
 
-def isi(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], e: Entri) -> tuple[pa.Array, pa.Table, dict]:
+def isi(
+    ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], e: Entri
+) -> tuple[pa.Array, pa.Table, dict, errors.Ketikan]:
     """What the entries say: one JSON line each (corrections' values, proposed members typed
-    with the error model, housing), the truth of the members, and the counts."""
+    with the error model, housing), the truth of the members, the counts, the typing."""
     m = len(e.fam)
     base = pa.table(
         {
@@ -294,7 +336,7 @@ def isi(ctx: Konteks, rng: np.random.Generator, rates: dict[str, float], e: Entr
         "contradicting_pairs": int((e.twin >= 0).sum()),
         "member_records": len(prop),
     }
-    return lines, tautan("USULAN", id_sumber, ident.benar, typed), info
+    return lines, tautan("USULAN", id_sumber, ident.benar, typed), info, typed
 
 
 def _anggota(
