@@ -35,7 +35,7 @@ from synthetic import drift, identifiers, names, tanggal
 from synthetic.config import ChangeRates
 from synthetic.population import ANAK, CUCU, ISTRI, KEPALA, MENANTU, SUAMI
 from synthetic.regions import Regions
-from synthetic.riwayat import BELUM, Riwayat
+from synthetic.riwayat import BELUM, Riwayat, flat
 from synthetic.welfare import Anggota
 
 LAHIR, MATI, PINDAH, KAWIN, KK_BARU = range(5)
@@ -216,7 +216,7 @@ def _ganti(arr: pa.Array, idx: np.ndarray, values: pa.Array) -> pa.Array:
     """`arr` with the values at `idx` replaced."""
     take = np.arange(len(arr))
     take[idx] = len(arr) + np.arange(len(idx))
-    return pa.concat_arrays([arr, values.cast(arr.type)]).take(pa.array(take))
+    return pa.concat_arrays([flat(arr), flat(values).cast(arr.type)]).take(pa.array(take))
 
 
 def _kartu_baru(b: _Bulan, asal: np.ndarray, desa: np.ndarray, tgl: np.ndarray, induk: np.ndarray, size) -> np.ndarray:

@@ -148,9 +148,14 @@ class Riwayat:
 
 
 def _concat(a, b):
-    if isinstance(a, pa.Array):
-        return pa.concat_arrays([a, b.cast(a.type) if isinstance(b, pa.Array) else pa.array(b, a.type)])
+    if isinstance(a, pa.Array | pa.ChunkedArray):
+        return pa.concat_arrays([flat(a), flat(b).cast(a.type)])
     return np.concatenate([a, np.asarray(b, a.dtype)])
+
+
+def flat(a) -> pa.Array:
+    """An Arrow array in one piece (a take on a chunked array gives a chunked one)."""
+    return a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a if isinstance(a, pa.Array) else pa.array(a)
 
 
 @dataclass

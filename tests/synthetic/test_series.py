@@ -310,3 +310,19 @@ def test_next_refuses_what_it_cannot_continue(series, tmp_path):
     (copy / "truth/metadata.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="version"):
         generate_next(copy)
+
+
+def test_command_line(tmp_path, capsys):
+    from synthetic.__main__ import main
+
+    assert main(["--out", str(tmp_path), "--persons", "800", "--cutoff", "2026-01-31", "--months", "2"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-01-31", "2026-02-28"]
+    assert main(["--previous", str(tmp_path / "2026-02-28")]) == 0
+    assert (tmp_path / "2026-03-31").is_dir()  # one month after the series' previous cut-off, from its first
+    assert main(["--previous", str(tmp_path / "2026-03-31"), "--seed", "3"]) == 2
+    assert "--seed" in capsys.readouterr().err
+
+
+def test_series_on_a_real_region_list(region_subset, tmp_path):
+    months = generate_series(tmp_path / "a", 1_500, 6, FIRST, 2, regions=region_subset)
+    assert _digests(generate_next(months[0], out_root=tmp_path / "b")) == _digests(months[1])
