@@ -140,6 +140,8 @@ def _maju(seri: Seri, cutoff: dt.date, progress: Progress) -> None:
     if cutoff <= seri.cutoff:
         raise ValueError(f"cut-off {cutoff} must come after the previous one, {seri.cutoff}")
     k, seed, laju, riw = seri.k + 1, seri.config.seed, seri.laju, seri.riw
+    for s in ("DTKS", "USULAN", "DUKCAPIL", "SUSENAS"):  # carried on by the series' own state now
+        seri.hasil0[s] = Hasil(rows=seri.hasil0[s].rows, info=seri.hasil0[s].info)
     reg, model = seri.ctx.regions, seri.ctx.wel.model
     awal, akhir = tanggal.days(seri.cutoff), tanggal.days(cutoff) - 1
     bulan = (akhir - awal + 1) / peristiwa.DAYS_PER_MONTH

@@ -62,7 +62,8 @@ def terdaftar(pop: Penduduk, at: int, catatan: pa.Table) -> pa.Table:
         con.register("catatan", rows)
         return con.sql("""
             SELECT no_kk, list_sort(list_distinct(list(sumber))) AS sumber,
-                list_sort(list_distinct(list(id_usulan) FILTER (WHERE id_usulan IS NOT NULL))) AS id_usulan
+                coalesce(list_sort(list_distinct(list(id_usulan) FILTER (WHERE id_usulan IS NOT NULL))),
+                    []::VARCHAR[]) AS id_usulan
             FROM catatan GROUP BY no_kk ORDER BY no_kk
         """).to_arrow_table()
     finally:

@@ -284,6 +284,9 @@ def test_terdaftar_from_the_records(series):
         want = records.groupby("no_kk")["sumber"].agg(lambda s: sorted(set(s))).to_dict()
         got = pq.read_table(month / "truth/terdaftar.parquet").to_pandas()
         assert {k: list(v) for k, v in zip(got["no_kk"], got["sumber"])} == want
+        by_proposal = {k: set(v) for k, v in zip(got["no_kk"], got["id_usulan"]) if len(v)}
+        assert {k for k, v in want.items() if "USULAN" in v} == set(by_proposal)
+        assert set().union(*by_proposal.values()) <= set(ok)
 
 
 def test_changes_configurable(tmp_path):
