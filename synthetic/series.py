@@ -84,7 +84,10 @@ class Seri:
         return self.cutoffs[-1]
 
     def feed_start(self) -> int:
-        """The first day of the current feed: the cut-off three months back."""
+        """The first day of the current feed: the cut-off three months back (month 0's is
+        the single delivery's, its 92 days)."""
+        if self.k == 0:
+            return tanggal.days(self.cutoff) - usulan.FEED_DAYS
         j = self.k - FEED_MONTHS
         return tanggal.days(self.cutoffs[j] if j >= 0 else add_months(self.cutoffs[0], j))
 

@@ -27,6 +27,7 @@ JENIS_SHARES = (0.40, 0.35, 0.25)
 STATUS_SHARES = (0.30, 0.20, 0.40, 0.10)
 KANAL_SHARES = (0.50, 0.25, 0.15, 0.10)
 ALASAN_SHARES = (0.40, 0.30, 0.20, 0.10)
+FEED_DAYS = 92  # a single delivery's feed: the entries of the 92 days before the cut-off
 CONTRADICTING = 0.05  # of corrections: a second, different correction of the same family
 # Fields a correction may change, with the codes they take (r302 and livestock apart).
 _CODES = {
@@ -245,7 +246,7 @@ def generate(
     rates = ctx.rates("USULAN")
     p = choose(ctx, rng, rates, listed_dtks, listed_p3ke, listed_regsosek, ganda)
     template, kk, desa = keluarga_entri(ctx, rng, p.fam)
-    tgl: np.ndarray = ctx.cutoff - rng.integers(1, 93, len(p.fam))
+    tgl: np.ndarray = ctx.cutoff - rng.integers(1, FEED_DAYS + 1, len(p.fam))
     e = entri(rng, p, template, kk, desa, tgl, ctx.cutoff - 1, "USL", max(6, len(str(len(p.fam)))))
     e.status = rng.choice(4, len(p.fam), p=STATUS_SHARES)
     lines, tabel, info, typed = isi(ctx, rng, rates, e)

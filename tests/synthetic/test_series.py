@@ -291,9 +291,14 @@ def test_terdaftar_from_the_records(series):
 
 def test_changes_configurable(tmp_path):
     still = ChangeRates(lahir=0, mati=0, kawin=0, pecah_kk=0, pindah=0)
-    months = generate_series(tmp_path, 1_500, 2, FIRST, 2, changes=still)
+    months = generate_series(tmp_path, 1_500, 2, dt.date(2026, 3, 1), 2, changes=still)
     assert pq.read_table(months[1] / "truth/perubahan.parquet").num_rows == 0
     assert metadata(months[1])["series"]["changes"]["pindah"] == 0
+    # Three months before 1 March are 90 days: month 0's feed is still the single delivery's 92.
+    assert metadata(months[0])["series"]["feed_from"] == "2025-11-29"
+    assert metadata(months[1])["series"]["feed_from"] == "2026-01-01"
+    truth = pq.read_table(months[0] / "truth/usulan.parquet").to_pandas()
+    assert set(truth.loc[truth["dalam_feed"], "id_usulan"]) == set(_feed(months[0])["id_usulan"])
     with pytest.raises(ValueError, match="sum to 1"):
         ChangeRates(pindah_sekecamatan=0.5)
 
