@@ -18,7 +18,7 @@ from synthetic.generator import generate_delivery
 from synthetic.series import generate_next, generate_series
 
 # What a series' next month takes from the previous month's metadata, never from the command.
-_FROM_PREVIOUS = ("persons", "seed", "regions", "error_scale", "welfare_r2", "months")
+_FROM_PREVIOUS = ("persons", "seed", "error_scale", "welfare_r2", "months")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,7 +29,12 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--persons", type=int, help="registry persons [default 100000]")
     ap.add_argument("--seed", type=int, help="[default 1]")
     ap.add_argument("--cutoff", type=dt.date.fromisoformat, help="cut-off (of the first month) [default 2026-11-17]")
-    ap.add_argument("--regions", type=Path, default=None, help="region list in the Kemendagri kode,nama format")
+    ap.add_argument(
+        "--regions",
+        type=Path,
+        default=None,
+        help="region list in the Kemendagri kode,nama format (with --previous: where the series' list lies now)",
+    )
     ap.add_argument("--error-scale", type=float)
     ap.add_argument("--welfare-r2", type=float, help=f"[default {WELFARE_R2}]")
     ap.add_argument("--months", type=int, help="a series of N monthly deliveries of one population")
@@ -53,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             given = [f"--{name.replace('_', '-')}" for name in _FROM_PREVIOUS if getattr(a, name) is not None]
             if given:
                 raise ValueError(f"{', '.join(given)}: taken from the previous month's metadata with --previous")
-            paths = [generate_next(a.previous, a.cutoff, a.out, progress=say, overwrite=a.overwrite)]
+            paths = [generate_next(a.previous, a.cutoff, a.out, say, a.overwrite, a.regions)]
         else:
             if a.out is None:
                 raise ValueError("--out is required (or --previous to continue a series)")

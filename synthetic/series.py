@@ -344,12 +344,14 @@ def generate_next(
     out_root: Path | None = None,
     progress: Progress | None = None,
     overwrite: bool = False,
+    regions: Path | None = None,
 ) -> Path:
     """The month after `previous` (a month of a series): out_root/<cutoff>/ (default: beside
     `previous`, one calendar month after the series' previous cut-off). The series is
-    rebuilt from the settings in previous/truth/metadata.json."""
+    rebuilt from the settings in previous/truth/metadata.json; `regions`: the series' region
+    list where it lies now, if it has moved (its checksum must be the series')."""
     previous = Path(previous)
-    config, laju, cutoffs = _read_series(previous)
+    config, laju, cutoffs = _read_series(previous, regions)
     if cutoff is None:
         cutoff = add_months(cutoffs[0], len(cutoffs))
         if cutoff <= cutoffs[-1]:
@@ -372,7 +374,7 @@ def generate_next(
     return path
 
 
-def _read_series(previous: Path) -> tuple[GeneratorConfig, ChangeRates, list[dt.date]]:
+def _read_series(previous: Path, regions: Path | None) -> tuple[GeneratorConfig, ChangeRates, list[dt.date]]:
     meta_path = previous / truth.METADATA
     if not meta_path.is_file():
         raise ValueError(f"{previous}: no {truth.METADATA}; pass the folder of a generated delivery (DIR/<cutoff>)")
@@ -388,7 +390,8 @@ def _read_series(previous: Path) -> tuple[GeneratorConfig, ChangeRates, list[dt.
             f"{meta_path}: made by generator version {meta.get('version')}, this is {GENERATOR_VERSION}; "
             "the next month would not continue it: regenerate the series with this version"
         )
-    config = GeneratorConfig.model_validate(block["config"])
+    settings = block["config"] | ({"regions": str(Path(regions).resolve())} if regions is not None else {})
+    config = GeneratorConfig.model_validate(settings)
     if config.regions is not None:
         digest = hashlib.sha256(Path(config.regions).read_bytes()).hexdigest()
         if not str(meta.get("regions", "")).endswith(digest):

@@ -332,5 +332,17 @@ def test_command_line(tmp_path, capsys):
 
 
 def test_series_on_a_real_region_list(region_subset, tmp_path):
-    months = generate_series(tmp_path / "a", 1_500, 6, FIRST, 2, regions=region_subset)
+    regions = tmp_path / "wilayah.csv"
+    shutil.copy(region_subset, regions)
+    months = generate_series(tmp_path / "a", 1_500, 6, FIRST, 2, regions=regions)
     assert _digests(generate_next(months[0], out_root=tmp_path / "b")) == _digests(months[1])
+    moved = regions.rename(tmp_path / "elsewhere.csv")
+    with pytest.raises(ValueError, match="does not exist"):
+        generate_next(months[0], out_root=tmp_path / "c")
+    again = generate_next(months[0], out_root=tmp_path / "c", regions=moved)
+    same = {f: h for f, h in _digests(again).items() if f != "truth/metadata.json"}
+    assert same == {f: h for f, h in _digests(months[1]).items() if f != "truth/metadata.json"}
+    assert metadata(again)["regions"].split()[1] == metadata(months[1])["regions"].split()[1]  # the checksum
+    moved.write_bytes(moved.read_bytes().replace(b"Gianyar", b"Gianjar"))
+    with pytest.raises(ValueError, match="has changed"):
+        generate_next(months[0], out_root=tmp_path / "d", regions=moved)
