@@ -139,6 +139,7 @@ def build(
     rates = ctx.rates("DTKS")
     pop = ctx.pop
     pct = ctx.peringkat(0.35, rng)
+    whole_list = selected is None or tgl is None
     if selected is None or tgl is None:
         selected = pct < SHARE
         first = np.where(pop.induk >= 0, pop.pisah, tanggal.days(FIRST_UPDATE))
@@ -160,7 +161,9 @@ def build(
     fam = d.unit_fam[unit]
     kk_text, kk_wrong = errors.ketik_kk(d.unit_kk[unit], rates["kk_error"], True, rng)
     prov = ctx.regions.prov[d.unit_desa[unit]]
-    first_of_file = np.r_[True, prov[1:] != prov[:-1]] if len(prov) else np.zeros(0, bool)
+    # The whole list puts Word's punctuation in at least one address per file; households
+    # verified again (a series) get it only at the address rate.
+    first_of_file = np.r_[True, prov[1:] != prov[:-1]] if len(prov) and whole_list else np.zeros(len(prov), bool)
     h = ctx.wel.rumah
     pkh, bpnt, pbi = _programmes(ctx, fam, pct, rng)
     yn = pa.array(["N", "Y"])
