@@ -120,7 +120,7 @@ def test_same_people_month_to_month(registry, series):
         born = set(ev.loc[ev["jenis"] == "LAHIR", "nik"])
         died = set(ev.loc[ev["jenis"] == "MATI", "nik"])
         assert set(now.index) == set(before.index) | born and not born & set(before.index)
-        living = {n for n, dead in zip(before.index, before["TGL_MATI"].isna()) if dead}
+        living = set(before.index[before["TGL_MATI"].isna()])
         living_now = set(now.index[now["TGL_MATI"].isna()])
         assert living_now == (living - died) | born
         assert born and died
