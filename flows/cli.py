@@ -129,8 +129,18 @@ def synth(
         float | None, typer.Option(help="R² of the ideal welfare model [default: synthetic.config.WELFARE_R2, 0.8]")
     ] = None,
     overwrite: Annotated[bool, typer.Option(help="replace an existing delivery of that cut-off")] = False,
+    months: Annotated[
+        int | None, typer.Option(min=1, help="a series: N monthly deliveries of one population, from --cutoff on")
+    ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option(help="the month after this delivery of a series (its settings come from its truth/metadata.json)"),
+    ] = None,
 ) -> None:
-    """Generate a synthetic delivery with ground truth, in the shapes of docs/contract.md."""
+    """Generate a synthetic delivery with ground truth, in the shapes of docs/contract.md; or a
+    monthly series of one population (--months), or a series' next month (--previous)."""
+    if previous is not None:
+        return _synth_next(previous, out, cutoff, overwrite)
     from dtsen.referensi import region_list
 
     region_file = region_list(regions)
@@ -149,18 +159,37 @@ def synth(
     welfare_r2 = WELFARE_R2 if welfare_r2 is None else welfare_r2
     try:
         with console.status("generating") as status:
-            path = generate_delivery(
-                out,
-                persons,
-                seed,
-                cut,
-                regions=region_file,
-                error_scale=error_scale,
-                welfare_r2=welfare_r2,
-                overwrite=overwrite,
-                progress=lambda step: status.update(f"generating: {step}"),
-            )
+            say = lambda step: status.update(f"generating: {step}")  # noqa: E731
+            if months is not None:
+                from synthetic.series import generate_series
+
+                paths = generate_series(
+                    out, persons, seed, cut, months, regions=region_file, error_scale=error_scale,
+                    welfare_r2=welfare_r2, overwrite=overwrite, progress=say,
+                )  # fmt: skip
+            else:
+                paths = [
+                    generate_delivery(
+                        out, persons, seed, cut, regions=region_file, error_scale=error_scale,
+                        welfare_r2=welfare_r2, overwrite=overwrite, progress=say,
+                    )
+                ]  # fmt: skip
     except ValueError as e:  # an existing delivery, an impossible setting, a bad region list
+        _fail("synth", _one_line(e))
+    for path in paths:
+        console.print(f"delivery written to [bold]{path}[/]")
+
+
+def _synth_next(previous: Path, out: Path, cutoff: str, overwrite: bool) -> None:
+    """`dtsen synth --previous DIR/<cutoff>`: the series' next month, its settings the series'."""
+    from synthetic.series import generate_next
+
+    try:
+        # the default --cutoff is the single delivery's: only a date after the previous month is asked for
+        cut = dt.date.fromisoformat(cutoff) if cutoff > previous.name else None
+        with console.status("generating") as status:
+            path = generate_next(previous, cut, out, lambda step: status.update(f"generating: {step}"), overwrite)
+    except (ValueError, FileNotFoundError) as e:
         _fail("synth", _one_line(e))
     console.print(f"delivery written to [bold]{path}[/]")
 

@@ -1,0 +1,141 @@
+"""Month after month: six generated months of one population through `backfill`, with the
+three-month proposals feed. Per month the diff (who entered, left, moved) equals what the
+generator's truth says, and the citizens' decisions hold after the feed has dropped them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+FIRST, MONTHS = dt.date(2027, 1, 17), 6
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory) -> tuple[list[Path], Path]:
+    """The deliveries (error-free, so that the truth says exactly what must be published) and
+    a home of their own, every month published by one backfill."""
+    from synthetic import ChangeRates, generate_series
+
+    root = tmp_path_factory.mktemp("bulanan")
+    # More proposals than the default, and a DTKS that takes no new family in: every kind of
+    # decision meets the end of its feed window with nothing else to keep it.
+    deliveries = generate_series(
+        root / "deliveries",
+        3000,
+        11,
+        FIRST,
+        MONTHS,
+        error_scale=0.0,
+        changes=ChangeRates(usulan=40, dtks_dari_usulan=0.0),
+    )
+    home = root / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DTSEN_HOME", str(home))
+        from flows.backfill import backfill
+
+        outcome = backfill(str(root / "deliveries"), FIRST.isoformat(), deliveries[-1].name)
+    assert all(str(v).endswith("manifest.json") for v in outcome.values()), outcome
+    return deliveries, home
+
+
+def _snapshot(home: Path, tag: str, con: duckdb.DuckDBPyConnection | None = None, prefix: str = ""):
+    from dtsen.settings import Settings
+    from warehouse import Akses, open_catalog, open_snapshot, resolve
+
+    settings = Settings(home=home)
+    catalog = open_catalog(settings)
+    return open_snapshot(catalog, resolve(catalog, tag), Akses.penuh, settings, prefix=prefix, con=con)
+
+
+def _expected(delivery: Path) -> set[tuple[str, str, str]]:
+    """(nik, no_kk, kode_desa) of every living registry person on a KK the truth lists."""
+    return set(
+        duckdb.sql(f"""
+            SELECT p.NIK, p.NO_KK, lpad(p.NO_PROP::VARCHAR, 2, '0') || lpad(p.NO_KAB::VARCHAR, 2, '0')
+                || lpad(p.NO_KEC::VARCHAR, 2, '0') || lpad(p.NO_KEL::VARCHAR, 4, '0')
+            FROM '{delivery}/dukcapil/penduduk.parquet' p
+            WHERE p.TGL_MATI IS NULL AND p.NO_KK IN (SELECT no_kk FROM '{delivery}/truth/terdaftar.parquet')
+        """).fetchall()
+    )
+
+
+def test_each_months_diff_is_the_truths_entries_exits_and_moves(series):
+    from warehouse.diff import diff
+
+    deliveries, home = series
+    moves = 0
+    for before, after in itertools.pairwise(deliveries):
+        a, b = _expected(before), _expected(after)
+        nik_a, nik_b = {p[0]: p for p in a}, {p[0]: p for p in b}
+        con = _snapshot(home, before.name, prefix="a_")
+        _snapshot(home, after.name, con, prefix="b_")
+        diff(con)
+        got = con.execute(
+            "SELECT sum(individu_masuk), sum(individu_keluar), sum(individu_pindah), sum(keluarga_masuk), "
+            "sum(keluarga_keluar) FROM perubahan_provinsi"
+        ).fetchall()[0]
+        moved = sum(1 for n in nik_a.keys() & nik_b.keys() if nik_a[n][2] != nik_b[n][2])
+        kk_a, kk_b = {p[1] for p in a}, {p[1] for p in b}
+        truth = (len(nik_b.keys() - nik_a.keys()), len(nik_a.keys() - nik_b.keys()), moved)
+        truth += (len(kk_b - kk_a), len(kk_a - kk_b))
+        assert tuple(int(x or 0) for x in got) == truth, after.name
+        moves += moved
+    assert moves > 0, "nobody moved in six months: the series tests nothing of moves"
+
+
+def _applied(deliveries: list[Path]):
+    """Per verified proposal of a real family, the first month the pipeline could apply it:
+    verified by that month's cut-off while still in that month's feed."""
+    months = " UNION ALL ".join(
+        f"SELECT {k} AS bulan_ke, * FROM '{d}/truth/usulan.parquet'" for k, d in enumerate(deliveries)
+    )
+    return duckdb.sql(f"""
+        SELECT id_usulan, any_value(jenis) AS jenis, any_value(alasan) AS alasan, any_value(no_kk) AS no_kk,
+            any_value(tanggal) AS tanggal, min(bulan_ke) AS sejak
+        FROM ({months})
+        WHERE status = 'TERVERIFIKASI_DINSOS' AND dalam_feed AND NOT hantu
+        GROUP BY id_usulan""").df()
+
+
+def test_decisions_hold_after_the_feed_dropped_them(series):
+    import json
+
+    deliveries, home = series
+    applied = _applied(deliveries)
+    carried = 0
+    for k, delivery in enumerate(deliveries):
+        con = _snapshot(home, delivery.name)
+        listed = dict(con.execute("SELECT no_kk, layak_sasaran FROM keluarga").fetchall())
+        alive = {
+            r[0]
+            for r in duckdb.sql(
+                f"SELECT DISTINCT NO_KK FROM '{delivery}/dukcapil/penduduk.parquet' WHERE TGL_MATI IS NULL"
+            ).fetchall()
+        }
+        now = applied[applied.sejak <= k]
+        # Every approved new family stays listed in every later month, while anyone on its card lives.
+        for no_kk in now[now.jenis == "USUL_BARU"].no_kk:
+            assert no_kk not in alive or no_kk in listed, (delivery.name, "USUL_BARU")
+        # An approved MAMPU objection keeps its family from targeting, unless a newer approved
+        # new-family proposal of the family came after it.
+        new_families = now[now.jenis == "USUL_BARU"]
+        for _, row in now[(now.jenis == "SANGGAHAN") & (now.alasan == "MAMPU")].iterrows():
+            newer = new_families[(new_families.no_kk == row.no_kk) & (new_families.tanggal > row.tanggal)]
+            if row.no_kk in listed and newer.empty:
+                assert listed[row.no_kk] is False, (delivery.name, "MAMPU")
+        # A correction in force is what its family's fields say.
+        for no_kk, perubahan in con.execute(
+            "SELECT no_kk, perubahan FROM usulan WHERE berlaku AND jenis = 'PERBAIKAN'"
+        ).fetchall():
+            fields = json.loads(perubahan)
+            got = con.execute(f"SELECT {', '.join(fields)} FROM keluarga WHERE no_kk = $kk", {"kk": no_kk}).fetchall()
+            assert list(got[0]) == pytest.approx(list(fields.values())), (delivery.name, "PERBAIKAN")
+        carried += con.execute("SELECT count(*) FROM usulan WHERE berlaku AND NOT dalam_feed").fetchall()[0][0]
+    kinds = set(applied[applied.sejak <= len(deliveries) - 4].jenis)
+    assert carried > 0 and {"USUL_BARU", "PERBAIKAN", "SANGGAHAN"} <= kinds, "no decision outlived the feed"
