@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 DTSEN := $(VENV)/bin/dtsen
 DEMO_PERSONS ?= 20000
 DEMO_SEED ?= 7
+DEMO_FIRST ?= 2026-10-17
 DEMO_CUTOFF ?= 2026-11-17
 export DTSEN_HOME ?= $(CURDIR)/var
 
@@ -21,12 +22,16 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 env: $(VENV)/.synced
 
+# Two months of one population: October and November.
 demo: env
 	$(DTSEN) synth --out $(DTSEN_HOME)/deliveries --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) \
-		--cutoff $(DEMO_CUTOFF) --overwrite
+		--cutoff $(DEMO_FIRST) --months 2 --overwrite
 
+# Both months refreshed and published, then what changed between them.
 run: demo
+	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_FIRST)
 	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_CUTOFF)
+	$(DTSEN) diff $(DEMO_FIRST) $(DEMO_CUTOFF) --akses penuh
 
 # Style and types first (seconds), then the suite.
 test: env

@@ -668,14 +668,18 @@ def diff(
     pq.write_table(detail, folder / "perubahan.parquet")
     table = Table(title=f"{a.tag} -> {b.tag}: families / persons")
     table.add_column("province")
-    for col in ("families in", "out", "decile changed", "persons in", "out", "decile changed"):
+    shown = {
+        "keluarga_masuk": "families in", "keluarga_keluar": "out", "keluarga_desil_berubah": "decile changed",
+        "keluarga_pindah": "moved", "individu_masuk": "persons in", "individu_keluar": "out",
+        "individu_desil_berubah": "decile changed", "individu_pindah": "moved",
+    }  # fmt: skip
+    for col in shown.values():
         table.add_column(col, justify="right")
-    totals = [0] * 6
+    totals = dict.fromkeys(shown, 0)
     for row in summary.to_pylist():
-        values = list(row.values())
-        totals = [t + v for t, v in zip(totals, values[1:])]
-        table.add_row(str(values[0]), *(f"{v:,}" for v in values[1:]))
-    table.add_row("all", *(f"{v:,}" for v in totals))
+        totals = {k: totals[k] + row[k] for k in shown}
+        table.add_row(str(row["kode_prov"]), *(f"{row[k]:,}" for k in shown))
+    table.add_row("all", *(f"{v:,}" for v in totals.values()))
     console.print(table)
     console.print(f"files: {folder / 'per_provinsi.csv'}, {folder / 'perubahan.parquet'}", soft_wrap=True)
 
