@@ -43,6 +43,16 @@ def identifier(table: str) -> str:
     return f"{NAMESPACE}.{table}"
 
 
+def own_table(catalog, table: str, schema):
+    """One of the warehouse's own bookkeeping tables (the registry, the pins), created on first use."""
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        return catalog.load_table(identifier(table))
+    except NoSuchTableError:
+        return catalog.create_table_if_not_exists(identifier(table), schema=schema)
+
+
 def local_path(uri: str) -> str:
     """A data file's location as DuckDB reads it."""
     return uri.removeprefix("file://")

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchTableError
 
-from warehouse.catalog import identifier
+from warehouse.catalog import own_table
 from warehouse.kunci import catalog_lock
 from warehouse.registry import Snapshot, SnapshotNotFound, snapshots
 
@@ -93,10 +92,7 @@ def choose(published: list[Snapshot], pins: list[Penetapan], diterima: Iterable[
 
 
 def pins_table(catalog: Catalog):
-    try:
-        return catalog.load_table(identifier(TABLE))
-    except NoSuchTableError:
-        return catalog.create_table_if_not_exists(identifier(TABLE), schema=SCHEMA)
+    return own_table(catalog, TABLE, SCHEMA)
 
 
 def pins(catalog: Catalog) -> list[Penetapan]:

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
-from pyiceberg.exceptions import NoSuchTableError
 
-from warehouse.catalog import REGISTRY, identifier
+from warehouse.catalog import REGISTRY, own_table
 
 SCHEMA = pa.schema(
     [
@@ -67,10 +66,7 @@ class Snapshot:
 
 
 def registry_table(catalog: Catalog):
-    try:
-        return catalog.load_table(identifier(REGISTRY))
-    except NoSuchTableError:
-        return catalog.create_table_if_not_exists(identifier(REGISTRY), schema=SCHEMA)
+    return own_table(catalog, REGISTRY, SCHEMA)
 
 
 def snapshots(catalog: Catalog) -> list[Snapshot]:
