@@ -714,6 +714,11 @@ def status(
         console.print(
             f"{mask_nik(nik)}: listed in snapshot {result.snapshot}, family {mask_nik(result.no_kk)}, "
             f"desil_nasional {result.desil_nasional}, village {result.kode_desa}; listed since {result.sejak}"
+            + (
+                "; not targeted: an objection that the family is not poor (MAMPU) holds"
+                if result.layak_sasaran is False
+                else ""
+            )
         )
         for id_usulan, jenis, tanggal, state, outcome, alasan, since in result.usulan:
             in_force = f", in force since the snapshot of {since}" if since else ""

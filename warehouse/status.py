@@ -20,6 +20,7 @@ class Status:
     terdaftar: bool
     no_kk: str | None = None
     desil_nasional: int | None = None
+    layak_sasaran: bool | None = None  # false: a MAMPU objection holds, the family is not targeted
     kode_desa: str | None = None
     sejak: str | None = None  # the first snapshot of the unbroken run of listings up to this one
     alasan: list[tuple[str, str]] = field(default_factory=list)  # (source, reason) of unlisted records
@@ -52,7 +53,13 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
             break
         since = s.tag
     no_kk, desil, desa = found
-    con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["usulan"])
+    con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["usulan", "keluarga"])
+    has_flag = "layak_sasaran" in {r[0] for r in con.execute("DESCRIBE keluarga").fetchall()}
+    eligible = (
+        con.execute("SELECT layak_sasaran FROM keluarga WHERE no_kk = $kk", {"kk": no_kk}).fetchall()
+        if has_flag
+        else []
+    )
     # A decision in force says since when; a snapshot from before decisions were kept cannot.
     kept = "berlaku" in {r[0] for r in con.execute("DESCRIBE usulan").fetchall()}
     since_sql = "CASE WHEN berlaku THEN diterapkan_sejak END" if kept else "NULL::DATE"
@@ -61,4 +68,13 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
         "ORDER BY tanggal, id_usulan",
         {"kk": no_kk},
     ).fetchall()
-    return Status(snapshot.tag, True, no_kk=no_kk, desil_nasional=desil, kode_desa=desa, sejak=since, usulan=proposals)
+    return Status(
+        snapshot.tag,
+        True,
+        no_kk=no_kk,
+        desil_nasional=desil,
+        layak_sasaran=eligible[0][0] if eligible else None,
+        kode_desa=desa,
+        sejak=since,
+        usulan=proposals,
+    )

@@ -44,6 +44,8 @@ def write_run(
                 "sumber": ["DTKS"],
                 "skor_kesejahteraan": 1e6 * f["desil"],
                 "desil_nasional": f["desil"],
+                # the first family's MAMPU objection (below) holds
+                "layak_sasaran": f is not families[0],
             }
         )
         for i, nik in enumerate(f["niks"]):

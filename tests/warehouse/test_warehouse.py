@@ -144,8 +144,9 @@ def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two
         ("PERBAIKAN", "DIAJUKAN", "MENUNGGU"),
         ("SANGGAHAN", "TERVERIFIKASI_DINSOS", "DITERAPKAN"),
     ]
+    assert listed.layak_sasaran is False  # its MAMPU objection holds
     newcomer = status(catalog, now, N[12], settings)
-    assert newcomer.terdaftar and newcomer.sejak == "2026-11-17"
+    assert newcomer.terdaftar and newcomer.sejak == "2026-11-17" and newcomer.layak_sasaran is True
     unlisted = status(catalog, now, "3201010101999999", settings)
     assert not unlisted.terdaftar and unlisted.alasan == []
     dead = status(catalog, now, N[3], settings)
