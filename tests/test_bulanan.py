@@ -34,12 +34,20 @@ def series(tmp_path_factory) -> tuple[list[Path], Path]:
         error_scale=0.0,
         changes=ChangeRates(usulan=40, dtks_dari_usulan=0.0),
     )
-    home = root / "home"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DTSEN_HOME", str(home))
-        from flows.backfill import backfill
+    from dtsen.settings import get_settings
+    from flows.backfill import backfill
 
-        outcome = backfill(str(root / "deliveries"), FIRST.isoformat(), deliveries[-1].name)
+    # A home of its own (the settings are cached: the session's object points here meanwhile),
+    # so that the series' months neither see nor become the other tests' snapshots.
+    home, settings = root / "home", get_settings()
+    session_home = settings.home
+    settings.home = home
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("DTSEN_HOME", str(home))
+            outcome = backfill(str(root / "deliveries"), FIRST.isoformat(), deliveries[-1].name)
+    finally:
+        settings.home = session_home
     assert all(str(v).endswith("manifest.json") for v in outcome.values()), outcome
     return deliveries, home
 
