@@ -224,8 +224,9 @@ def unify_task(run_dir: str, cutoff: dt.date, carried: str | None = None) -> dic
 def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     """Welfare score per family, national deciles, ranks in province and regency.
 
-    National (one task): the deciles need every family's score; the province ranks are
-    window partitions inside it."""
+    National for now (one task): the national deciles come from per-province summaries of
+    the scores (transforms/rank/desil.py, steps over partition files that can fan out); the
+    province ranks are window partitions inside it."""
     from transforms import rank
 
     paths = std.RunPaths(Path(run_dir))

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from synthetic import generate_delivery
+from transforms import rank
 from transforms.engine import copy_atomic
 from transforms.rank import desil
 
@@ -241,7 +242,7 @@ def test_the_comparison_would_catch_another_rule(delivery_con, delivery_families
 
 def test_a_score_that_is_not_a_number_is_refused_with_its_place(con, tmp_path):
     families(con, [kk(1), kk(2)], [1.0, float("nan")], [1, 1], [0, 0])
-    with pytest.raises(ValueError, match=r"0\.parquet, row [01], column skor_kesejahteraan: 1 families"):
+    with pytest.raises(ValueError, match=r"0\.parquet, row [12], column skor_kesejahteraan: 1 families"):
         summaries_method(con, tmp_path, 1)
 
 
@@ -252,3 +253,28 @@ def test_summaries_of_two_resolutions_are_refused(con, tmp_path):
     desil.summarize(con, tmp_path / "bagian" / "1.parquet", work / "ringkasan" / "0001.parquet", 512)
     with pytest.raises(ValueError, match="2 resolutions"):
         desil.boundary_bins(con, sorted((work / "ringkasan").glob("*.parquet")), work / "bin_batas.parquet")
+
+
+def test_the_rank_stage_publishes_the_windows_deciles(delivery_con, delivery_families, tmp_path):
+    con = delivery_con
+    con.execute(
+        "CREATE TABLE keluarga_skor AS SELECT *, kode_prov || '01011001' AS kode_desa FROM read_parquet($f)",
+        {"f": str(delivery_families)},
+    )
+    con.execute("CREATE TABLE keluarga AS SELECT * FROM keluarga_skor")
+    con.execute("CREATE TABLE individu AS SELECT no_kk, 'x' AS nik FROM keluarga_skor")
+    rank.rank_families(con, tmp_path)
+    assert len(list((tmp_path / "skor").iterdir())) == 38
+    got = dict(con.execute("SELECT no_kk, desil_nasional FROM keluarga_peringkat").fetchall())
+    assert got == window(con)
+    assert con.execute("SELECT count(*) FROM individu_peringkat").fetchall() == [(len(got),)]
+
+
+def test_the_rank_stage_with_no_family(con, tmp_path):
+    con.execute(
+        "CREATE TABLE keluarga_skor (no_kk VARCHAR, kode_prov VARCHAR, kode_desa VARCHAR, "
+        "skor_kesejahteraan DOUBLE, jumlah_anggota BIGINT)"
+    )
+    con.execute("CREATE TABLE individu (no_kk VARCHAR, nik VARCHAR)")
+    rank.rank_families(con, tmp_path)
+    assert con.execute("SELECT count(*) FROM keluarga_peringkat").fetchall() == [(0,)]

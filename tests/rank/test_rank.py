@@ -154,11 +154,11 @@ def test_missing_inputs_are_scored_at_the_mean_and_counted(con):
     assert part is not None  # scored, not dropped
 
 
-def test_deciles_hold_a_tenth_of_the_people_each(con):
+def test_deciles_hold_a_tenth_of_the_people_each(con, tmp_path):
     model, _ = rank.choose_model(con)
     rank.score(con, model)
     con.execute("CREATE TABLE individu AS SELECT no_kk, 'x' AS nik, '32' AS kode_prov FROM keluarga_masukan")
-    rank.rank_families(con)
+    rank.rank_families(con, tmp_path)
     total, biggest = con.execute("SELECT sum(jumlah_anggota), max(jumlah_anggota) FROM keluarga_peringkat").fetchall()[
         0
     ]
@@ -180,7 +180,7 @@ def test_deciles_hold_a_tenth_of_the_people_each(con):
     )
 
 
-def test_ranking_is_deterministic_with_ties(con):
+def test_ranking_is_deterministic_with_ties(con, tmp_path):
     model, _ = rank.choose_model(con)
     # Every family the same but for its number: the tie is broken by no_kk, the same way each time.
     con.register("first", con.execute("SELECT * EXCLUDE (no_kk) FROM keluarga_masukan LIMIT 1").df())
@@ -189,7 +189,7 @@ def test_ranking_is_deterministic_with_ties(con):
     for _ in range(2):
         rank.score(con, model)
         con.execute("CREATE OR REPLACE TABLE individu AS SELECT no_kk, 'x' AS nik FROM keluarga_masukan")
-        rank.rank_families(con)
+        rank.rank_families(con, tmp_path)
         results.append(
             con.execute(
                 "SELECT no_kk, desil_nasional, peringkat_provinsi FROM keluarga_peringkat ORDER BY no_kk"

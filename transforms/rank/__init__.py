@@ -2,17 +2,20 @@
 
 The model is fitted on the run's survey sample, or a fitted model is reused (a file);
 a sample too small to fit falls back to the stored model. Scoring, deciles and ranks are
-set-based SQL over the unified families: no Python loop over families.
+set-based SQL over the unified families: no Python loop over families. The national deciles
+come from per-province summaries (`desil`), exactly the deciles of one national window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
 
-from transforms.engine import copy_atomic, run_sql_file
+from transforms.engine import copy_atomic, run_sql_file, sql_path
+from transforms.rank import desil
 from transforms.rank import model as pmt
 from transforms.standardize import RunPaths
 
@@ -63,9 +66,28 @@ def score(con: duckdb.DuckDBPyConnection, model: dict) -> str:
     return "keluarga_skor"
 
 
-def rank_families(con: duckdb.DuckDBPyConnection) -> str:
-    """`keluarga_peringkat` (deciles, ranks) and `individu_peringkat` (members' deciles)."""
-    run_sql_file(con, SQL / "peringkat.sql")
+def score_partitions(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:
+    """The scored families split by province under `out`, one folder each: the partitions
+    of the national deciles (a glob per partition, in order of province)."""
+    shutil.rmtree(out, ignore_errors=True)  # no province of an earlier attempt stays
+    out.mkdir(parents=True)
+    con.execute(
+        "COPY (SELECT no_kk, kode_prov, skor_kesejahteraan, jumlah_anggota FROM keluarga_skor) "
+        f"TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (kode_prov))"
+    )
+    parts = [str(p / "*.parquet") for p in sorted(out.iterdir())]
+    if not parts:  # no family: one empty partition, and no decile to give
+        copy_atomic(con, "SELECT no_kk, skor_kesejahteraan, jumlah_anggota FROM keluarga_skor", out / "kosong.parquet")
+        parts = [str(out / "kosong.parquet")]
+    return parts
+
+
+def rank_families(con: duckdb.DuckDBPyConnection, work: Path) -> str:
+    """`keluarga_peringkat` (deciles, ranks) and `individu_peringkat` (members' deciles).
+    The national deciles come from per-province summaries (`desil`), as a partitioned run
+    will compute them, and are the national window's to the family; `work` holds their files."""
+    deciles = desil.national_deciles(con, score_partitions(con, work / "skor"), work)
+    run_sql_file(con, SQL / "peringkat.sql", {"desil": [str(p) for p in deciles]})
     return "keluarga_peringkat"
 
 
@@ -118,7 +140,7 @@ def rank(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, reuse
     family_inputs(con, cutoff)
     model, how = choose_model(con, reuse)
     score(con, model)
-    rank_families(con)
+    rank_families(con, paths.run_dir / "ranked" / "desil")
     write(con, paths, model)
     return counts(con, model, how)
 

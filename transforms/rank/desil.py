@@ -28,6 +28,7 @@ Parquet file, so the per-partition steps can run as separate tasks.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -54,23 +55,12 @@ def check_scores(con: duckdb.DuckDBPyConnection, keluarga: str | Path) -> None:
     """Refuse a partition the rule cannot rank: a score that is missing, not a number,
     infinite or negative, or a family without a member count (the window would have ordered
     them somewhere; a welfare score is a spending, so each is a fault upstream)."""
-    bad, row, column = one_row(
-        con,
-        """
-        SELECT count(*), min(file_row_number),
-            arg_min(CASE WHEN skor_kesejahteraan IS NULL OR NOT isfinite(skor_kesejahteraan)
-                              OR skor_kesejahteraan < 0 THEN 'skor_kesejahteraan' ELSE 'jumlah_anggota' END,
-                    file_row_number)
-        FROM read_parquet($f, file_row_number = true)
-        WHERE skor_kesejahteraan IS NULL OR NOT isfinite(skor_kesejahteraan) OR skor_kesejahteraan < 0
-            OR jumlah_anggota IS NULL OR jumlah_anggota < 0
-        """,
-        {"f": str(keluarga)},
-    )
+    bad, first = one_row(con, _query("desil_periksa.sql"), {"keluarga": str(keluarga)})
     if bad:
         raise ValueError(
-            f"{keluarga}, row {row}, column {column}: {bad} families without a usable score or member count "
-            "(a score must be a number >= 0, a member count >= 0); fix the scoring step and run the rank stage again"
+            f"{first['file']}, row {first['baris']}, column {first['kolom']}: {bad} families without a usable "
+            "score or member count (a score must be a number >= 0, a member count >= 0); "
+            "fix the scoring step and run the rank stage again"
         )
 
 
@@ -83,28 +73,13 @@ def summarize(con: duckdb.DuckDBPyConnection, keluarga: str | Path, out: Path, r
 
 
 def check_summaries(con: duckdb.DuckDBPyConnection, ringkasan: list[Path]) -> None:
-    """The summaries must share one resolution, and their bins must keep the scores' order
-    (a bin's highest score below the next bin's lowest): what the exactness rests on."""
-    resolutions, out_of_order = one_row(
-        con,
-        """
-        WITH bin AS (
-            SELECT bin, min(skor_min) AS skor_min, max(skor_maks) AS skor_maks
-            FROM read_parquet($r) GROUP BY bin
-        )
-        SELECT (SELECT count(DISTINCT resolusi) FROM read_parquet($r)),
-            count(*) FILTER (WHERE sebelumnya >= skor_min)
-        FROM (SELECT skor_min, lag(skor_maks) OVER (ORDER BY bin) AS sebelumnya FROM bin)
-        """,
-        {"r": [str(p) for p in ringkasan]},
+    """The summaries must share one resolution: bins of two would not line up."""
+    (resolutions,) = one_row(
+        con, "SELECT count(DISTINCT resolusi) FROM read_parquet($r)", {"r": [str(p) for p in ringkasan]}
     )
     if resolutions > 1:
         raise ValueError(
             f"the decile summaries were made at {resolutions} resolutions; summarize every partition again"
-        )
-    if out_of_order:
-        raise ValueError(
-            f"{out_of_order} bins of the decile summaries overlap in score; summarize every partition again"
         )
 
 
@@ -143,7 +118,7 @@ def assign(con: duckdb.DuckDBPyConnection, keluarga: str | Path, batas: Path, ou
 
 
 def national_deciles(
-    con: duckdb.DuckDBPyConnection, partitions: list[str | Path], work: Path, resolusi: int = RESOLUSI
+    con: duckdb.DuckDBPyConnection, partitions: Sequence[str | Path], work: Path, resolusi: int = RESOLUSI
 ) -> list[Path]:
     """All five steps in one process, the partitions one after another; returns each
     partition's decile file, in the order of `partitions`. Under `work`: the summaries, the

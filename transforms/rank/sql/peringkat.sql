@@ -1,23 +1,22 @@
--- National deciles weighted by persons: families in order of score (ties by no_kk), and a
--- family's decile is where its first member falls among all persons, so desil 1 holds the
--- families of the poorest 10% of people, give or take one family. Ranks within province
--- and regency: 1 = the poorest. Grain: one row per no_kk.
+-- The published ranking. National deciles weighted by persons, from the summaries of the
+-- partitions (desil.py; one file of no_kk, desil_nasional per partition in $desil): a
+-- family's decile is where its first member falls among all persons, families in order of
+-- score (ties by no_kk), so desil 1 holds the families of the poorest 10% of people, give
+-- or take one family. Ranks within province and regency: 1 = the poorest. Grain: one row
+-- per no_kk.
 CREATE OR REPLACE TABLE keluarga_peringkat AS
 WITH urut AS (
     -- The windows sort only the columns they need: the families' rows are wide (lineage,
     -- contributions, source households), and sorting them three times cost 49 s at 10M.
     SELECT no_kk,
-        coalesce(sum(jumlah_anggota) OVER (ORDER BY skor_kesejahteraan, no_kk
-                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS orang_sebelum,
-        sum(jumlah_anggota) OVER () AS orang_total,
         row_number() OVER (PARTITION BY kode_prov ORDER BY skor_kesejahteraan, no_kk) AS peringkat_provinsi,
         row_number() OVER (PARTITION BY left(kode_desa, 4) ORDER BY skor_kesejahteraan, no_kk) AS peringkat_kabupaten
-    FROM (SELECT no_kk, kode_prov, kode_desa, jumlah_anggota, skor_kesejahteraan FROM keluarga_skor)
+    FROM (SELECT no_kk, kode_prov, kode_desa, skor_kesejahteraan FROM keluarga_skor)
 )
-SELECT s.*, least(10, 1 + floor(10 * u.orang_sebelum / u.orang_total))::INTEGER AS desil_nasional,
-    u.peringkat_provinsi, u.peringkat_kabupaten
+SELECT s.*, d.desil_nasional, u.peringkat_provinsi, u.peringkat_kabupaten
 FROM keluarga_skor s
-JOIN urut u USING (no_kk);
+JOIN urut u USING (no_kk)
+JOIN read_parquet($desil) d USING (no_kk);
 
 -- Members carry their family's decile.
 CREATE OR REPLACE TABLE individu_peringkat AS
