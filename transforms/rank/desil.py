@@ -96,7 +96,18 @@ def boundary_bins(con: duckdb.DuckDBPyConnection, ringkasan: list[Path], out: Pa
 def boundary_families(con: duckdb.DuckDBPyConnection, keluarga: str | Path, bin_batas: Path, out: Path) -> Path:
     """Per partition: its families in the boundary bins (`desil_keluarga_batas.sql`)."""
     _macro(con)
-    copy_atomic(con, _query("desil_keluarga_batas.sql"), out, {"keluarga": str(keluarga), "bin_batas": str(bin_batas)})
+    bins, resolusi = one_row(
+        con,
+        "SELECT coalesce(list(DISTINCT bin) FILTER (WHERE bin IS NOT NULL), []::BIGINT[]), "
+        "coalesce(any_value(resolusi), 0) FROM read_parquet($f)",
+        {"f": str(bin_batas)},
+    )
+    copy_atomic(
+        con,
+        _query("desil_keluarga_batas.sql"),
+        out,
+        {"keluarga": str(keluarga), "bins": bins, "resolusi": resolusi},
+    )
     return out
 
 
@@ -111,9 +122,30 @@ def cutoffs(con: duckdb.DuckDBPyConnection, bin_batas: Path, keluarga_batas: lis
     return out
 
 
+def assign_sql(boundaries: int) -> str:
+    """Each family of `$keluarga` with its decile: 1 + the boundaries it lies above, boundary
+    d being its last family below (`$s<d>`, `$k<d>`: score and no_kk; NULL when it has none,
+    and then every family lies above it). Grain: one row per family of the partition."""
+    above = " + ".join(
+        f"($k{d} IS NULL OR f.skor_kesejahteraan > $s{d} "
+        f"OR (f.skor_kesejahteraan = $s{d} AND f.no_kk > $k{d}))::INTEGER"
+        for d in range(1, boundaries + 1)
+    )
+    return f"SELECT f.no_kk, (1 + {above})::INTEGER AS desil_nasional FROM read_parquet($keluarga) f"
+
+
 def assign(con: duckdb.DuckDBPyConnection, keluarga: str | Path, batas: Path, out: Path) -> Path:
-    """Per partition: `no_kk`, `desil_nasional` for each of its families (`desil_keluarga.sql`)."""
-    copy_atomic(con, _query("desil_keluarga.sql"), out, {"keluarga": str(keluarga), "batas": str(batas)})
+    """Per partition: `no_kk`, `desil_nasional` for each of its families, from the cut-offs."""
+    # Nine values as parameters: twice as fast as joining the cut-offs' file to each family.
+    rows = con.execute(
+        "SELECT d, skor_kesejahteraan, no_kk FROM read_parquet($f) ORDER BY d", {"f": str(batas)}
+    ).fetchall()
+    if [d for d, _, _ in rows] != list(range(1, len(rows) + 1)):
+        raise ValueError(f"{batas}: the boundaries are not 1 to {len(rows)}; compute the cut-offs again")
+    params: dict = {"keluarga": str(keluarga)}
+    for d, skor, no_kk in rows:
+        params |= {f"s{d}": skor, f"k{d}": no_kk}
+    copy_atomic(con, assign_sql(len(rows)), out, params)
     return out
 
 

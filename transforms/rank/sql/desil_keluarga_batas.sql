@@ -1,6 +1,6 @@
--- One partition's families in the bins that hold a decile boundary: all the national step
--- needs to place the boundaries exactly. Grain: one row per family of those bins.
-SELECT f.no_kk, f.skor_kesejahteraan, f.jumlah_anggota, b.bin
-FROM read_parquet($keluarga) f
-JOIN (SELECT DISTINCT bin FROM read_parquet($bin_batas) WHERE bin IS NOT NULL) b
-    ON b.bin = desil_bin(f.skor_kesejahteraan, (SELECT any_value(resolusi) FROM read_parquet($bin_batas)))
+-- One partition's families in the bins that hold a decile boundary ($bins, at $resolusi):
+-- all the national step needs to place the boundaries exactly. Grain: one row per family of
+-- those bins. Needs the macro of desil_bin.sql.
+SELECT no_kk, skor_kesejahteraan, jumlah_anggota, desil_bin(skor_kesejahteraan, $resolusi) AS bin
+FROM read_parquet($keluarga)
+WHERE list_contains($bins, desil_bin(skor_kesejahteraan, $resolusi))
