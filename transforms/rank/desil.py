@@ -19,7 +19,9 @@ keep the scores' order, so the persons before a bin are those of the earlier bin
 partition, and within a bin the order and the tie rule are the window's own. A family that
 straddles a boundary, a tie on a boundary across partitions, a partition with no families,
 one family in the whole country: each falls out of the same rule (tests/rank/test_desil.py
-holds each against the window).
+holds each against the window). The window divides in doubles, the steps compare integers
+(10 * persons before < d * all persons): the same answer while all persons stay below about
+10^14, since a quotient short of d by 1/all persons never rounds up to d.
 
 The partitions are Parquet files (or globs) with `no_kk`, `skor_kesejahteraan` and
 `jumlah_anggota`; `no_kk` is unique across them. Each step takes paths and writes one small
