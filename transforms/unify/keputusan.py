@@ -30,7 +30,6 @@ import duckdb
 from transforms.engine import run_sql, run_sql_file
 
 SQL = Path(__file__).parent / "sql"
-KINDS_CARRIED = ("USUL_BARU", "PERBAIKAN", "SANGGAHAN")  # SANGGAHAN: MAMPU only
 
 # The carried columns, as the published `usulan` holds them (an empty file before the first snapshot).
 EMPTY = """SELECT NULL::VARCHAR AS id_usulan, NULL::VARCHAR AS kanal, NULL::VARCHAR AS jenis, NULL::DATE AS tanggal,
@@ -195,7 +194,7 @@ def decide(con: duckdb.DuckDBPyConnection, cutoff: dt.date, housing: list[str]) 
                 coalesce(any_value(nilai_sumber),
                          to_json(map_from_entries(list(struct_pack(k := bidang, v := nilai_kini))))::VARCHAR)
                     AS nilai_sumber,
-                bool_or(menang) AS berlaku, min(alasan_akhir) AS berakhir, any_value(diterapkan_sejak) AS sejak
+                bool_or(menang) AS berlaku, min(alasan_akhir) AS berakhir
             FROM koreksi GROUP BY id_usulan
         ), usul_baru AS (
             SELECT h.id_usulan, h.no_kk,
