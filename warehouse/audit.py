@@ -1,4 +1,5 @@
-"""The append-only audit log of every read: who, when, what, which snapshot, which view.
+"""The append-only audit log of every read, and of what operators decide about the warehouse
+(a pinned or released current snapshot, a cleanup): who, when, what, which snapshot, which view.
 
 One JSON object per line in `<home>/audit/kueri.jsonl`, opened for appending only. The
 query text is kept with its literals blanked, so a NIK or a name typed into a WHERE clause
