@@ -168,8 +168,11 @@ def choose(
     n_sang = n - n_baru - n_perb
     n_ghost = min(n_baru, int(rng.binomial(n_baru, min(1.0, 8 * rates["ghost"]))))
 
-    # USUL_BARU: families on no list, mostly poor.
-    outside = np.flatnonzero(living & ~listed_dtks & ~listed_p3ke & (True if bulan is None else bulan.baru_boleh))
+    # USUL_BARU: families on no list, mostly poor. In a series' later months "no list" counts
+    # Regsosek too (a family Regsosek lists is in the register already; the ones proposed are
+    # mostly the families formed since); the single delivery keeps its draws.
+    unlisted = ~listed_dtks & ~listed_p3ke if bulan is None else ~listed_dtks & ~listed_p3ke & ~listed_regsosek
+    outside = np.flatnonzero(living & unlisted & (True if bulan is None else bulan.baru_boleh))
     baru = _pick(outside, n_baru - n_ghost, rng, (1.02 - pct[outside]) ** 4)
     # PERBAIKAN: listed families.
     listed = listed_dtks | listed_regsosek | listed_p3ke
