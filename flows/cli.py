@@ -526,8 +526,8 @@ def current_show() -> None:
     if chosen.snapshot is None:
         console.print("no snapshot is current: none passed its quality checks")
     else:
-        how = "pinned" if chosen.cara == PINNED else "by the rule (the latest cut-off that passed its quality checks)"
-        console.print(f"current: [bold]{chosen.snapshot.tag}[/] ({how})")
+        how = "pinned" if chosen.cara == PINNED else "by the rule: the latest cut-off that passed its quality checks"
+        console.print(f"current: [bold]{chosen.snapshot.tag}[/], {how}")
     history = pins(catalog)
     if history:
         table = Table(title="pins and releases")

@@ -109,6 +109,8 @@ def test_the_operator_pins_and_releases_from_the_command_line(tmp_path):
     assert_refused(dtsen(home, "current", "set", "2026-09-17", "--alasan", "x"), "no snapshot tagged", "2026-10-17")
     released = dtsen(home, "current", "release", "--alasan", "back to the rule")
     assert released.returncode == 0 and "2026-10-17" in released.stdout, released.stderr
+    shown = dtsen(home, "current", "show").stdout
+    assert "current: 2026-10-17, by the rule" in shown and "TETAPKAN" in shown and "LEPAS" in shown
 
     audit = [json.loads(line) for line in (home / "audit" / "kueri.jsonl").read_text().splitlines()]
     assert [(a["perintah"], a["snapshot"], a["alasan"]) for a in audit] == [
