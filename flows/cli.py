@@ -507,12 +507,6 @@ for _old, _command in (("akurasi", akurasi), ("jelaskan", jelaskan), ("rapikan",
     app.command(_old, hidden=True)(_command)
 
 
-def _operator(settings) -> str:
-    import getpass
-
-    return settings.pengguna or getpass.getuser()
-
-
 @current_app.command("show")
 def current_show() -> None:
     """The current snapshot, how it was chosen, and the pins and releases so far."""
@@ -546,12 +540,12 @@ def current_set(
     """Pin a snapshot as current (a rollback, or a warning accepted once), until `dtsen current release`."""
     from dtsen.settings import get_settings
     from warehouse import open_catalog
-    from warehouse.audit import record
+    from warehouse.audit import record, user
     from warehouse.current import pin
 
     settings = get_settings()
     try:
-        event = pin(open_catalog(settings), tag, alasan, _operator(settings))
+        event = pin(open_catalog(settings), tag, alasan, user(settings))
     except ValueError as e:
         _fail("current set", e)
     record(settings, "current set", "operator", tag, alasan=event.alasan)
@@ -565,13 +559,13 @@ def current_release(
     """Unpin: current follows the rule again (the latest cut-off that passed its quality checks)."""
     from dtsen.settings import get_settings
     from warehouse import current, open_catalog
-    from warehouse.audit import record
+    from warehouse.audit import record, user
     from warehouse.current import release
 
     settings = get_settings()
     catalog = open_catalog(settings)
     try:
-        event = release(catalog, alasan, _operator(settings))
+        event = release(catalog, alasan, user(settings))
     except ValueError as e:
         _fail("current release", e)
     now = current(catalog, settings.peringatan_diterima)

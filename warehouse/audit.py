@@ -30,10 +30,15 @@ def blank_literals(sql: str) -> str:
     return _NUMBER.sub("?", _STRING.sub("'?'", sql))
 
 
+def user(settings: Settings) -> str:
+    """Who is acting, as the audit log names them: DTSEN_PENGGUNA, else the login name."""
+    return settings.pengguna or getpass.getuser()
+
+
 def record(settings: Settings, perintah: str, akses: str, snapshot: str | None, **detail) -> None:
     entry = {
         "waktu": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "pengguna": settings.pengguna or getpass.getuser(),
+        "pengguna": user(settings),
         "perintah": perintah,
         "akses": akses,
         "snapshot": snapshot,

@@ -13,19 +13,15 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import duckdb
 from pyiceberg.catalog import Catalog
 
 from dtsen.settings import Settings
-from transforms.engine import sql_path
-from transforms.unify.keputusan import EMPTY
+from transforms.engine import copy_atomic, sql_path
+from transforms.unify.keputusan import CARRIED_COLUMNS, EMPTY
 from warehouse.access import Akses
 from warehouse.read import open_snapshot
 from warehouse.registry import Snapshot, snapshots
-
-COLUMNS = (
-    "id_usulan, kanal, jenis, tanggal, status, no_kk, kode_desa, kode_prov, alasan, "
-    "diterapkan_sejak, perubahan, nilai_sumber, rumah"
-)
 
 
 def predecessor(catalog: Catalog, cutoff: dt.date) -> Snapshot | None:
@@ -39,22 +35,17 @@ def export_in_force(catalog: Catalog, settings: Settings, cutoff: dt.date, out: 
     rows when there is none). Returns where they came from, how many, and their content hash
     (what a cached unification is keyed on)."""
     before = predecessor(catalog, cutoff)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    con = None
+    con = duckdb.connect()
     query = EMPTY
     if before is not None:
-        con = open_snapshot(catalog, before, Akses.penuh, settings, tables=["usulan"])
-        columns = {r[0] for r in con.execute("DESCRIBE usulan").fetchall()}
-        if "berlaku" in columns:
-            query = f"SELECT {COLUMNS} FROM usulan WHERE berlaku ORDER BY id_usulan"
-    if con is None:
-        import duckdb
-
-        con = duckdb.connect()
-    tmp = out.with_name(f".{out.name}.tmp")
-    con.execute(f"COPY ({query}) TO '{sql_path(tmp)}' (FORMAT parquet)")
-    tmp.replace(out)
+        open_snapshot(catalog, before, Akses.penuh, settings, tables=["usulan"], con=con)
+        if "berlaku" in {r[0] for r in con.execute("DESCRIBE usulan").fetchall()}:
+            query = f"SELECT {CARRIED_COLUMNS} FROM usulan WHERE berlaku ORDER BY id_usulan"
+    copy_atomic(con, query, out)
     rows = con.execute(f"SELECT count(*) FROM read_parquet('{sql_path(out)}')").fetchall()[0][0]
-    digest = hashlib.sha256(out.read_bytes()).hexdigest()
     con.close()
-    return {"dari": before.tag if before else None, "keputusan": rows, "sidik": digest}
+    return {
+        "dari": before.tag if before else None,
+        "keputusan": rows,
+        "sidik": hashlib.sha256(out.read_bytes()).hexdigest(),
+    }

@@ -27,25 +27,30 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.engine import run_sql, run_sql_file
+from transforms.engine import run_sql_file
 
 SQL = Path(__file__).parent / "sql"
 
-# The carried columns, as the published `usulan` holds them (an empty file before the first snapshot).
-EMPTY = """SELECT NULL::VARCHAR AS id_usulan, NULL::VARCHAR AS kanal, NULL::VARCHAR AS jenis, NULL::DATE AS tanggal,
-    NULL::VARCHAR AS status, NULL::VARCHAR AS no_kk, NULL::VARCHAR AS kode_desa, NULL::VARCHAR AS kode_prov,
-    NULL::VARCHAR AS alasan, NULL::DATE AS diterapkan_sejak, NULL::VARCHAR AS perubahan,
-    NULL::VARCHAR AS nilai_sumber, NULL::VARCHAR AS rumah WHERE false"""
+# The carried columns, as the published `usulan` holds them: what the next refresh reads back.
+CARRIED: tuple[tuple[str, str], ...] = (
+    ("id_usulan", "VARCHAR"), ("kanal", "VARCHAR"), ("jenis", "VARCHAR"), ("tanggal", "DATE"),
+    ("status", "VARCHAR"), ("no_kk", "VARCHAR"), ("kode_desa", "VARCHAR"), ("kode_prov", "VARCHAR"),
+    ("alasan", "VARCHAR"), ("diterapkan_sejak", "DATE"), ("perubahan", "VARCHAR"),
+    ("nilai_sumber", "VARCHAR"), ("rumah", "VARCHAR"),
+)  # fmt: skip
+CARRIED_COLUMNS = ", ".join(c for c, _ in CARRIED)
+# None carried (before the first snapshot, or from one made before decisions were kept).
+EMPTY = "SELECT " + ", ".join(f"NULL::{t} AS {c}" for c, t in CARRIED) + " WHERE false"
 
 
 def carry_in(con: duckdb.DuckDBPyConnection, bawaan: Path | None) -> str:
     """`keputusan_lama` (the previous snapshot's decisions in force, from the file `bawaan`;
     none without one) and `keputusan_bawaan` (those the feed no longer carries)."""
     if bawaan is not None and Path(bawaan).exists():
-        run_sql_file(con, SQL / "keputusan.sql", {"bawaan": str(bawaan)})
+        con.read_parquet(str(bawaan)).select(CARRIED_COLUMNS).create_view("keputusan_masuk")
     else:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW tanpa_bawaan AS {EMPTY}")
-        run_sql(con, (SQL / "keputusan.sql").read_text().replace("read_parquet($bawaan)", "tanpa_bawaan"))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW keputusan_masuk AS {EMPTY}")
+    run_sql_file(con, SQL / "keputusan.sql")
     return "keputusan_bawaan"
 
 

@@ -3,11 +3,10 @@
 -- "your status will be updated" must stay updated after the three months the feed keeps an
 -- entry; the next refresh applies the decision again until something newer decides.
 
--- As the previous snapshot left them. Grain: one row per id_usulan.
+-- As the previous snapshot left them (`keputusan_masuk`: the file the refresh exported, in
+-- the columns of keputusan.CARRIED). Grain: one row per id_usulan.
 CREATE OR REPLACE TABLE keputusan_lama AS
-SELECT id_usulan, kanal, jenis, tanggal, status, no_kk, kode_desa, kode_prov, alasan,
-    diterapkan_sejak, perubahan, nilai_sumber, rumah
-FROM read_parquet($bawaan);
+SELECT * FROM keputusan_masuk;
 
 -- Those this delivery's feed no longer carries: applied again here. An entry still in the
 -- feed is decided by the feed, keeping its first application's date and source values.
