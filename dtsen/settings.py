@@ -51,6 +51,14 @@ class Settings(BaseSettings):
     )
     dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
+    partitions: str = Field(
+        default="province",
+        description="province: match, unify and rank run per province (split by regency above "
+        "`partition_max_persons`); one: the whole country as one partition (the reference a split is checked against)",
+    )
+    partition_max_persons: int = Field(
+        default=5_000_000, gt=0, description="a province with more registry persons is split into groups of regencies"
+    )
     peringatan_diterima: list[str] = Field(
         default=[],
         description="quality warnings (RULE, or suite:RULE) a snapshot may carry and still become current by the rule; "

@@ -7,36 +7,29 @@ Tasks pass paths, never data. Runnable on its own: `python -m flows.refresh DELI
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import os
 import shutil
 import sys
 import time
-from functools import lru_cache, wraps
 from pathlib import Path
 
-import duckdb
-import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
-from dtsen.privacy import scrub_engine_message
 from dtsen.settings import Settings, get_settings
 from flows.manifest import (
     attempt_dir,
-    code_fingerprint,
     code_version,
     config_versions,
     next_attempt,
     reconcile,
     write_manifest,
 )
+from flows.tugas import connection, stage_task
 from transforms import standardize as std
-from transforms.engine import connect
-from transforms.errors import DeliveryError, EngineError, SourceUnavailable
+from transforms.errors import DeliveryError, SourceUnavailable
 from transforms.ingest.extracts import BY_NAME
 from transforms.ingest.land import land_delivery
 from transforms.ingest.sql_source import SqlSource, pull_sql_table
@@ -47,60 +40,6 @@ SINGLE_STEPS = {
     "p3ke": std.standardize_p3ke,
     "usulan": std.standardize_usulan,
 }
-
-
-def _connection(settings: Settings, run_dir: Path, alone: bool = False):
-    """A task's DuckDB: its share of the memory limit, or all of it for a stage that runs alone."""
-    memory = settings.duckdb_memory_limit if alone else settings.memory_per_partition()
-    return connect(memory, settings.duckdb_threads, settings.tmp_dir / run_dir.name)
-
-
-@lru_cache
-def _code() -> str:
-    return code_fingerprint()
-
-
-def stage_key(context, parameters: dict) -> str:
-    """A finished stage is reused when the same task runs on the same inputs with the same
-    code (every source, SQL and configuration file): a failed run re-run with the same
-    delivery resumes where it stopped instead of starting again. Run folders are named by
-    the delivery's fingerprint and never rewritten, so the outputs a key stands for stay."""
-    material = json.dumps([context.task.name, {k: str(v) for k, v in sorted(parameters.items())}, _code()])
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
-def plain_delivery_errors(fn):
-    """A delivery's fault is named by its file, row and column; where in the code it was
-    found helps nobody. Its traceback would keep the stage's frames (its DuckDB connection,
-    the rows being read) for as long as Prefect keeps the exception, to the end of the
-    process, where DuckDB's bindings print them as leaked; and an engine error it replaced
-    may quote a row's personal data. Both are dropped: the error travels as its message.
-    An engine's own error (DuckDB, pyarrow) quotes the value it stopped on, which may be a
-    NIK or a name: it leaves as an EngineError with that value blanked, and nothing else."""
-
-    @wraps(fn)
-    def run(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except DeliveryError as e:
-            if e.__suppress_context__:  # raised `from None`: the engine's error is not wanted
-                e.__context__ = None
-            raise e.with_traceback(None) from e.__cause__
-        except (duckdb.Error, pa.ArrowException) as e:
-            failure = EngineError(f"{fn.__name__}: {type(e).__name__}: {scrub_engine_message(str(e))}")
-        raise failure  # outside the handler: the engine's error, and its frames, go with it
-
-    return run
-
-
-# One stage: reused on a re-run (resume). Results are small dicts of counts. Time is bounded
-# for the whole run (the flow's timeout): a timeout on a task in a worker thread cannot
-# interrupt it, and Prefect says so on every task.
-def stage_task(**options):
-    """A stage's task: cached for resume; a delivery error leaves it as its message."""
-    return lambda fn: task(
-        cache_key_fn=stage_key, persist_result=True, cache_expiration=dt.timedelta(days=31), **options
-    )(plain_delivery_errors(fn))
 
 
 def worth_retrying(exc: BaseException) -> bool:
@@ -143,7 +82,7 @@ def land_task(delivery: str, pulled: dict[str, str], skip: list[str]) -> dict:
 @stage_task(name="standardize-reference")
 def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
     paths = std.RunPaths(Path(run_dir))
-    con = _connection(get_settings(), paths.run_dir)
+    con = connection(get_settings(), paths.run_dir)
     std.prepare(con, paths)
     return [vars(c) for c in std.standardize_reference(con, Path(landed_dir), paths)]
 
@@ -151,7 +90,7 @@ def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
 @stage_task(name="standardize", task_run_name="standardize-{step}-{part}")
 def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff: dt.date) -> list[dict]:
     paths = std.RunPaths(Path(run_dir))
-    con = _connection(get_settings(), paths.run_dir)
+    con = connection(get_settings(), paths.run_dir)
     std.prepare(con, paths)
     landed = Path(landed_dir)
     if step == "dtks":
@@ -176,7 +115,7 @@ def match_task(run_dir: str) -> dict:
     paths = std.RunPaths(Path(run_dir))
     out = paths.run_dir / "matched"
     out.mkdir(parents=True, exist_ok=True)
-    con = _connection(get_settings(), paths.run_dir, alone=True)
+    con = connection(get_settings(), paths.run_dir, alone=True)
     match.prepare(con)
     match.load_records(con, paths)
     match.match_nik_exact(con)
@@ -214,7 +153,7 @@ def unify_task(run_dir: str, cutoff: dt.date, carried: str | None = None) -> dic
     from transforms import unify
 
     paths = std.RunPaths(Path(run_dir))
-    con = _connection(get_settings(), paths.run_dir, alone=True)
+    con = connection(get_settings(), paths.run_dir, alone=True)
     counts = unify.unify(con, paths, cutoff, bawaan=paths.run_dir / CARRIED if carried else None)
     con.close()
     return counts
@@ -230,7 +169,7 @@ def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
     from transforms import rank
 
     paths = std.RunPaths(Path(run_dir))
-    con = _connection(get_settings(), paths.run_dir, alone=True)
+    con = connection(get_settings(), paths.run_dir, alone=True)
     counts = rank.rank(con, paths, cutoff, Path(model_pmt) if model_pmt else None)
     con.close()
     return counts
@@ -243,7 +182,7 @@ def laju_task(run_dir: str, cutoff: dt.date, per_metode: dict[str, dict[str, int
     from transforms.match.laju import link_rates
 
     paths = std.RunPaths(Path(run_dir))
-    con = _connection(get_settings(), paths.run_dir, alone=True)
+    con = connection(get_settings(), paths.run_dir, alone=True)
     counts = link_rates(con, paths, cutoff, per_metode)
     con.close()
     return counts
@@ -264,7 +203,7 @@ def quality_task(
     import expectations
 
     # DuckDB builds the batches (joins included) within the run's memory limit.
-    con = _connection(get_settings(), Path(run_dir), alone=True)
+    con = connection(get_settings(), Path(run_dir), alone=True)
     try:
         if stage == "baku":
             if landed_dir is None or counts is None or previous is None:

@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from dtsen.privacy import scrub_engine_message
-from flows.refresh import plain_delivery_errors
+from flows.tugas import plain_delivery_errors
 from transforms.errors import EngineError
 
 NIK, NAME = "3201054502850002", "SITI AMINAH"

@@ -1,0 +1,115 @@
+"""The partitions of a run: what match, unify and rank split the country into.
+
+A partition is a province (the first two digits of the village code). A province with more
+registry persons than `partition_max_persons` is split into groups of whole regencies, in
+order of their codes, each group as large as the limit allows (a regency larger than the
+limit is a group alone): Jawa Barat does not make one straggler beside Kalimantan Utara.
+With `partitions=one` the whole country is one partition, `NASIONAL`: the reference run a
+split is checked against.
+
+The plan is decided once per run from the registry (`dukcapil_penduduk`) and written to the
+run folder (`partisi.parquet`: one row per regency); every stage routes rows by it with the
+macro `partisi_desa(kode_desa)`. A village in no planned regency goes to its province's
+first partition, and a code of no known province to `LAIN`, so every row has one.
+
+What a partition holds, stage by stage, and why no result depends on the split, is
+docs/partisi.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from transforms.engine import copy_atomic, sql_path
+
+NASIONAL = "NASIONAL"
+LAIN = "LAIN"  # a row whose place names no known province
+
+PLAN_SQL = """
+WITH kab AS (
+    SELECT left(kode_desa, 2) AS kode_prov, left(kode_desa, 4) AS kode_kab, count(*) AS orang
+    FROM read_parquet($penduduk)
+    WHERE kode_desa IS NOT NULL AND length(kode_desa) >= 4
+    GROUP BY ALL
+), prov AS (
+    SELECT *, sum(orang) OVER (PARTITION BY kode_prov) AS orang_prov,
+        sum(orang) OVER (PARTITION BY kode_prov ORDER BY kode_kab) AS sampai
+    FROM kab
+)
+SELECT kode_prov, kode_kab, orang, orang_prov, sampai FROM prov ORDER BY kode_kab
+"""
+
+
+def plan(con: duckdb.DuckDBPyConnection, penduduk: Path, out: Path, max_persons: int, single: bool) -> list[dict]:
+    """Decide the partitions from the registry; write them to `out`; return one dict per
+    partition (id, regencies, registry persons), in order of id."""
+    rows = con.execute(PLAN_SQL, {"penduduk": str(penduduk)}).fetchall()
+    assigned: list[tuple[str, str, str, int]] = []  # kode_prov, kode_kab, partisi, orang
+    group: dict[str, tuple[int, int]] = {}  # province -> (current group number, persons in it)
+    for kode_prov, kode_kab, orang, orang_prov, _ in rows:
+        if single:
+            part = NASIONAL
+        elif orang_prov <= max_persons:
+            part = kode_prov
+        else:
+            number, size = group.get(kode_prov, (1, 0))
+            if size and size + orang > max_persons:
+                number, size = number + 1, 0
+            group[kode_prov] = (number, size + orang)
+            part = f"{kode_prov}-{number}"
+        assigned.append((kode_prov, kode_kab, part, orang))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE rencana_partisi "
+        "(kode_prov VARCHAR, kode_kab VARCHAR, partisi VARCHAR, orang BIGINT)"
+    )
+    if assigned:
+        con.executemany("INSERT INTO rencana_partisi VALUES (?, ?, ?, ?)", assigned)
+    copy_atomic(con, "SELECT * FROM rencana_partisi ORDER BY kode_kab", out)
+    parts: dict[str, dict] = {}
+    for _, _kab, part, orang in assigned:
+        p = parts.setdefault(part, {"partisi": part, "kabupaten": 0, "orang": 0})
+        p["kabupaten"] += 1
+        p["orang"] += orang
+    if not parts:  # no registry person: one partition, so that every stage still runs once
+        parts[NASIONAL if single else LAIN] = {"partisi": NASIONAL if single else LAIN, "kabupaten": 0, "orang": 0}
+    return [parts[k] for k in sorted(parts)]
+
+
+def load(con: duckdb.DuckDBPyConnection, plan_file: Path) -> None:
+    """The macro `partisi_desa(kode_desa)`: the partition a village code belongs to."""
+    con.execute("CREATE OR REPLACE TEMP TABLE peta_partisi AS SELECT * FROM read_parquet($f)", {"f": str(plan_file)})
+    single = con.execute("SELECT count(*) > 0 FROM peta_partisi WHERE partisi = $n", {"n": NASIONAL}).fetchall()[0][0]
+    con.execute("SET VARIABLE peta_kab = (SELECT map(list(kode_kab), list(partisi)) FROM peta_partisi)")
+    con.execute(
+        "SET VARIABLE peta_prov = (SELECT map(list(kode_prov), list(partisi)) "
+        "FROM (SELECT kode_prov, min(partisi) AS partisi FROM peta_partisi GROUP BY ALL))"
+    )
+    if single:
+        con.execute(f"CREATE OR REPLACE TEMP MACRO partisi_desa(kode) AS '{NASIONAL}'")
+        return
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO partisi_desa(kode) AS coalesce("
+        "getvariable('peta_kab')[left(kode, 4)], getvariable('peta_prov')[left(kode, 2)], "
+        f"'{LAIN}')"
+    )
+
+
+def write_by_partition(con: duckdb.DuckDBPyConnection, select_sql: str, out: Path, params: dict | None = None) -> None:
+    """`select_sql` (with a `partisi` column) written as one folder per partition under `out`
+    (`out/partisi=<id>/`), replacing what an earlier attempt left there."""
+    import shutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    con.execute(
+        f"COPY ({select_sql}) TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (partisi), "
+        "WRITE_PARTITION_COLUMNS true)",
+        params or {},
+    )
+
+
+def part_glob(out: Path, part: str) -> str:
+    """The files of one partition written by `write_by_partition` (a glob that may match none)."""
+    return str(out / f"partisi={part}" / "*.parquet")
