@@ -10,6 +10,7 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     )
     dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
-    partitions: str = Field(
+    partitions: Literal["province", "one"] = Field(
         default="province",
         description="province: match, unify and rank run per province (split by regency above "
         "`partition_max_persons`); one: the whole country as one partition (the reference a split is checked against)",

@@ -27,6 +27,7 @@ from flows.manifest import (
     reconcile,
     write_manifest,
 )
+from flows.padan import Stage, match_partitioned
 from flows.tugas import connection, stage_task
 from transforms import standardize as std
 from transforms.errors import DeliveryError, SourceUnavailable
@@ -103,30 +104,19 @@ def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff
     return [vars(c) for c in counts]
 
 
-@stage_task(name="match")
-def match_task(run_dir: str) -> dict:
-    """Link every person-level record to the registry; write the outcomes and the model.
-
-    National for now (one task): the partition by province comes with unification."""
-    from transforms import match
-    from transforms.engine import copy_atomic
-    from transforms.match.probabilistic import match_probabilistic
+@stage_task(name="plan-partitions")
+def plan_task(run_dir: str, partitions: str, max_persons: int) -> list[dict]:
+    """The run's partitions, from the registry (transforms/partisi.py); the settings are
+    parameters, so that a changed split is planned again."""
+    from transforms import partisi
 
     paths = std.RunPaths(Path(run_dir))
-    out = paths.run_dir / "matched"
-    out.mkdir(parents=True, exist_ok=True)
-    con = connection(get_settings(), paths.run_dir, alone=True)
-    match.prepare(con)
-    match.load_records(con, paths)
-    match.match_nik_exact(con)
-    match.match_nik_repair(con)
-    model = match_probabilistic(con, model_out=out / "model_splink.json")
-    match.record_outcomes(con)
-    copy_atomic(con, "SELECT * FROM tautan_sumber ORDER BY kode_prov, sumber, id_sumber", out / "tautan_sumber.parquet")
-    copy_atomic(con, "SELECT * FROM verifikasi_padan ORDER BY kode_prov, sumber, id_sumber", out / "verifikasi.parquet")
-    counts = match.outcome_counts(con) | {"model_probabilistik": model}
-    con.close()
-    return counts
+    con = connection(get_settings(), paths.run_dir)
+    try:
+        registry = paths.standardized("dukcapil_penduduk")
+        return partisi.plan(con, registry, paths.run_dir / "partisi.parquet", max_persons, partitions == "one")
+    finally:
+        con.close()
 
 
 CARRIED = "bawaan/keputusan.parquet"
@@ -378,8 +368,12 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     seconds["validate_standardized"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
+    manifest["partisi"] = parts = stage(plan_task, str(run_dir), settings.partitions, settings.partition_max_persons)
+    logger.info("%d partitions: %s", len(parts), ", ".join(p["partisi"] for p in parts))
+
     t = time.perf_counter()
-    manifest["padan"] = padan = stage(match_task, str(run_dir))
+    fanned = Stage()
+    manifest["padan"] = padan = match_partitioned(str(run_dir), len(parts), fanned)
     seconds["match"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
@@ -420,7 +414,7 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     _gate(run_dir, manifest, mutu)
 
     manifest["isi"] = stage(content_task, str(run_dir))
-    manifest["dipakai_ulang"] = sorted(set(reused))
+    manifest["dipakai_ulang"] = sorted(set(reused) | fanned.reused)
     manifest["finished"] = _now()
     path = write_manifest(run_dir, manifest)
     t = time.perf_counter()

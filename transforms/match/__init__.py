@@ -22,10 +22,17 @@ SQL = Path(__file__).parent / "sql"
 
 def load_records(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
     """`catatan` and `penduduk` from a run's standardized tables."""
+    record_views(con, paths)
+    con.execute("CREATE OR REPLACE TABLE catatan AS SELECT * FROM catatan_masuk")
+    con.execute("CREATE OR REPLACE TABLE penduduk AS SELECT * FROM penduduk_masuk")
+
+
+def record_views(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
+    """`catatan_masuk` and `penduduk_masuk`: views over a run's standardized tables."""
     std = paths.run_dir / "standardized"
     run_sql_file(
         con,
-        SQL / "catatan.sql",
+        SQL / "masukan.sql",
         {
             "dtks": str(std / "dtks_individu" / "*.parquet"),
             "regsosek": str(paths.standardized("regsosek_anggota")),
@@ -85,15 +92,17 @@ def record_outcomes(con: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     return "tautan_sumber", "verifikasi_padan"
 
 
-def outcome_counts(con: duckdb.DuckDBPyConnection) -> dict:
-    """Records per source and method, and the reasons for verification: for the manifest."""
+def outcome_counts(con: duckdb.DuckDBPyConnection, records: int | None = None) -> dict:
+    """Records per source and method, and the reasons for verification: for the manifest.
+    `records`: how many came in, when `catatan` holds only some of them (ember.py)."""
     per_method: dict[str, dict[str, int]] = {}
     for sumber, metode, n in con.execute(
         "SELECT sumber, metode_padan, count(*) FROM tautan_sumber GROUP BY ALL ORDER BY ALL"
     ).fetchall():
         per_method.setdefault(sumber, {})[metode] = n
     reasons = dict(con.execute("SELECT alasan, count(*) FROM verifikasi_padan GROUP BY ALL ORDER BY ALL").fetchall())
-    records = con.execute("SELECT count(*) FROM catatan").fetchall()[0][0]
+    if records is None:
+        records = con.execute("SELECT count(*) FROM catatan").fetchall()[0][0]
     outcomes = con.execute("SELECT count(*) FROM tautan_sumber").fetchall()[0][0]
     return {
         "catatan": records,

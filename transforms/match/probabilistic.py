@@ -58,15 +58,22 @@ WHERE c.nama_baku IS NOT NULL
 # Records the NIK step linked, as labelled pairs: how often true matches agree (m) is read
 # off them instead of guessed by EM, which on the hard residue converged on "same village,
 # born the same year" rather than on the same person. Grain: one row per sampled link.
-LABELS_SQL = f"""
-SET VARIABLE tiap_ke = (SELECT greatest(count(*) // greatest($contoh, 1), 1) FROM padan_nik_exact);
-
-CREATE OR REPLACE TABLE contoh_nik AS
-SELECT {RECORD_COLUMNS}, e.nik AS nik_label
+# Every k-th link by a hash of its id: a sample that depends neither on row order nor on
+# which bucket a link was decided in (ember.py takes it per bucket with the national k).
+SAMPLED_LINKS_SQL = """
+SELECT c.*, e.nik AS nik_label
 FROM padan_nik_exact e
 JOIN catatan c ON c.sumber = e.sumber AND c.id_sumber = e.id_sumber
--- every k-th link by a hash of its id: a sample that does not depend on row order, no sort
-WHERE hash(e.sumber, e.id_sumber) % getvariable('tiap_ke') = 0 AND c.nama_baku IS NOT NULL;
+WHERE hash(e.sumber, e.id_sumber) % $tiap_ke = 0 AND c.nama_baku IS NOT NULL
+"""
+
+# One link in k for `contoh` links in all.
+EVERY_KTH_SQL = "SELECT greatest(count(*) // greatest($contoh, 1), 1) FROM padan_nik_exact"
+
+LABELS_SQL = f"""
+CREATE OR REPLACE TABLE contoh_nik AS
+SELECT {RECORD_COLUMNS}, c.nik_label
+FROM tautan_contoh c;
 
 CREATE OR REPLACE TABLE splink_contoh AS SELECT * EXCLUDE (nik_label) FROM contoh_nik;
 """
@@ -347,13 +354,21 @@ def with_prior(tables: list, model: Path | dict, pairs: int) -> Linker:
 
 def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int) -> int:
     """`splink_sisa` (the records left); when there are any, `splink_penduduk`, `splink_contoh`
-    (up to `contoh` NIK links to count m on) and everyone's nicknames. Returns the records left."""
+    (up to `contoh` NIK links to count m on, or the sample `tautan_contoh` the buckets took)
+    and everyone's nicknames. Returns the records left."""
     con.execute(SISA_SQL)
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
     if left:
-        run_sql(con, LABELS_SQL, {"contoh": contoh})
+        if not has_table(con, "tautan_contoh"):  # sampled here, not by the buckets (ember.py)
+            every = con.execute(EVERY_KTH_SQL, {"contoh": contoh}).fetchall()[0][0]
+            con.execute(f"CREATE OR REPLACE TABLE tautan_contoh AS {SAMPLED_LINKS_SQL}", {"tiap_ke": every})
+        run_sql(con, LABELS_SQL)
         run_sql(con, compared_tables_sql())
     return left
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $n", {"n": name}).fetchall()[0][0])
 
 
 def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> dict:
