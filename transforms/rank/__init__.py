@@ -3,7 +3,9 @@
 The model is fitted on the run's survey sample, or a fitted model is reused (a file);
 a sample too small to fit falls back to the stored model. Scoring, deciles and ranks are
 set-based SQL over the unified families: no Python loop over families. The national deciles
-come from per-province summaries (`desil`), exactly the deciles of one national window.
+come from per-partition summaries (`desil`), exactly the deciles of one national window.
+The stage runs as steps over the run's partitions (`per_partisi`, fanned out by
+flows/peringkat.py); `rank` runs them in one process, the whole country as one partition.
 """
 
 from __future__ import annotations
@@ -14,29 +16,13 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.engine import copy_atomic, run_sql_file, sql_path
+from transforms import partisi
+from transforms.engine import copy_atomic, one_row, run_sql_file, sql_path
 from transforms.rank import desil
 from transforms.rank import model as pmt
 from transforms.standardize import RunPaths
 
 SQL = Path(__file__).parent / "sql"
-
-
-def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
-    unified = paths.run_dir / "unified"
-    run_sql_file(con, SQL / "fitur.sql")
-    run_sql_file(
-        con,
-        SQL / "masukan.sql",
-        {
-            "keluarga": str(unified / "keluarga.parquet"),
-            "individu": str(unified / "individu.parquet"),
-            "susenas": str(paths.standardized("susenas")),
-            "tautan": str(paths.run_dir / "matched" / "tautan_sumber.parquet"),
-            "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
-            "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
-        },
-    )
 
 
 def family_inputs(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
@@ -83,10 +69,15 @@ def score_partitions(con: duckdb.DuckDBPyConnection, out: Path) -> list[str]:
 
 
 def rank_families(con: duckdb.DuckDBPyConnection, work: Path) -> str:
-    """`keluarga_peringkat` (deciles, ranks) and `individu_peringkat` (members' deciles).
-    The national deciles come from per-province summaries (`desil`), as a partitioned run
-    will compute them, and are the national window's to the family; `work` holds their files."""
-    deciles = desil.national_deciles(con, score_partitions(con, work / "skor"), work)
+    """`keluarga_peringkat` and `individu_peringkat` of the families of `keluarga_skor`, all
+    in one connection: the deciles from per-province summaries (`desil`), the national
+    window's to the family; `work` holds their files."""
+    return ranks(con, desil.national_deciles(con, score_partitions(con, work / "skor"), work))
+
+
+def ranks(con: duckdb.DuckDBPyConnection, deciles: list[Path]) -> str:
+    """`keluarga_peringkat` (deciles, ranks) and `individu_peringkat` (members' deciles) of
+    the families of `keluarga_skor`, their deciles read from `deciles` (no_kk, desil_nasional)."""
     run_sql_file(con, SQL / "peringkat.sql", {"desil": [str(p) for p in deciles]})
     return "keluarga_peringkat"
 
@@ -100,31 +91,27 @@ PUBLISHED = """
 """
 
 
-def write(con: duckdb.DuckDBPyConnection, paths: RunPaths, model: dict) -> Path:
-    out = paths.run_dir / "ranked"
-    copy_atomic(con, PUBLISHED, out / "keluarga.parquet")
-    copy_atomic(con, "SELECT * FROM individu_peringkat ORDER BY kode_prov, no_kk, nik", out / "individu.parquet")
-    pmt.save(model, out / "model_pmt.json")
-    return out
-
-
-def counts(con: duckdb.DuckDBPyConnection, model: dict, how: str) -> dict:
-    """For the manifest: the model, the missing inputs, and the decile shares."""
+def counts(con: duckdb.DuckDBPyConnection, keluarga: Path, model: dict, how: str) -> dict:
+    """For the manifest: the model, the missing inputs, and the decile shares, of the
+    published families (`keluarga`, ranked/keluarga.parquet)."""
+    f = {"f": str(keluarga)}
     missing = dict(
         con.execute(
-            "SELECT m, count(*) FROM (SELECT unnest(masukan_hilang) AS m FROM keluarga_skor) GROUP BY m ORDER BY m"
+            "SELECT m, count(*) FROM (SELECT unnest(masukan_hilang) AS m FROM read_parquet($f)) GROUP BY m ORDER BY m",
+            f,
         ).fetchall()
     )
     shares = dict(
         con.execute(
             "SELECT desil_nasional, "
-            "round(sum(jumlah_anggota) / (SELECT sum(jumlah_anggota) FROM keluarga_peringkat), 5) "
-            "FROM keluarga_peringkat GROUP BY ALL ORDER BY ALL"
+            "round(sum(jumlah_anggota) / (SELECT sum(jumlah_anggota) FROM read_parquet($f)), 5) "
+            "FROM read_parquet($f) GROUP BY ALL ORDER BY ALL",
+            f,
         ).fetchall()
     )
-    families, with_missing = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE len(masukan_hilang) > 0) FROM keluarga_skor"
-    ).fetchall()[0]
+    families, with_missing = one_row(
+        con, "SELECT count(*), count(*) FILTER (WHERE len(masukan_hilang) > 0) FROM read_parquet($f)", f
+    )
     return {
         "model": {"id": model["id"], "cara": how, "statistik": model["statistik"]},
         "keluarga": families,
@@ -135,14 +122,25 @@ def counts(con: duckdb.DuckDBPyConnection, model: dict, how: str) -> dict:
 
 
 def rank(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, reuse: Path | None = None) -> dict:
-    """All steps; outputs under the run's `ranked/`; returns the counts."""
-    load_inputs(con, paths)
-    family_inputs(con, cutoff)
-    model, how = choose_model(con, reuse)
-    score(con, model)
-    rank_families(con, paths.run_dir / "ranked" / "desil")
-    write(con, paths, model)
-    return counts(con, model, how)
+    """All steps, the whole country as one partition; outputs under the run's `ranked/`;
+    returns the counts. A partitioned run fans the same steps out (`per_partisi`)."""
+    return rank_planned(con, paths, cutoff, reuse, single_plan(con, paths))
+
+
+def rank_planned(
+    con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, reuse: Path | None, plan_file: Path
+) -> dict:
+    """All steps on the partitions of `plan_file` (transforms/partisi.py), one after another."""
+    from transforms.rank import per_partisi  # it builds on this module
+
+    return per_partisi.rank_all(con, paths, cutoff, reuse, plan_file)
+
+
+def single_plan(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> Path:
+    """A plan of one partition, NASIONAL, beside the ranking (the run's own plan stays)."""
+    out = paths.run_dir / "ranked" / "partisi_satu.parquet"
+    partisi.plan(con, paths.standardized("dukcapil_penduduk"), out, max_persons=1, single=True)
+    return out
 
 
 def explain(run_dir: Path, no_kk: str) -> dict | None:

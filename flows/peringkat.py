@@ -1,0 +1,164 @@
+"""The rank stage's tasks: the model once, scores and ranks per partition, the national
+deciles from the partitions' summaries, the split provinces' ranks, one gather.
+
+Thin: the data logic is transforms/rank/per_partisi.py; here only which task runs when, on
+which partition. Each task has its own DuckDB with its share of the memory and passes paths;
+`rank_partitioned` is called from inside the refresh flow and submits to its task runner
+(threads, or Dask: the tasks are module-level and their arguments plain values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from prefect.futures import wait
+
+from dtsen.settings import get_settings
+from flows.tugas import connection, stage_task
+from transforms import partisi
+from transforms.rank import per_partisi
+from transforms.standardize import RunPaths
+
+PLAN = "partisi.parquet"  # the run's partition plan (transforms/partisi.py), in the run folder
+
+
+def _run(run_dir: str, alone: bool = False):
+    return RunPaths(Path(run_dir)), connection(get_settings(), Path(run_dir), alone=alone)
+
+
+@stage_task(name="rank-model")
+def model_task(run_dir: str, model_pmt: str | None, kunci: str) -> dict:
+    """The one model every partition scores with. `kunci` (every task has it): what the
+    stage reads, so that changed inputs are a new task, not a cached one (resume)."""
+    paths, con = _run(run_dir, alone=True)  # nothing else of the stage runs meanwhile
+    try:
+        return per_partisi.fit_model(con, paths, Path(model_pmt) if model_pmt else None)
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-score", task_run_name="rank-score-{part}")
+def score_task(run_dir: str, part: str, cutoff: dt.date, kunci: str) -> dict:
+    paths, con = _run(run_dir)
+    try:
+        return per_partisi.score_partition(con, paths, Path(run_dir) / PLAN, part, cutoff)
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-bins")
+def bins_task(run_dir: str, parts: list[str], kunci: str) -> list[dict]:
+    """The deciles' boundary bins; returns the provinces that lie in several partitions."""
+    paths, con = _run(run_dir)
+    try:
+        per_partisi.national_bins(con, paths, parts)
+        return per_partisi.split_provinces(con, paths, parts)
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-boundary", task_run_name="rank-boundary-{part}")
+def boundary_task(run_dir: str, part: str, kunci: str) -> str:
+    paths, con = _run(run_dir)
+    try:
+        return str(per_partisi.partition_boundary(con, paths, part))
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-province", task_run_name="rank-province-{kode_prov}")
+def province_task(run_dir: str, kode_prov: str | None, parts: list[str], kunci: str) -> dict:
+    paths, con = _run(run_dir)
+    try:
+        return per_partisi.rank_province(con, paths, kode_prov, parts)
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-cutoffs")
+def cutoffs_task(run_dir: str, parts: list[str], kunci: str) -> str:
+    paths, con = _run(run_dir)
+    try:
+        return str(per_partisi.national_cutoffs(con, paths, parts))
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-publish", task_run_name="rank-publish-{part}")
+def publish_task(run_dir: str, part: str, provinces: list[str | None], kunci: str) -> dict:
+    paths, con = _run(run_dir)
+    try:
+        return per_partisi.publish_partition(con, paths, part, provinces)
+    finally:
+        con.close()
+
+
+@stage_task(name="rank-gather")
+def gather_task(run_dir: str, parts: list[str], cara: str, kunci: str) -> dict:
+    paths, con = _run(run_dir, alone=True)  # the national sort of every published row
+    try:
+        return per_partisi.gather(con, paths, parts, cara)
+    finally:
+        con.close()
+
+
+def inputs_key(run_dir: Path, model_pmt: str | None) -> str:
+    """What the stage reads, cheaply: the plan's bytes, and each national input file's size
+    and time of writing (every stage writes a new file, so a stage run again changes them;
+    one reused from its cache leaves them)."""
+    digest = hashlib.sha256((run_dir / PLAN).read_bytes())
+    paths = RunPaths(run_dir)
+    inputs = [
+        run_dir / "unified" / "keluarga.parquet",
+        run_dir / "unified" / "individu.parquet",
+        run_dir / "matched" / "tautan_sumber.parquet",
+        *(paths.standardized(t) for t in ("susenas", "regsosek_anggota", "p3ke_anggota")),
+        *([Path(model_pmt)] if model_pmt else []),
+    ]
+    for f in inputs:
+        if not f.exists():  # the step that reads it names it
+            continue
+        stat = f.stat()
+        digest.update(f"{f.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _together(reused: set[str] | None, *groups: tuple) -> list[list]:
+    """Each (task, argument sets): one task per set, all at once on the flow's task runner;
+    each group's results in order. A failed task fails the stage here."""
+    submitted = [(task, [task.submit(*args) for args in argsets]) for task, argsets in groups]
+    wait([f for _, futures in submitted for f in futures])
+    for task, futures in submitted:
+        if reused is not None and any(f.state.name == "Cached" for f in futures):
+            reused.add(task.name)
+    return [[f.result() for f in futures] for _, futures in submitted]
+
+
+def _each(task, argsets: list[tuple], reused: set[str] | None) -> list:
+    return _together(reused, (task, argsets))[0]
+
+
+def rank_partitioned(
+    run_dir: str, cutoff: dt.date, model_pmt: str | None, parts: list[str], reused: set[str] | None = None
+) -> dict:
+    """The rank stage over the partitions `parts` of the run's plan (`<run>/partisi.parquet`);
+    returns the counts `rank_task` returns (for the manifest). `reused`, when given, gets the
+    names of the tasks an earlier attempt had finished. LAIN is ranked too when a plan has it
+    not: a village of no planned province goes there, and its families must be published."""
+    if partisi.NASIONAL not in parts and partisi.LAIN not in parts:
+        parts = [*parts, partisi.LAIN]
+    kunci = inputs_key(Path(run_dir), model_pmt)
+    model = _each(model_task, [(run_dir, model_pmt, kunci)], reused)[0]
+    kunci = f"{kunci}:{model['id']}"  # a new model scores every partition again
+    _each(score_task, [(run_dir, p, cutoff, kunci) for p in parts], reused)
+    split = _each(bins_task, [(run_dir, parts, kunci)], reused)[0]
+    _together(
+        reused,
+        (boundary_task, [(run_dir, p, kunci) for p in parts]),
+        (province_task, [(run_dir, s["kode_prov"], s["partisi"], kunci) for s in split]),
+    )
+    _each(cutoffs_task, [(run_dir, parts, kunci)], reused)
+    _each(publish_task, [(run_dir, p, per_partisi.provinces_of(split, p), kunci) for p in parts], reused)
+    return _each(gather_task, [(run_dir, parts, model["cara"], kunci)], reused)[0]
