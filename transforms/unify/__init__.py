@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.engine import copy_atomic, run_sql_file
+from transforms.engine import copy_atomic, run_sql_file, run_statement
 from transforms.standardize import RunPaths
 from transforms.unify import keputusan, survivorship
 
@@ -25,41 +25,63 @@ TABLES = ("keluarga", "individu", "verifikasi", "hasil_rumah_tangga", "usulan")
 SOURCE_TABLE = {"usulan": "usulan_terbit"}  # a written table built under another name
 
 
+def input_params(paths: RunPaths, cutoff: dt.date) -> dict:
+    """The run's files unification reads, as the parameters of its SQL."""
+    std, matched = paths.run_dir / "standardized", paths.run_dir / "matched"
+    return {
+        "cutoff": cutoff,
+        "penduduk": str(paths.standardized("dukcapil_penduduk")),
+        "tautan": str(matched / "tautan_sumber.parquet"),
+        "dtks_individu": str(std / "dtks_individu" / "*.parquet"),
+        "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
+        "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
+        "dtks_keluarga": str(std / "dtks_keluarga" / "*.parquet"),
+        "regsosek_keluarga": str(paths.standardized("regsosek_keluarga")),
+        "p3ke_keluarga": str(paths.standardized("p3ke_keluarga")),
+    }
+
+
+def source_sql(name: str) -> str:
+    """A bare SELECT over the run's files (penduduk, keluarga_sumber), to keep or to route."""
+    return (SQL / f"{name}.sql").read_text().strip()
+
+
 def load_inputs(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> None:
     """The registry, the links from matching and the source households of one run."""
-    std, matched = paths.run_dir / "standardized", paths.run_dir / "matched"
-    run_sql_file(
-        con,
-        SQL / "masukan.sql",
-        {
-            "cutoff": cutoff,
-            "penduduk": str(paths.standardized("dukcapil_penduduk")),
-            "tautan": str(matched / "tautan_sumber.parquet"),
-            "dtks_individu": str(std / "dtks_individu" / "*.parquet"),
-            "regsosek_anggota": str(paths.standardized("regsosek_anggota")),
-            "p3ke_anggota": str(paths.standardized("p3ke_anggota")),
-            "dtks_keluarga": str(std / "dtks_keluarga" / "*.parquet"),
-            "regsosek_keluarga": str(paths.standardized("regsosek_keluarga")),
-            "p3ke_keluarga": str(paths.standardized("p3ke_keluarga")),
-        },
-    )
+    params = input_params(paths, cutoff)
+    run_sql_file(con, SQL / "masukan.sql", params)
+    for table in ("penduduk", "keluarga_sumber"):
+        run_statement(con, f"CREATE OR REPLACE TABLE {table} AS {source_sql(table)}", params)
 
 
-def take_proposals(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> str:
-    """`usulan_berlaku`: the verified proposals that count (conflicts resolved by date); a
-    new family's proposal joins the source households and members."""
+def read_proposals(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> str:
+    """`usulan` (the feed), `usulan_terverifikasi` and `usulan_berlaku` (the verified entries
+    that count, conflicts resolved by date); a verified new family's members join
+    `anggota_sumber`."""
     run_sql_file(
         con,
         SQL / "usulan.sql",
         {"usulan": str(paths.standardized("usulan")), "usulan_anggota": str(paths.standardized("usulan_anggota"))},
     )
-    fields, types = housing_fields(con)
+    return "usulan_berlaku"
+
+
+def proposed_households_sql(con: duckdb.DuckDBPyConnection, households: str = "keluarga_sumber") -> str:
+    """The households the verified new families' proposals bring, their housing typed as
+    the columns of `households`."""
+    fields, types = housing_fields(con, households)
     housing = ", ".join(f"TRY_CAST(json_extract(keluarga, '$.{f}') AS {types[f]}) AS {f}" for f in fields)
-    con.execute(f"""
-        INSERT INTO keluarga_sumber BY NAME
+    return f"""
         SELECT 'USULAN' AS sumber, id_usulan AS id_keluarga_sumber, no_kk, kode_desa, kode_prov,
             tanggal AS tanggal_data, {housing}
-        FROM usulan_berlaku WHERE jenis = 'USUL_BARU'""")
+        FROM usulan_berlaku WHERE jenis = 'USUL_BARU'"""
+
+
+def take_proposals(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> str:
+    """`usulan_berlaku`: the verified proposals that count (conflicts resolved by date); a
+    new family's proposal joins the source households and members."""
+    read_proposals(con, paths)
+    con.execute(f"INSERT INTO keluarga_sumber BY NAME {proposed_households_sql(con)}")
     return "usulan_berlaku"
 
 
@@ -137,13 +159,23 @@ def apply_proposals(con: duckdb.DuckDBPyConnection, cutoff: dt.date, config: Pat
 def record_outcomes(con: duckdb.DuckDBPyConnection, verifikasi_padan: Path) -> str:
     """`hasil_catatan` for every person record, and the unified `verifikasi` list (the
     records matching could not link, from `verifikasi_padan`, and what unification adds)."""
-    run_sql_file(con, SQL / "hasil.sql", {"verifikasi_padan": str(verifikasi_padan)})
+    run_sql_file(con, SQL / "hasil.sql")
+    list_verification(con, verifikasi_padan)
     return "verifikasi"
 
 
-def housing_fields(con: duckdb.DuckDBPyConnection) -> tuple[list[str], dict[str, str]]:
+def list_verification(con: duckdb.DuckDBPyConnection, verifikasi_padan: Path) -> str:
+    """`verifikasi`: what matching could not link, and the records, households and proposals
+    unification sends to a field check."""
+    run_sql_file(con, SQL / "verifikasi.sql", {"verifikasi_padan": str(verifikasi_padan)})
+    return "verifikasi"
+
+
+def housing_fields(
+    con: duckdb.DuckDBPyConnection, households: str = "keluarga_sumber"
+) -> tuple[list[str], dict[str, str]]:
     """The Regsosek-coded fields of a source household (what a proposal's `keluarga` carries), with their types."""
-    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE keluarga_sumber)").fetchall())
+    types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {households})").fetchall())
     return [f for f in types if re.fullmatch(r"r\d{3}[a-z]?", f)], types
 
 
@@ -196,25 +228,47 @@ def write(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> dict[str, Path]:
 
 def counts(con: duckdb.DuckDBPyConnection) -> dict:
     """Published rows, and the outcome of every record and household: for the manifest."""
+    return published_counts(con, source_counts(con))
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    return con.execute(sql).fetchall()[0][0]
+
+
+def source_counts(con: duckdb.DuckDBPyConnection) -> dict:
+    """What is counted over every record, household and feed entry at once: the records'
+    outcomes, the households, the split ones, the feed (the national step of terbagi.py)."""
+    return {
+        "catatan_per_hasil": dict(
+            con.execute("SELECT hasil, count(*) FROM hasil_catatan GROUP BY ALL ORDER BY ALL").fetchall()
+        ),
+        "catatan": _one(con, "SELECT count(*) FROM tautan"),
+        "rumah_tangga": _one(con, "SELECT count(*) FROM keluarga_sumber"),
+        "keluarga_terpisah": _one(
+            con,
+            "SELECT count(*) FROM (SELECT 1 FROM rumah_tangga_kk "
+            "GROUP BY sumber, id_keluarga_sumber HAVING count(*) > 1)",
+        ),
+        "usulan": _one(con, "SELECT count(*) FROM usulan"),
+    }
+
+
+def published_counts(con: duckdb.DuckDBPyConnection, source: dict) -> dict:
+    """The manifest's counts from the published tables and `source` (source_counts)."""
 
     def one(sql: str) -> int:
-        return con.execute(sql).fetchall()[0][0]
+        return _one(con, sql)
 
-    per_record = dict(con.execute("SELECT hasil, count(*) FROM hasil_catatan GROUP BY ALL ORDER BY ALL").fetchall())
+    per_record = source["catatan_per_hasil"]
     per_household: dict[str, dict[str, int]] = {}
     for sumber, hasil, n in con.execute(
         "SELECT sumber, hasil, count(*) FROM hasil_rumah_tangga GROUP BY ALL ORDER BY ALL"
     ).fetchall():
         per_household.setdefault(sumber, {})[hasil] = n
-    households = one("SELECT count(*) FROM keluarga_sumber")
-    records = one("SELECT count(*) FROM tautan")
     return {
         "keluarga": one("SELECT count(*) FROM keluarga"),
         "individu": one("SELECT count(*) FROM individu"),
-        "keluarga_terpisah": one(
-            "SELECT count(*) FROM (SELECT 1 FROM rumah_tangga_kk "
-            "GROUP BY sumber, id_keluarga_sumber HAVING count(*) > 1)"
-        ),
+        "keluarga_terpisah": source["keluarga_terpisah"],
         "catatan_per_hasil": per_record,
         "rumah_tangga_per_hasil": per_household,
         "verifikasi": one("SELECT count(*) FROM verifikasi"),
@@ -234,7 +288,7 @@ def counts(con: duckdb.DuckDBPyConnection) -> dict:
             ).fetchall()
         ),
         "keputusan_berlaku": one("SELECT count(*) FROM usulan_terbit WHERE berlaku"),
-        "seimbang": sum(per_record.values()) == records
-        and sum(n for h in per_household.values() for n in h.values()) == households
-        and one("SELECT count(*) FROM hasil_usulan WHERE hasil IS NOT NULL") == one("SELECT count(*) FROM usulan"),
+        "seimbang": sum(per_record.values()) == source["catatan"]
+        and sum(n for h in per_household.values() for n in h.values()) == source["rumah_tangga"]
+        and one("SELECT count(*) FROM hasil_usulan WHERE hasil IS NOT NULL") == source["usulan"],
     }
