@@ -17,7 +17,6 @@ from prefect.futures import wait
 
 from dtsen.settings import get_settings
 from flows.tugas import connection, stage_task
-from transforms import partisi
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
 
@@ -145,10 +144,8 @@ def rank_partitioned(
 ) -> dict:
     """The rank stage over the partitions `parts` of the run's plan (`<run>/partisi.parquet`);
     returns the counts `rank_task` returns (for the manifest). `reused`, when given, gets the
-    names of the tasks an earlier attempt had finished. LAIN is ranked too when a plan has it
-    not: a village of no planned province goes there, and its families must be published."""
-    if partisi.NASIONAL not in parts and partisi.LAIN not in parts:
-        parts = [*parts, partisi.LAIN]
+    names of the tasks an earlier attempt had finished. LAIN is ranked too (`with_lain`)."""
+    parts = per_partisi.with_lain(parts)
     kunci = inputs_key(Path(run_dir), model_pmt)
     model = _each(model_task, [(run_dir, model_pmt, kunci)], reused)[0]
     kunci = f"{kunci}:{model['id']}"  # a new model scores every partition again

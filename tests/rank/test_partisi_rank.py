@@ -169,6 +169,30 @@ def test_ties_across_partitions_on_the_boundaries(unified_run, tmp_path):
     assert spans >= 2  # scores on boundaries, held by families of several partitions
 
 
+def test_a_family_of_an_unplanned_village_is_ranked_in_lain_with_its_province(unified_run, tmp_path):
+    # A family whose village is in no planned province (LAIN) but whose kode_prov is 65: its
+    # province rank crosses the partitions 65 and LAIN, even with one partition per province.
+    moved = copy_run(unified_run, tmp_path / "pindah").run_dir
+    keluarga = moved / "unified" / "keluarga.parquet"
+    con = duckdb.connect()
+    copy_atomic(
+        con,
+        "SELECT * REPLACE (CASE WHEN no_kk = (SELECT min(no_kk) FROM read_parquet($f) WHERE kode_prov = '65') "
+        "THEN '9901012001' ELSE kode_desa END AS kode_desa) FROM read_parquet($f)",
+        keluarga,
+        {"f": str(keluarga)},
+    )
+    runs = ranked_three_ways(moved, tmp_path)
+    for name in ("provinsi", "kabupaten"):
+        assert runs[name][0] == runs["nasional"][0], name
+        assert runs[name][1] == runs["nasional"][1], name
+    paths = runs["provinsi"][2]
+    split = per_partisi.split_provinces(con, paths, per_partisi.plan_parts(con, paths.run_dir / "partisi.parquet"))
+    assert split == [{"kode_prov": "65", "partisi": ["65", "LAIN"]}]
+    lain = con.execute("SELECT count(*) FROM read_parquet($f)", {"f": str(per_partisi.score_file(paths, "LAIN"))})
+    assert lain.fetchall() == [(1,)]
+
+
 def test_a_partition_left_out_is_refused(unified_run, tmp_path):
     paths = copy_run(unified_run, tmp_path / "kurang")
     plan_file, _ = plan(paths, 10**9)

@@ -254,9 +254,15 @@ def check_every_family_ranked(con: duckdb.DuckDBPyConnection, paths: RunPaths, p
 
 
 def plan_parts(con: duckdb.DuckDBPyConnection, plan_file: Path) -> list[str]:
-    """A plan's partitions, and LAIN, where a village of no planned province goes."""
+    """The partitions of a plan, to rank (`with_lain`)."""
     (parts,) = one_row(con, "SELECT coalesce(list(DISTINCT partisi), []) FROM read_parquet($f)", {"f": str(plan_file)})
-    return sorted({*parts, partisi.LAIN} - ({partisi.LAIN} if partisi.NASIONAL in parts else set()))
+    return with_lain(parts)
+
+
+def with_lain(parts: list[str]) -> list[str]:
+    """`parts` and LAIN, where `partisi_desa` sends a village of no planned province: its
+    families must be ranked too. Not beside NASIONAL, which takes every village."""
+    return list(parts) if partisi.NASIONAL in parts else sorted({*parts, partisi.LAIN})
 
 
 def rank_all(
