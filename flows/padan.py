@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prefect.futures import wait
-
 from dtsen.settings import get_settings
-from flows.tugas import connection, stage_task
+from flows.tugas import connection, each, one, stage_task
 from transforms.match import ember
 from transforms.match import prepare as prepare_match
 from transforms.standardize import RunPaths
@@ -74,33 +72,12 @@ def national_task(run_dir: str, buckets: int, records: int, linked: int) -> dict
         con.close()
 
 
-class Stage:
-    """One stage's tasks as the flow submits them, and which of them an earlier attempt had
-    finished (reused from the cache: resume per partition)."""
-
-    def __init__(self) -> None:
-        self.reused: set[str] = set()
-
-    def one(self, task, *args):
-        state = task(*args, return_state=True)
-        if state.name == "Cached":
-            self.reused.add(task.name)
-        return state.result()
-
-    def each(self, task, argsets: list[tuple]) -> list:
-        futures = [task.submit(*args) for args in argsets]
-        wait(futures)
-        if any(f.state.name == "Cached" for f in futures):
-            self.reused.add(task.name)
-        return [f.result() for f in futures]
-
-
-def match_partitioned(run_dir: str, buckets: int, stage: Stage) -> dict:
+def match_partitioned(run_dir: str, buckets: int, reused: set[str] | None = None) -> dict:
     """Every person-level record linked to the registry or not, in `buckets` NIK buckets;
-    the counts for the manifest."""
-    records = stage.one(shuffle_task, run_dir, buckets)
-    pairs = sum(stage.each(exact_task, [(run_dir, b, buckets, records) for b in range(buckets)]))
-    linked = sum(stage.each(family_task, [(run_dir, k, buckets, pairs) for k in range(buckets)]))
+    the counts for the manifest. `reused` gets the tasks an earlier attempt had finished."""
+    records = one(shuffle_task, (run_dir, buckets), reused)
+    pairs = sum(each(exact_task, [(run_dir, b, buckets, records) for b in range(buckets)], reused))
+    linked = sum(each(family_task, [(run_dir, k, buckets, pairs) for k in range(buckets)], reused))
     every = ember.every_kth(linked)
-    stage.each(leftover_task, [(run_dir, b, buckets, every, linked) for b in range(buckets)])
-    return stage.one(national_task, run_dir, buckets, records, linked)
+    each(leftover_task, [(run_dir, b, buckets, every, linked) for b in range(buckets)], reused)
+    return one(national_task, (run_dir, buckets, records, linked), reused)

@@ -13,10 +13,8 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-from prefect.futures import wait
-
 from dtsen.settings import get_settings
-from flows.tugas import connection, stage_task
+from flows.tugas import connection, each, stage_task, together
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
 
@@ -124,21 +122,6 @@ def inputs_key(run_dir: Path, model_pmt: str | None) -> str:
     return digest.hexdigest()[:16]
 
 
-def _together(reused: set[str] | None, *groups: tuple) -> list[list]:
-    """Each (task, argument sets): one task per set, all at once on the flow's task runner;
-    each group's results in order. A failed task fails the stage here."""
-    submitted = [(task, [task.submit(*args) for args in argsets]) for task, argsets in groups]
-    wait([f for _, futures in submitted for f in futures])
-    for task, futures in submitted:
-        if reused is not None and any(f.state.name == "Cached" for f in futures):
-            reused.add(task.name)
-    return [[f.result() for f in futures] for _, futures in submitted]
-
-
-def _each(task, argsets: list[tuple], reused: set[str] | None) -> list:
-    return _together(reused, (task, argsets))[0]
-
-
 def rank_partitioned(
     run_dir: str, cutoff: dt.date, model_pmt: str | None, parts: list[str], reused: set[str] | None = None
 ) -> dict:
@@ -147,15 +130,15 @@ def rank_partitioned(
     names of the tasks an earlier attempt had finished. LAIN is ranked too (`with_lain`)."""
     parts = per_partisi.with_lain(parts)
     kunci = inputs_key(Path(run_dir), model_pmt)
-    model = _each(model_task, [(run_dir, model_pmt, kunci)], reused)[0]
+    model = each(model_task, [(run_dir, model_pmt, kunci)], reused)[0]
     kunci = f"{kunci}:{model['id']}"  # a new model scores every partition again
-    _each(score_task, [(run_dir, p, cutoff, kunci) for p in parts], reused)
-    split = _each(bins_task, [(run_dir, parts, kunci)], reused)[0]
-    _together(
+    each(score_task, [(run_dir, p, cutoff, kunci) for p in parts], reused)
+    split = each(bins_task, [(run_dir, parts, kunci)], reused)[0]
+    together(
         reused,
         (boundary_task, [(run_dir, p, kunci) for p in parts]),
         (province_task, [(run_dir, s["kode_prov"], s["partisi"], kunci) for s in split]),
     )
-    _each(cutoffs_task, [(run_dir, parts, kunci)], reused)
-    _each(publish_task, [(run_dir, p, per_partisi.provinces_of(split, p), kunci) for p in parts], reused)
-    return _each(gather_task, [(run_dir, parts, model["cara"], kunci)], reused)[0]
+    each(cutoffs_task, [(run_dir, parts, kunci)], reused)
+    each(publish_task, [(run_dir, p, per_partisi.provinces_of(split, p), kunci) for p in parts], reused)
+    return each(gather_task, [(run_dir, parts, model["cara"], kunci)], reused)[0]

@@ -27,7 +27,9 @@ from flows.manifest import (
     reconcile,
     write_manifest,
 )
-from flows.padan import Stage, match_partitioned
+from flows.padan import match_partitioned
+from flows.peringkat import rank_partitioned
+from flows.satukan import CARRIED, unify_partitioned
 from flows.tugas import connection, stage_task
 from transforms import standardize as std
 from transforms.errors import DeliveryError, SourceUnavailable
@@ -119,9 +121,6 @@ def plan_task(run_dir: str, partitions: str, max_persons: int) -> list[dict]:
         con.close()
 
 
-CARRIED = "bawaan/keputusan.parquet"
-
-
 @task(name="carry-decisions")
 def carry_task(run_dir: str, cutoff: dt.date) -> dict:
     """The decisions in force after the snapshot before this cut-off, into the run folder
@@ -131,38 +130,6 @@ def carry_task(run_dir: str, cutoff: dt.date) -> dict:
 
     settings = get_settings()
     return export_in_force(open_catalog(settings), settings, cutoff, Path(run_dir) / CARRIED)
-
-
-@stage_task(name="unify")
-def unify_task(run_dir: str, cutoff: dt.date, carried: str | None = None) -> dict:
-    """One row per living person and per family (KK), attributes by survivorship, and the
-    decisions carried in applied again. `carried`: their content hash (the cache key).
-
-    National for now (one task): the registry's KK decides the province, and a source
-    household can reach KKs in two provinces."""
-    from transforms import unify
-
-    paths = std.RunPaths(Path(run_dir))
-    con = connection(get_settings(), paths.run_dir, alone=True)
-    counts = unify.unify(con, paths, cutoff, bawaan=paths.run_dir / CARRIED if carried else None)
-    con.close()
-    return counts
-
-
-@stage_task(name="rank")
-def rank_task(run_dir: str, cutoff: dt.date, model_pmt: str | None) -> dict:
-    """Welfare score per family, national deciles, ranks in province and regency.
-
-    National for now (one task): the national deciles come from per-province summaries of
-    the scores (transforms/rank/desil.py, steps over partition files that can fan out); the
-    province ranks are window partitions inside it."""
-    from transforms import rank
-
-    paths = std.RunPaths(Path(run_dir))
-    con = connection(get_settings(), paths.run_dir, alone=True)
-    counts = rank.rank(con, paths, cutoff, Path(model_pmt) if model_pmt else None)
-    con.close()
-    return counts
 
 
 @stage_task(name="laju-padan")
@@ -371,14 +338,16 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     manifest["partisi"] = parts = stage(plan_task, str(run_dir), settings.partitions, settings.partition_max_persons)
     logger.info("%d partitions: %s", len(parts), ", ".join(p["partisi"] for p in parts))
 
+    names = [p["partisi"] for p in parts]
+    fanned: set[str] = set()  # the partition tasks an earlier attempt had finished
+
     t = time.perf_counter()
-    fanned = Stage()
     manifest["padan"] = padan = match_partitioned(str(run_dir), len(parts), fanned)
     seconds["match"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
     manifest["keputusan_bawaan"] = carried = carry_task(str(run_dir), cutoff)
-    manifest["satukan"] = satu = stage(unify_task, str(run_dir), cutoff, carried["sidik"])
+    manifest["satukan"] = satu = unify_partitioned(str(run_dir), cutoff, carried["sidik"], names, fanned)
     seconds["unify"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
@@ -387,7 +356,7 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     _gate(run_dir, manifest, mutu)
 
     t = time.perf_counter()
-    manifest["peringkat"] = stage(rank_task, str(run_dir), cutoff, model_pmt)
+    manifest["peringkat"] = rank_partitioned(str(run_dir), cutoff, model_pmt, names, fanned)
     seconds["rank"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
@@ -414,7 +383,7 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     _gate(run_dir, manifest, mutu)
 
     manifest["isi"] = stage(content_task, str(run_dir))
-    manifest["dipakai_ulang"] = sorted(set(reused) | fanned.reused)
+    manifest["dipakai_ulang"] = sorted(set(reused) | fanned)
     manifest["finished"] = _now()
     path = write_manifest(run_dir, manifest)
     t = time.perf_counter()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.settings import get_settings
-from flows.tugas import connection, stage_task
+from flows.tugas import connection, each, one, stage_task
 from transforms.standardize import RunPaths
 
 CARRIED = "bawaan/keputusan.parquet"  # where the refresh flow's carry task exports the decisions
@@ -69,14 +69,15 @@ def plan_digest(run_dir: str) -> str:
     return hashlib.sha256((Path(run_dir) / PLAN).read_bytes()).hexdigest()
 
 
-def unify_partitioned(run_dir: str, cutoff: dt.date, carried: str | None, parts: list[str]) -> dict:
+def unify_partitioned(
+    run_dir: str, cutoff: dt.date, carried: str | None, parts: list[str], reused: set[str] | None = None
+) -> dict:
     """Unify by partition inside a flow; returns the counts `unify_task` returns. `carried`:
     the content hash of the carried decisions (None without them); `parts`: the plan's
-    partitions (a partition routing finds rows for, such as LAIN, runs too)."""
+    partitions (a partition routing finds rows for, such as LAIN, runs too). `reused` gets
+    the tasks an earlier attempt had finished."""
     rencana = plan_digest(run_dir)
-    routed = route_task(run_dir, cutoff, carried, rencana)
+    routed = one(route_task, (run_dir, cutoff, carried, rencana), reused)
     todo = sorted(set(parts) | set(routed["partisi"]))
-    futures = [unify_part_task.submit(run_dir, cutoff, part, carried, rencana) for part in todo]
-    for future in futures:
-        future.result()  # raises the partition's error
-    return gather_task(run_dir, carried, rencana, todo)
+    each(unify_part_task, [(run_dir, cutoff, part, carried, rencana) for part in todo], reused)
+    return one(gather_task, (run_dir, carried, rencana, todo), reused)

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 from prefect import task
+from prefect.futures import wait
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.privacy import scrub_engine_message
@@ -76,3 +77,25 @@ def stage_task(**options):
     return lambda fn: task(
         cache_key_fn=stage_key, persist_result=True, cache_expiration=dt.timedelta(days=31), **options
     )(plain_delivery_errors(fn))
+
+
+def together(reused: set[str] | None, *groups: tuple) -> list[list]:
+    """Each (task, argument sets): one task per set, all at once on the flow's task runner;
+    each group's results in order. A failed task fails the stage here. `reused` gets the
+    names of the tasks an earlier attempt had finished (resume per partition)."""
+    submitted = [(t, [t.submit(*args) for args in argsets]) for t, argsets in groups]
+    wait([f for _, futures in submitted for f in futures])
+    for t, futures in submitted:
+        if reused is not None and any(f.state.name == "Cached" for f in futures):
+            reused.add(t.name)
+    return [[f.result() for f in futures] for _, futures in submitted]
+
+
+def each(task, argsets: list[tuple], reused: set[str] | None) -> list:
+    """One task per argument set, all at once; their results in order."""
+    return together(reused, (task, argsets))[0]
+
+
+def one(task, args: tuple, reused: set[str] | None):
+    """One task, run here; its result."""
+    return each(task, [args], reused)[0]

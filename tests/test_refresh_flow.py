@@ -215,9 +215,8 @@ def test_refresh_accounts_for_every_row(delivery, dtsen_home):
     assert first["started"] == manifest["started"] != again["started"]
     # The stages are taken from the first run, the last validation too (the raw suite runs
     # again: its baseline, the current snapshot, is now the first run's).
-    assert {"match", "unify", "rank", "laju-padan", "validate-terpadu", "validate-terbit"} <= set(
-        again["dipakai_ulang"]
-    )
+    stages = {"match-national", "unify-gather", "rank-gather", "laju-padan", "validate-terpadu", "validate-terbit"}
+    assert stages <= set(again["dipakai_ulang"])
     assert again["laju_padan"] == laju
 
 
@@ -259,15 +258,15 @@ def test_a_critical_quality_failure_publishes_nothing(delivery, dtsen_home, monk
     from expectations import QualityError
     from flows.refresh import refresh
     from tests.delivery_kecil import write_delivery
-    from transforms import rank
+    from transforms.rank import per_partisi
     from warehouse import open_catalog, snapshots
 
     refresh(str(delivery))
     before = [s.tag for s in snapshots(open_catalog())]
-    ranked = rank.rank
+    gathered = per_partisi.gather
 
     def rank_without_deciles(con, paths, *args, **kwargs):
-        counts = ranked(con, paths, *args, **kwargs)
+        counts = gathered(con, paths, *args, **kwargs)
         out = paths.run_dir / "ranked" / "keluarga.parquet"
         con.execute(
             f"COPY (SELECT * REPLACE (NULL::INTEGER AS desil_nasional) FROM '{out}') TO '{out}.tmp' (FORMAT parquet)"
@@ -275,7 +274,7 @@ def test_a_critical_quality_failure_publishes_nothing(delivery, dtsen_home, monk
         Path(f"{out}.tmp").replace(out)
         return counts
 
-    monkeypatch.setattr(rank, "rank", rank_without_deciles)
+    monkeypatch.setattr(per_partisi, "gather", rank_without_deciles)
     later = write_delivery(tmp_path / "later", cutoff=dt.date(2026, 12, 17))
     with pytest.raises(QualityError, match="SETIAP_KELUARGA_BERDESIL"):
         refresh(str(later))

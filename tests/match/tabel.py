@@ -1,5 +1,6 @@
 """The two tables the match steps read (`catatan`, `penduduk`), empty, in the shape
-transforms/match/sql/masukan.sql gives them (as views; load_records makes tables of them): for tests that fill them by hand."""
+transforms/match/sql/masukan.sql gives them (as views; load_records makes tables of them):
+for tests that fill them by hand."""
 
 from __future__ import annotations
 
