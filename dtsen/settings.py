@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     partition_max_persons: int = Field(
         default=5_000_000, gt=0, description="a province with more registry persons is split into groups of regencies"
     )
+    nik_bucket_persons: int = Field(
+        default=2_000_000,
+        gt=0,
+        description="registry persons per bucket of matching's NIK steps (the buckets are hashes of the NIK, "
+        "not provinces: a NIK's prefix is where it was first registered)",
+    )
     peringatan_diterima: list[str] = Field(
         default=[],
         description="quality warnings (RULE, or suite:RULE) a snapshot may carry and still become current by the rule; "
@@ -76,7 +82,15 @@ class Settings(BaseSettings):
         if not match:
             raise ValueError(f"DTSEN_DUCKDB_MEMORY_LIMIT={self.duckdb_memory_limit!r}: write it like 16GB or 512MB")
         mib = float(match.group(1)) * {"K": 1 / 1024, "M": 1, "G": 1024, "T": 1 << 20}[match.group(2)[0].upper()]
-        return f"{max(256, int(mib / max(1, self.partition_workers)))}MB"
+        return f"{max(256, int(mib / max(1, self.tasks_at_once())))}MB"
+
+    def tasks_at_once(self) -> int:
+        """Partition tasks running at once on this machine: the thread runner's workers, or
+        the local Dask cluster's; a worker of a remote cluster runs one task at a time and
+        has the limit to itself (DTSEN_DUCKDB_MEMORY_LIMIT is per machine)."""
+        if self.task_runner == "dask":
+            return 1 if self.dask_address else self.dask_workers
+        return self.partition_workers
 
     @property
     def home_dir(self) -> Path:

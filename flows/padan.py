@@ -41,8 +41,9 @@ def exact_task(run_dir: str, b: int, buckets: int, records: int) -> int:
 
 
 @stage_task(name="match-family", task_run_name="match-family-{k}")
-def family_task(run_dir: str, k: int, buckets: int, pairs: int) -> int:
-    """`pairs`: all buckets' pairs, so that it re-runs when any NIK bucket did (resume)."""
+def family_task(run_dir: str, k: int, buckets: int, weak: int) -> int:
+    """`weak`: all buckets' records of weak evidence, so that it re-runs when any NIK bucket
+    did (resume)."""
     paths, con = _run(run_dir)
     try:
         prepare_match(con)
@@ -52,7 +53,7 @@ def family_task(run_dir: str, k: int, buckets: int, pairs: int) -> int:
 
 
 @stage_task(name="match-leftover", task_run_name="match-leftover-{b}")
-def leftover_task(run_dir: str, b: int, buckets: int, every: int, linked: int) -> dict:
+def leftover_task(run_dir: str, b: int, buckets: int, every: int, rivals: int) -> dict:
     paths, con = _run(run_dir)
     try:
         prepare_match(con)
@@ -76,8 +77,8 @@ def match_partitioned(run_dir: str, buckets: int, reused: set[str] | None = None
     """Every person-level record linked to the registry or not, in `buckets` NIK buckets;
     the counts for the manifest. `reused` gets the tasks an earlier attempt had finished."""
     records = one(shuffle_task, (run_dir, buckets), reused)
-    pairs = sum(each(exact_task, [(run_dir, b, buckets, records) for b in range(buckets)], reused))
-    linked = sum(each(family_task, [(run_dir, k, buckets, pairs) for k in range(buckets)], reused))
-    every = ember.every_kth(linked)
-    each(leftover_task, [(run_dir, b, buckets, every, linked) for b in range(buckets)], reused)
-    return one(national_task, (run_dir, buckets, records, linked), reused)
+    weak = sum(each(exact_task, [(run_dir, b, buckets, records) for b in range(buckets)], reused))
+    rivals = sum(each(family_task, [(run_dir, k, buckets, weak) for k in range(buckets)], reused))
+    every = ember.every_kth(records)
+    linked = each(leftover_task, [(run_dir, b, buckets, every, rivals) for b in range(buckets)], reused)
+    return one(national_task, (run_dir, buckets, records, sum(n["tautan_nik"] for n in linked)), reused)

@@ -31,6 +31,7 @@ from flows.padan import match_partitioned
 from flows.peringkat import rank_partitioned
 from flows.satukan import CARRIED, unify_partitioned
 from flows.tugas import connection, stage_task
+from transforms import partisi
 from transforms import standardize as std
 from transforms.errors import DeliveryError, SourceUnavailable
 from transforms.ingest.extracts import BY_NAME
@@ -110,8 +111,6 @@ def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff
 def plan_task(run_dir: str, partitions: str, max_persons: int) -> list[dict]:
     """The run's partitions, from the registry (transforms/partisi.py); the settings are
     parameters, so that a changed split is planned again."""
-    from transforms import partisi
-
     paths = std.RunPaths(Path(run_dir))
     con = connection(get_settings(), paths.run_dir)
     try:
@@ -342,7 +341,8 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     fanned: set[str] = set()  # the partition tasks an earlier attempt had finished
 
     t = time.perf_counter()
-    manifest["padan"] = padan = match_partitioned(str(run_dir), len(parts), fanned)
+    buckets = partisi.nik_buckets(parts, settings.nik_bucket_persons)
+    manifest["padan"] = padan = match_partitioned(str(run_dir), buckets, fanned) | {"ember_nik": buckets}
     seconds["match"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()

@@ -25,13 +25,15 @@ import duckdb
 
 from transforms.engine import one_row
 
-# The flow's stage names (manifest `dipakai_ulang`) and the keys of its `seconds`.
+# The flow's task names (manifest `dipakai_ulang`) and the keys of its `seconds`. A stage of
+# partition tasks counts as reused when its last task was; its partitions reused before a
+# stop are listed by their task names.
 REUSED_STAGE = {
     "standardize-reference": "standardize_reference",
     "standardize": "standardize",
-    "match": "match",
-    "unify": "unify",
-    "rank": "rank",
+    "match-national": "match",
+    "unify-gather": "unify",
+    "rank-gather": "rank",
     "laju-padan": "laju_padan",
     "validate-baku": "validate_standardized",
     "validate-terpadu": "validate_unified",

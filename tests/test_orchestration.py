@@ -69,7 +69,7 @@ def test_a_run_killed_mid_way_resumes_and_publishes_the_same_content(tmp_path, u
     again = refresh_process(delivery, home)
     assert again.wait(timeout=300) == 0, again.stdout.read()[-3000:]
     resumed = manifest_of(home)
-    assert {"standardize", "match"} <= set(resumed["dipakai_ulang"])
+    assert {"standardize", "match-nik", "match-national"} <= set(resumed["dipakai_ulang"])
     assert whole["dipakai_ulang"] == []
     assert resumed["isi"] == whole["isi"]
     assert resumed["terbit"]["baru"] is True

@@ -14,9 +14,11 @@ import pytest
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-PERSONS, SEED = 4000, 7
-# Small enough that the largest provinces of the delivery split into several groups.
-SMALL_PARTITION = 120
+PERSONS, SEED = 2500, 7
+# Small enough that the largest provinces of the delivery split into several groups, and
+# that matching uses several NIK buckets.
+SPLIT = {"partition_max_persons": 80, "nik_bucket_persons": 600}
+BUCKETS = 5
 
 
 @pytest.fixture(scope="module")
@@ -63,20 +65,47 @@ def one_partition(generated, tmp_path_factory) -> dict:
         return refresh_in(tmp_path_factory.mktemp("satu"), generated, mp, partitions="one")
 
 
-def test_split_provinces_on_threads_give_the_same_content(generated, one_partition, tmp_path, monkeypatch):
-    split = refresh_in(tmp_path, generated, monkeypatch, partition_max_persons=SMALL_PARTITION)
+def test_split_provinces_on_threads_give_the_same_content_and_resume_per_partition(
+    generated, one_partition, tmp_path, monkeypatch
+):
+    """Provinces split into groups of regencies, on threads. The first attempt stops when one
+    NIK bucket's family step fails (a worker lost); the second runs only that bucket's task
+    of the step, takes the others from the first attempt, and publishes the same content as
+    one partition."""
+    from transforms.match import ember
+
+    real, calls, failing = ember.family_bucket, [], [True]
+
+    def family_bucket(con, paths, k, buckets):
+        calls.append(k)
+        if failing[0] and k == 1:
+            raise RuntimeError("worker lost")
+        return real(con, paths, k, buckets)
+
+    monkeypatch.setattr(ember, "family_bucket", family_bucket)
+    with pytest.raises(RuntimeError, match="worker lost"):
+        refresh_in(tmp_path, generated, monkeypatch, **SPLIT)
+    assert sorted(calls) == list(range(BUCKETS))
+    failing[0], calls[:] = False, []
+    split = refresh_in(tmp_path, generated, monkeypatch, **SPLIT)
+    assert calls == [1]
+    assert {"match-shuffle", "match-nik", "match-family"} <= set(split["dipakai_ulang"])
+    assert split["percobaan"] == 2
+
     assert [p["partisi"] for p in one_partition["partisi"]] == ["NASIONAL"]
     groups = [p["partisi"] for p in split["partisi"] if "-" in p["partisi"]]
     assert len({g.split("-")[0] for g in groups if not g.endswith("-1")}) >= 2  # provinces really split
+    assert (one_partition["padan"]["ember_nik"], split["padan"]["ember_nik"]) == (1, BUCKETS)
     assert split["isi"] == one_partition["isi"]
-    assert split["padan"] == one_partition["padan"] and split["peringkat"] == one_partition["peringkat"]
+    same = {k: v for k, v in split["padan"].items() if k != "ember_nik"}
+    assert same == {k: v for k, v in one_partition["padan"].items() if k != "ember_nik"}
+    assert split["peringkat"] == one_partition["peringkat"]
 
 
 @pytest.mark.parametrize("workers", [2, 4])
 def test_a_local_dask_cluster_gives_the_same_content(generated, one_partition, workers, tmp_path, monkeypatch):
     on_dask = refresh_in(
-        tmp_path, generated, monkeypatch, runner=dask(workers), task_runner="dask", dask_workers=workers,
-        partition_max_persons=SMALL_PARTITION,
-    )  # fmt: skip
-    assert len(on_dask["partisi"]) > 30
+        tmp_path, generated, monkeypatch, runner=dask(workers), task_runner="dask", dask_workers=workers, **SPLIT
+    )
+    assert len(on_dask["partisi"]) > 20 and on_dask["padan"]["ember_nik"] == BUCKETS
     assert on_dask["isi"] == one_partition["isi"]

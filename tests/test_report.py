@@ -77,7 +77,7 @@ def manifest(run_id: str, families: int, persons: int) -> dict:
             "rank": 1.4,
             "publish": 2.0,
         },
-        "dipakai_ulang": ["match", "validate-baku"],
+        "dipakai_ulang": ["match-national", "validate-baku"],
         "rekonsiliasi": {
             "dtks": {
                 "berkas": 1,

@@ -113,3 +113,12 @@ def write_by_partition(con: duckdb.DuckDBPyConnection, select_sql: str, out: Pat
 def part_glob(out: Path, part: str) -> str:
     """The files of one partition written by `write_by_partition` (a glob that may match none)."""
     return str(out / f"partisi={part}" / "*.parquet")
+
+
+def nik_buckets(parts: list[dict], persons_per_bucket: int) -> int:
+    """How many NIK buckets matching uses (transforms/match/ember.py): enough that none holds
+    more than `persons_per_bucket` registry persons; one for the one-partition run."""
+    if [p["partisi"] for p in parts] == [NASIONAL]:
+        return 1
+    persons = sum(p["orang"] for p in parts)
+    return max(1, -(-persons // persons_per_bucket))

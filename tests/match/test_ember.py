@@ -74,9 +74,10 @@ def run_buckets(paths: RunPaths, buckets: int) -> dict[str, tuple]:
     records = ember.shuffle(con(), paths, buckets)
     for b in range(buckets):
         ember.exact_bucket(con(), paths, b, buckets)
-    linked = sum(ember.family_bucket(con(), paths, k, buckets) for k in range(buckets))
+    for k in range(buckets):
+        ember.family_bucket(con(), paths, k, buckets)
     for b in range(buckets):
-        ember.leftover_bucket(con(), paths, b, buckets, ember.every_kth(linked))
+        ember.leftover_bucket(con(), paths, b, buckets, ember.every_kth(records))
     counts = ember.national(con(), paths, buckets, records)
     assert counts["seimbang"] and counts["catatan"] == len(RECORDS)
     matched = paths.run_dir / "matched"
@@ -96,9 +97,7 @@ def buckets() -> int:
     """A number of buckets that puts the cases' rows apart: the son's NIK and his father's
     NIK in different buckets, the moved woman's NIK and her record's typo too."""
     for n in range(3, 40):
-        if bucket_of(ANAK[0], n) != bucket_of(SUAMI[0], n) and bucket_of(PINDAH[0], n) != bucket_of(
-            RECORDS[-1][2], n
-        ):
+        if bucket_of(ANAK[0], n) != bucket_of(SUAMI[0], n) and bucket_of(PINDAH[0], n) != bucket_of(RECORDS[-1][2], n):
             return n
     raise AssertionError("no number of buckets separates the cases")
 

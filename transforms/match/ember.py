@@ -74,11 +74,13 @@ def read(glob: str) -> str:
     return f"read_parquet('{sql_path(glob)}', hive_partitioning = false, union_by_name = true)"
 
 
-def _nik_exact_statements() -> tuple[str, list[str]]:
-    """nik_exact.sql: its first statement (each record with its NIK's holder) and the rest
-    (the family check, the decision, the links)."""
-    first, *rest = statements((SQL / "nik_exact.sql").read_text())
-    return first, rest
+class NikExact:
+    """nik_exact.sql's statements by name: the buckets run them in different tasks."""
+
+    def __init__(self) -> None:
+        (self.pasangan, self.lemah, self.anggota, self.saingan, self.bukti, self.links) = statements(
+            (SQL / "nik_exact.sql").read_text()
+        )
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, glob: str) -> None:
@@ -92,84 +94,88 @@ def shuffle(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int) -> in
     record_views(con, paths)
     out = work(paths, buckets)
     key = "coalesce(nik, sumber || ':' || id_sumber)"
-    write_buckets(
-        con, f"SELECT *, hash({key}) % {buckets} AS ember FROM catatan_masuk", out / "catatan" / "dari=0", buckets
-    )
-    write_buckets(
-        con, f"SELECT *, hash(nik) % {buckets} AS ember FROM penduduk_masuk", out / "penduduk_nik" / "dari=0", buckets
-    )
-    write_buckets(
-        con, f"SELECT *, hash(no_kk) % {buckets} AS ember FROM penduduk_masuk", out / "penduduk_kk" / "dari=0", buckets
-    )
+    for name, select in (
+        ("catatan", f"SELECT *, hash({key}) % {buckets} AS ember FROM catatan_masuk"),
+        ("penduduk_nik", f"SELECT *, hash(nik) % {buckets} AS ember FROM penduduk_masuk"),
+        ("penduduk_kk", f"SELECT *, hash(no_kk) % {buckets} AS ember FROM penduduk_masuk"),
+    ):
+        write_buckets(con, select, out / name / "dari=0", buckets)
     return one_row(con, "SELECT count(*) FROM catatan_masuk")[0]
 
 
 def exact_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, b: int, buckets: int) -> int:
-    """One NIK bucket: each record with its NIK's holder and the evidence, sent with the
-    record's own fields to the bucket of the holder's KK. Returns the pairs."""
-    out = work(paths, buckets)
+    """One NIK bucket: each record with its NIK's holder and the evidence (kept here); those
+    with weak evidence, and their records' fields, sent to the bucket of the holder's KK.
+    Returns the records with weak evidence."""
+    out, sql = work(paths, buckets), NikExact()
     _table(con, "catatan", bucket(out / "catatan", b))
     _table(con, "penduduk", bucket(out / "penduduk_nik", b))
-    first, _ = _nik_exact_statements()
-    run_statement(con, first)
-    to_kk = f"hash(p.kk_pemegang) % {buckets} AS ember"
-    write_buckets(con, f"SELECT p.*, {to_kk} FROM pasangan_nik p", out / "pasangan" / f"dari={b}", buckets)
+    run_statement(con, sql.pasangan)
+    run_statement(con, sql.lemah)
+    copy_atomic(con, "SELECT * FROM pasangan_nik", out / "pasangan" / f"ember={b}.parquet")
+    to_kk = f"hash(l.kk_pemegang) % {buckets} AS ember"
+    write_buckets(con, f"SELECT l.*, {to_kk} FROM pasangan_lemah l", out / "lemah" / f"dari={b}", buckets)
     write_buckets(
         con,
-        f"SELECT c.*, {to_kk} FROM catatan c JOIN pasangan_nik p USING (sumber, id_sumber)",
+        f"SELECT c.*, {to_kk} FROM catatan c JOIN pasangan_lemah l USING (sumber, id_sumber)",
         out / "catatan_kk" / f"dari={b}",
         buckets,
     )
-    return one_row(con, "SELECT count(*) FROM pasangan_nik")[0]
+    return one_row(con, "SELECT count(*) FROM pasangan_lemah")[0]
 
 
 def family_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, k: int, buckets: int) -> int:
-    """One KK bucket: the family check against the holder's whole family, and the decision
-    (`bukti_nik`), sent back to the record's NIK bucket. Returns the records linked."""
-    from transforms.match import config
-
-    out = work(paths, buckets)
-    _table(con, "pasangan_nik", bucket(out / "pasangan", k))
+    """One KK bucket: the records of weak evidence against the holder's whole family; where a
+    member fits better (`saingan_keluarga`), that goes back to the record's NIK bucket.
+    Returns those records."""
+    out, sql = work(paths, buckets), NikExact()
+    _table(con, "pasangan_lemah", bucket(out / "lemah", k))
     _table(con, "catatan", bucket(out / "catatan_kk", k))
     _table(con, "penduduk", bucket(out / "penduduk_kk", k))
-    _, rest = _nik_exact_statements()
-    for statement in rest:
-        run_statement(con, statement, {"ambang": config()["ambang_poin_nik"]})
-    write_buckets(con, f"SELECT *, hash(nik) % {buckets} AS ember FROM bukti_nik", out / "bukti" / f"dari={k}", buckets)
-    return one_row(con, "SELECT count(*) FROM bukti_nik WHERE diterima")[0]
+    run_statement(con, sql.anggota)
+    run_statement(con, sql.saingan)
+    write_buckets(
+        con,
+        f"SELECT s.*, hash(l.nik) % {buckets} AS ember FROM saingan_keluarga s "
+        "JOIN pasangan_lemah l USING (sumber, id_sumber)",
+        out / "saingan" / f"dari={k}",
+        buckets,
+    )
+    return one_row(con, "SELECT count(*) FROM saingan_keluarga")[0]
 
 
 def leftover_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, b: int, buckets: int, every: int) -> dict:
-    """One NIK bucket after the decisions: the NIK_EXACT links with their outcome, the records
-    left with the evidence about them, and every `every`-th link as a label for Splink's m."""
+    """One NIK bucket: the decision (`bukti_nik`); the NIK_EXACT links with their outcome, the
+    records left with the evidence about them, and every `every`-th link as a label for
+    Splink's m."""
+    from transforms.match import config
     from transforms.match.probabilistic import SAMPLED_LINKS_SQL
 
-    out = work(paths, buckets)
+    out, sql = work(paths, buckets), NikExact()
     _table(con, "catatan", bucket(out / "catatan", b))
-    _table(con, "bukti_nik", bucket(out / "bukti", b))
-    _, rest = _nik_exact_statements()
-    run_statement(con, rest[-1])  # the view padan_nik_exact
+    _table(con, "pasangan_nik", str(out / "pasangan" / f"ember={b}.parquet"))
+    _table(con, "saingan_keluarga", bucket(out / "saingan", b))
+    run_statement(con, sql.bukti, {"ambang": config()["ambang_poin_nik"]})
+    run_statement(con, sql.links)
     copy_atomic(
         con,
         "SELECT c.sumber, c.id_sumber, e.nik, e.metode_padan, e.probabilitas, c.kode_prov "
         "FROM padan_nik_exact e JOIN catatan c USING (sumber, id_sumber)",
         out / "tautan_nik" / f"ember={b}.parquet",
     )
-    copy_atomic(
-        con,
-        "SELECT * FROM catatan ANTI JOIN padan_nik_exact USING (sumber, id_sumber)",
-        out / "sisa" / f"ember={b}.parquet",
-    )
+    left = "SELECT * FROM catatan ANTI JOIN padan_nik_exact USING (sumber, id_sumber)"
+    copy_atomic(con, left, out / "sisa" / f"ember={b}.parquet")
     copy_atomic(con, "SELECT * FROM bukti_nik WHERE NOT diterima", out / "bukti_sisa" / f"ember={b}.parquet")
     copy_atomic(con, SAMPLED_LINKS_SQL, out / "contoh" / f"ember={b}.parquet", {"tiap_ke": every})
     return {"tautan_nik": one_row(con, "SELECT count(*) FROM padan_nik_exact")[0]}
 
 
-def every_kth(linked: int) -> int:
-    """One NIK_EXACT link in k is a label for Splink's m (as `probabilistic.EVERY_KTH_SQL`)."""
+def every_kth(records: int) -> int:
+    """One record in k, of those NIK_EXACT links, is a label for Splink's m (as
+    `probabilistic.EVERY_KTH_SQL`): k from the records, known before any bucket decides."""
     from transforms.match import config
 
-    return max(linked // max(config()["contoh_tautan_nik"], 1), 1)
+    return max(records // max(config()["contoh_tautan_nik"], 1), 1)
 
 
 def national(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int, records: int) -> dict:
@@ -184,8 +190,7 @@ def national(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int, reco
     _table(con, "catatan", str(out / "sisa" / "*.parquet"))
     _table(con, "bukti_nik", str(out / "bukti_sisa" / "*.parquet"))
     _table(con, "tautan_contoh", str(out / "contoh" / "*.parquet"))
-    _, rest = _nik_exact_statements()
-    run_statement(con, rest[-1])  # padan_nik_exact: none among the records left
+    run_statement(con, NikExact().links)  # padan_nik_exact: none among the records left
     match.match_nik_repair(con)
     model = match_probabilistic(con, model_out=matched / "model_splink.json")
     match.record_outcomes(con)

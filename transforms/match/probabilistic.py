@@ -67,8 +67,9 @@ JOIN catatan c ON c.sumber = e.sumber AND c.id_sumber = e.id_sumber
 WHERE hash(e.sumber, e.id_sumber) % $tiap_ke = 0 AND c.nama_baku IS NOT NULL
 """
 
-# One link in k for `contoh` links in all.
-EVERY_KTH_SQL = "SELECT greatest(count(*) // greatest($contoh, 1), 1) FROM padan_nik_exact"
+# One record in k, for about `contoh` links: k from the records, which the buckets know
+# before any of them has decided a link (ember.every_kth).
+EVERY_KTH_SQL = "SELECT greatest(count(*) // greatest($contoh, 1), 1) FROM catatan"
 
 LABELS_SQL = f"""
 CREATE OR REPLACE TABLE contoh_nik AS

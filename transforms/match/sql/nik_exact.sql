@@ -23,21 +23,25 @@ FROM bukti b
 JOIN poin_kombinasi k USING (nama, tgl_lahir, jenis_kelamin, no_kk, kode_desa);
 
 -- A family member's NIK typed on the wrong row, or a twin's: someone else in the holder's
--- family (registry KK) fits the record better. Looked for only where the holder's name or
--- birth date is weak evidence, and among members whose birth date fits the record (a
--- sibling's NIK carries the sibling's birth date). Grain: one row per record and member
--- looked at (kept: `dtsen jelaskan` shows them).
+-- family (registry KK) may fit the record better. Looked for only where the holder's name
+-- or birth date is weak evidence (a few percent of the records: only these need the
+-- holder's family, ember.py sends only these to the family's bucket).
+-- Grain: one row per record with weak evidence.
+CREATE OR REPLACE TEMP TABLE pasangan_lemah AS
+SELECT sumber, id_sumber, nik, kk_pemegang, cocok
+FROM pasangan_nik
+WHERE nama NOT IN ('SAMA', 'GELAR_SAJA', 'VARIAN_EJAAN', 'URUTAN', 'TANPA_BIN') OR tgl_lahir <> 'SAMA';
+
+-- Among the members whose birth date fits the record (a sibling's NIK carries the
+-- sibling's birth date). Grain: one row per record and member looked at (kept: `dtsen
+-- jelaskan` shows them).
 CREATE OR REPLACE TEMP TABLE anggota_keluarga AS
-WITH lemah AS (
-    SELECT sumber, id_sumber, nik, kk_pemegang, cocok
-    FROM pasangan_nik
-    WHERE nama NOT IN ('SAMA', 'GELAR_SAJA', 'VARIAN_EJAAN', 'URUTAN', 'TANPA_BIN') OR tgl_lahir <> 'SAMA'
-), anggota AS (
+WITH anggota AS (
     SELECT l.sumber, l.id_sumber, a.nik, l.cocok AS cocok_pemegang,
         tingkat_nama(c.nama, c.nama_baku, a.nama, a.nama_baku) AS nama, bukti_tgl(c.tgl_lahir, a.tgl_lahir) AS tgl_lahir,
         bukti_sama(c.jenis_kelamin, a.jenis_kelamin) AS jenis_kelamin, bukti_sama(c.no_kk, a.no_kk) AS no_kk,
         bukti_sama(c.kode_desa, a.kode_desa) AS kode_desa
-    FROM lemah l
+    FROM pasangan_lemah l
     JOIN catatan c ON c.sumber = l.sumber AND c.id_sumber = l.id_sumber
     JOIN penduduk a ON a.no_kk = l.kk_pemegang AND a.nik <> l.nik
     WHERE coalesce(tgl_cocok(c.tgl_lahir, a.tgl_lahir), false)
