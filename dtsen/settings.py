@@ -60,6 +60,12 @@ class Settings(BaseSettings):
     partition_max_persons: int = Field(
         default=5_000_000, gt=0, description="a province with more registry persons is split into groups of regencies"
     )
+    partition_min_persons: int = Field(
+        default=1_000_000,
+        ge=0,
+        description="provinces with fewer registry persons are grouped with the next ones in code order "
+        "(a partition's fixed cost paid once per group)",
+    )
     nik_bucket_persons: int = Field(
         default=2_000_000,
         gt=0,

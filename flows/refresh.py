@@ -108,14 +108,15 @@ def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff
 
 
 @stage_task(name="plan-partitions")
-def plan_task(run_dir: str, partitions: str, max_persons: int) -> list[dict]:
+def plan_task(run_dir: str, partitions: str, max_persons: int, min_persons: int) -> list[dict]:
     """The run's partitions, from the registry (transforms/partisi.py); the settings are
     parameters, so that a changed split is planned again."""
     paths = std.RunPaths(Path(run_dir))
     con = connection(get_settings(), paths.run_dir)
     try:
         registry = paths.standardized("dukcapil_penduduk")
-        return partisi.plan(con, registry, paths.run_dir / "partisi.parquet", max_persons, partitions == "one")
+        single = partitions == "one"
+        return partisi.plan(con, registry, paths.run_dir / "partisi.parquet", max_persons, single, min_persons)
     finally:
         con.close()
 
@@ -334,7 +335,9 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     seconds["validate_standardized"] = round(time.perf_counter() - t, 2)
     _gate(run_dir, manifest, mutu)
 
-    manifest["partisi"] = parts = stage(plan_task, str(run_dir), settings.partitions, settings.partition_max_persons)
+    manifest["partisi"] = parts = stage(
+        plan_task, str(run_dir), settings.partitions, settings.partition_max_persons, settings.partition_min_persons
+    )
     logger.info("%d partitions: %s", len(parts), ", ".join(p["partisi"] for p in parts))
 
     names = [p["partisi"] for p in parts]

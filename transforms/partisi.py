@@ -4,6 +4,8 @@ A partition is a province (the first two digits of the village code). A province
 registry persons than `partition_max_persons` is split into groups of whole regencies, in
 order of their codes, each group as large as the limit allows (a regency larger than the
 limit is a group alone): Jawa Barat does not make one straggler beside Kalimantan Utara.
+Provinces of fewer than `partition_min_persons` are grouped with the next whole provinces
+in code order (`61..65`), so that small ones do not each pay a partition's fixed cost.
 With `partitions=one` the whole country is one partition, `NASIONAL`: the reference run a
 split is checked against.
 
@@ -42,24 +44,24 @@ SELECT kode_prov, kode_kab, orang, orang_prov, sampai FROM prov ORDER BY kode_ka
 """
 
 
-def plan(con: duckdb.DuckDBPyConnection, penduduk: Path, out: Path, max_persons: int, single: bool) -> list[dict]:
+def plan(
+    con: duckdb.DuckDBPyConnection,
+    penduduk: Path,
+    out: Path,
+    max_persons: int,
+    single: bool,
+    min_persons: int = 0,
+) -> list[dict]:
     """Decide the partitions from the registry; write them to `out`; return one dict per
-    partition (id, regencies, registry persons), in order of id."""
+    partition (id, regencies, registry persons), in order of id. Provinces of fewer than
+    `min_persons` are grouped with the next ones in code order (`61..65`): a partition's
+    fixed cost (a task per stage, its files) is paid once per group, not per small province."""
     rows = con.execute(PLAN_SQL, {"penduduk": str(penduduk)}).fetchall()
-    assigned: list[tuple[str, str, str, int]] = []  # kode_prov, kode_kab, partisi, orang
-    group: dict[str, tuple[int, int]] = {}  # province -> (current group number, persons in it)
-    for kode_prov, kode_kab, orang, orang_prov, _ in rows:
-        if single:
-            part = NASIONAL
-        elif orang_prov <= max_persons:
-            part = kode_prov
-        else:
-            number, size = group.get(kode_prov, (1, 0))
-            if size and size + orang > max_persons:
-                number, size = number + 1, 0
-            group[kode_prov] = (number, size + orang)
-            part = f"{kode_prov}-{number}"
-        assigned.append((kode_prov, kode_kab, part, orang))
+    if single:
+        assigned = [(prov, kab, NASIONAL, orang) for prov, kab, orang, _, _ in rows]
+    else:
+        assigned = _split_large(rows, max_persons)
+        assigned = _group_small(assigned, min_persons)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE rencana_partisi "
         "(kode_prov VARCHAR, kode_kab VARCHAR, partisi VARCHAR, orang BIGINT)"
@@ -75,6 +77,42 @@ def plan(con: duckdb.DuckDBPyConnection, penduduk: Path, out: Path, max_persons:
     if not parts:  # no registry person: one partition, so that every stage still runs once
         parts[NASIONAL if single else LAIN] = {"partisi": NASIONAL if single else LAIN, "kabupaten": 0, "orang": 0}
     return [parts[k] for k in sorted(parts)]
+
+
+def _split_large(rows: list[tuple], max_persons: int) -> list[tuple[str, str, str, int]]:
+    """Each regency's partition: its province's, or for a province above `max_persons` a
+    group of its regencies (`32-1`, `32-2`) of at most that many (a larger regency alone)."""
+    assigned: list[tuple[str, str, str, int]] = []  # kode_prov, kode_kab, partisi, orang
+    group: dict[str, tuple[int, int]] = {}  # province -> (current group number, persons in it)
+    for kode_prov, kode_kab, orang, orang_prov, _ in rows:
+        if orang_prov <= max_persons:
+            part = kode_prov
+        else:
+            number, size = group.get(kode_prov, (1, 0))
+            if size and size + orang > max_persons:
+                number, size = number + 1, 0
+            group[kode_prov] = (number, size + orang)
+            part = f"{kode_prov}-{number}"
+        assigned.append((kode_prov, kode_kab, part, orang))
+    return assigned
+
+
+def _group_small(assigned: list[tuple[str, str, str, int]], min_persons: int) -> list[tuple[str, str, str, int]]:
+    """Whole provinces (not split) in code order, gathered into groups of at least
+    `min_persons`; a last group short of it joins the one before."""
+    persons: dict[str, int] = {}
+    for prov, _, part, orang in assigned:
+        if part == prov:
+            persons[prov] = persons.get(prov, 0) + orang
+    groups: list[list[str]] = []
+    for prov in sorted(persons):
+        if not groups or sum(persons[p] for p in groups[-1]) >= min_persons:
+            groups.append([])
+        groups[-1].append(prov)
+    if len(groups) > 1 and sum(persons[p] for p in groups[-1]) < min_persons:
+        groups[-2].extend(groups.pop())
+    name = {p: (g[0] if len(g) == 1 else f"{g[0]}..{g[-1]}") for g in groups for p in g}
+    return [(prov, kab, name.get(part, part), orang) for prov, kab, part, orang in assigned]
 
 
 def load(con: duckdb.DuckDBPyConnection, plan_file: Path) -> None:
