@@ -92,6 +92,8 @@ def shuffle(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int) -> in
     from transforms.match import record_views
 
     record_views(con, paths)
+    if buckets == 1:  # one bucket is the standardized tables themselves: no copy (`_shuffled`)
+        return one_row(con, "SELECT count(*) FROM catatan_masuk")[0]
     out = work(paths, buckets)
     key = "coalesce(nik, sumber || ':' || id_sumber)"
     for name, select in (
@@ -103,13 +105,26 @@ def shuffle(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int) -> in
     return one_row(con, "SELECT count(*) FROM catatan_masuk")[0]
 
 
+def _shuffled(con: duckdb.DuckDBPyConnection, paths: RunPaths, name: str, table: str, k: int, buckets: int) -> None:
+    """`name`: bucket k of a table the shuffle wrote (catatan, penduduk_nik, penduduk_kk); with
+    one bucket, the standardized tables it would have copied."""
+    if buckets == 1:
+        from transforms.match import record_views
+
+        record_views(con, paths)
+        source = "catatan_masuk" if table == "catatan" else "penduduk_masuk"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {source}")
+        return
+    _table(con, name, bucket(work(paths, buckets) / table, k))
+
+
 def exact_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, b: int, buckets: int) -> int:
     """One NIK bucket: each record with its NIK's holder and the evidence (kept here); those
     with weak evidence, and their records' fields, sent to the bucket of the holder's KK.
     Returns the records with weak evidence."""
     out, sql = work(paths, buckets), NikExact()
-    _table(con, "catatan", bucket(out / "catatan", b))
-    _table(con, "penduduk", bucket(out / "penduduk_nik", b))
+    _shuffled(con, paths, "catatan", "catatan", b, buckets)
+    _shuffled(con, paths, "penduduk", "penduduk_nik", b, buckets)
     run_statement(con, sql.pasangan)
     run_statement(con, sql.lemah)
     copy_atomic(con, "SELECT * FROM pasangan_nik", out / "pasangan" / f"ember={b}.parquet")
@@ -131,7 +146,7 @@ def family_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, k: int, bucke
     out, sql = work(paths, buckets), NikExact()
     _table(con, "pasangan_lemah", bucket(out / "lemah", k))
     _table(con, "catatan", bucket(out / "catatan_kk", k))
-    _table(con, "penduduk", bucket(out / "penduduk_kk", k))
+    _shuffled(con, paths, "penduduk", "penduduk_kk", k, buckets)
     run_statement(con, sql.anggota)
     run_statement(con, sql.saingan)
     write_buckets(
@@ -152,7 +167,7 @@ def leftover_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, b: int, buc
     from transforms.match.probabilistic import SAMPLED_LINKS_SQL
 
     out, sql = work(paths, buckets), NikExact()
-    _table(con, "catatan", bucket(out / "catatan", b))
+    _shuffled(con, paths, "catatan", "catatan", b, buckets)
     _table(con, "pasangan_nik", str(out / "pasangan" / f"ember={b}.parquet"))
     _table(con, "saingan_keluarga", bucket(out / "saingan", b))
     run_statement(con, sql.bukti, {"ambang": config()["ambang_poin_nik"]})
