@@ -2,8 +2,8 @@
 
     # fit on finished runs (each a DTSEN_HOME of one bench_refresh.py run)
     .venv/bin/python bench/bench_partisi.py --home /var/tmp/dtsen/hn1 --home /var/tmp/dtsen/hn10
-    # predict one delivery's run (its plan) on N workers sharing this machine, before running it
-    .venv/bin/python bench/bench_partisi.py --home ... --predict-home /var/tmp/dtsen/hd10 --workers 2 --shared
+    # predict a run of one delivery's plan on this machine (any runner, its workers share it)
+    .venv/bin/python bench/bench_partisi.py --home ... --predict-home /var/tmp/dtsen/hd10
     # the national refresh (286M persons, the 38 provinces' 2024 populations) on N workers of C cores
     .venv/bin/python bench/bench_partisi.py --home ... --national --workers 4 16 64 --cores 2 8 32
 
@@ -104,8 +104,9 @@ def tasks_of(home: Path) -> list[dict]:
     rows = con.execute(
         "SELECT name, start_time, end_time FROM task_run WHERE state_name = 'Completed' AND start_time IS NOT NULL"
     ).fetchall()
+    spans = [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b)) for _, a, b in rows]
     out = []
-    for name, start, end in rows:
+    for (name, start, end), span in zip(rows, spans, strict=True):
         kind, key = kind_and_key(name)
         if kind in BUCKETS:
             size = persons / buckets
@@ -117,8 +118,21 @@ def tasks_of(home: Path) -> list[dict]:
             size = per_province.get(key or "", 0)
         else:
             size = persons
-        out.append({"kind": kind, "key": key, "persons": size, "seconds": _seconds(start, end)})
+        seconds = _seconds(start, end)
+        # This machine's seconds: a task that shared the two cores with another for all its
+        # life had half of them (tasks run with every core DuckDB may use).
+        out.append({"kind": kind, "key": key, "persons": size, "seconds": seconds / sharing(span, spans)})
     return out
+
+
+def sharing(span: tuple[dt.datetime, dt.datetime], spans: list[tuple[dt.datetime, dt.datetime]]) -> float:
+    """How many tasks ran, on average over `span`'s life, beside and including it."""
+    start, end = span
+    life = (end - start).total_seconds()
+    if life <= 0:
+        return 1.0
+    overlap = sum(max(0.0, (min(end, e) - max(start, s)).total_seconds()) for s, e in spans)
+    return max(1.0, overlap / life)
 
 
 def province_persons(home: Path, manifest: dict) -> dict[str, int]:
@@ -147,13 +161,17 @@ def fit(tasks: list[dict]) -> dict[str, tuple[float, float, int]]:
     return model
 
 
-def predict(model: dict, wave_tasks: list[list[tuple[str, float]]], workers: int, speedup: float) -> float:
-    """Seconds of a run: each wave's tasks (kind, million persons) LPT-scheduled on `workers`."""
+def predict(model: dict, wave_tasks: list[list[tuple[str, float]]], workers: int, cores: int | None) -> float:
+    """Seconds of a run: each wave's tasks (kind, million persons), longest first, each on the
+    worker free first, a worker of `cores` cores running one task at a time. `cores` None:
+    the workers share this machine, whose two cores a wave keeps busy: its seconds add up."""
     total = 0.0
     for tasks in wave_tasks:
-        durations = sorted(
-            ((model[k][0] + model[k][1] * m) / speedup for k, m in tasks if k in model), reverse=True
-        )
+        machine = [model[k][0] + model[k][1] * m for k, m in tasks if k in model]
+        if cores is None:
+            total += sum(machine)
+            continue
+        durations = sorted((d / speedup(cores) for d in machine), reverse=True)
         free = [0.0] * max(1, workers)
         for d in durations:
             i = free.index(min(free))
@@ -204,10 +222,10 @@ def national_plan(max_persons: int, min_persons: int) -> tuple[list[dict], dict[
     return [{"partisi": k, "orang": v} for k, v in sorted(plan.items())], provinces, split
 
 
-def speedup(cores: int, shared: bool) -> float:
-    """A task measured here (2 cores shared by 2 tasks: about one core each) on a worker of
-    `cores` cores of its own: DuckDB's scans, joins and sorts at 80% of linear per doubling."""
-    return 1.0 if shared else cores**0.8
+def speedup(cores: int) -> float:
+    """A task's seconds on this 2-core machine, on a worker of `cores` cores of its own:
+    DuckDB's scans, joins and sorts taken to scale as cores^0.8 (80% per doubling)."""
+    return (cores / 2) ** 0.8
 
 
 def main() -> None:
@@ -217,7 +235,6 @@ def main() -> None:
     ap.add_argument("--national", action="store_true")
     ap.add_argument("--workers", type=int, nargs="+", default=[2])
     ap.add_argument("--cores", type=int, nargs="+", default=[2])
-    ap.add_argument("--shared", action="store_true", help="the workers share this 2-core machine")
     ap.add_argument("--max-persons", type=int, default=5_000_000)
     ap.add_argument("--min-persons", type=int, default=1_000_000)
     ap.add_argument("--bucket-persons", type=int, default=2_000_000)
@@ -235,14 +252,13 @@ def main() -> None:
         split = sorted({k for k, v in provinces.items() if sum(1 for p in plan if p["partisi"].startswith(k)) > 1})
         waves = run_waves(plan, m["padan"].get("ember_nik", 1), provinces, split)
         got = sum(v for k, v in m["seconds"].items())
-        print(f"\n{h}: stages {got:.0f} s measured, {predict(model, waves, 2, 1.0):.0f} s fitted (2 workers)")
+        print(f"\n{h}: stages {got:.0f} s measured, {predict(model, waves, 2, None):.0f} s fitted")
     if args.predict_home:
         m = manifest_of(args.predict_home)
         plan = [{"partisi": p["partisi"], "orang": p["orang"]} for p in m["partisi"]]
         provinces = province_persons(args.predict_home, m)
         waves = run_waves(plan, m["padan"].get("ember_nik", 1), provinces, [])
-        for w in args.workers:
-            print(f"\npredicted for {args.predict_home} on {w} workers: {predict(model, waves, w, 1.0):.0f} s of stages")
+        print(f"\npredicted for {args.predict_home} on this machine: {predict(model, waves, 2, None):.0f} s of stages")
     if args.national:
         plan, provinces, split = national_plan(args.max_persons, args.min_persons)
         persons = sum(p["orang"] for p in plan)
@@ -255,7 +271,7 @@ def main() -> None:
         print("| workers \\ cores | " + " | ".join(str(c) for c in args.cores) + " |")
         print("|---|" + "---|" * len(args.cores))
         for w in args.workers:
-            cells = [f"{predict(model, waves, w, speedup(c, False)) / 60:.0f} min" for c in args.cores]
+            cells = [f"{predict(model, waves, w, c) / 60:.0f} min" for c in args.cores]
             print(f"| {w} | " + " | ".join(cells) + " |")
 
 
