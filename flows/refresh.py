@@ -226,6 +226,11 @@ def task_runner(settings: Settings):
                 "threads_per_worker": 1,
                 "processes": True,
                 "dashboard_address": None,
+                # Each task's DuckDB keeps to its own limit, and a national step has the whole
+                # DTSEN_DUCKDB_MEMORY_LIMIT: Dask's default (the machine's memory divided by
+                # the workers) killed the worker running it at 10M persons, and Dask then ran
+                # again every task whose result that worker held.
+                "memory_limit": 0,
             }
         )
     if settings.task_runner != "thread":
