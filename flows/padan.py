@@ -6,71 +6,47 @@ bucket. Each task has its own DuckDB with its share of the memory and passes pat
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from dtsen.settings import get_settings
-from flows.tugas import connection, each, one, stage_task
+from flows.tugas import each, one, run_connection, stage_task
 from transforms.match import ember
 from transforms.match import prepare as prepare_match
-from transforms.standardize import RunPaths
-
-
-def _run(run_dir: str, alone: bool = False):
-    settings = get_settings()
-    return RunPaths(Path(run_dir)), connection(settings, Path(run_dir), alone=alone)
 
 
 @stage_task(name="match-shuffle")
 def shuffle_task(run_dir: str, buckets: int) -> int:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         return ember.shuffle(con, paths, buckets)
-    finally:
-        con.close()
 
 
 @stage_task(name="match-nik", task_run_name="match-nik-{b}")
 def exact_task(run_dir: str, b: int, buckets: int, records: int) -> int:
     """`records`: the shuffle's count, so that a new shuffle is a new input (resume)."""
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         prepare_match(con)
         return ember.exact_bucket(con, paths, b, buckets)
-    finally:
-        con.close()
 
 
 @stage_task(name="match-family", task_run_name="match-family-{k}")
 def family_task(run_dir: str, k: int, buckets: int, weak: int) -> int:
     """`weak`: all buckets' records of weak evidence, so that it re-runs when any NIK bucket
     did (resume)."""
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         prepare_match(con)
         return ember.family_bucket(con, paths, k, buckets)
-    finally:
-        con.close()
 
 
 @stage_task(name="match-leftover", task_run_name="match-leftover-{b}")
 def leftover_task(run_dir: str, b: int, buckets: int, every: int, rivals: int) -> dict:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         prepare_match(con)
         return ember.leftover_bucket(con, paths, b, buckets, every)
-    finally:
-        con.close()
 
 
 @stage_task(name="match-national")
 def national_task(run_dir: str, buckets: int, records: int, linked: int) -> dict:
     """The repair step and Splink on the records left, with all the memory: it runs alone."""
-    paths, con = _run(run_dir, alone=True)
-    try:
+    with run_connection(run_dir, alone=True) as (paths, con):
         prepare_match(con)
         return ember.national(con, paths, buckets, records)
-    finally:
-        con.close()
 
 
 def match_partitioned(run_dir: str, buckets: int, reused: set[str] | None = None) -> dict:

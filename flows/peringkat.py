@@ -13,92 +13,63 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-from dtsen.settings import get_settings
-from flows.tugas import connection, each, stage_task, together
+from flows.tugas import each, run_connection, stage_task, together
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
 
 PLAN = "partisi.parquet"  # the run's partition plan (transforms/partisi.py), in the run folder
 
 
-def _run(run_dir: str, alone: bool = False):
-    return RunPaths(Path(run_dir)), connection(get_settings(), Path(run_dir), alone=alone)
-
-
 @stage_task(name="rank-model")
 def model_task(run_dir: str, model_pmt: str | None, kunci: str) -> dict:
     """The one model every partition scores with. `kunci` (every task has it): what the
     stage reads, so that changed inputs are a new task, not a cached one (resume)."""
-    paths, con = _run(run_dir, alone=True)  # nothing else of the stage runs meanwhile
-    try:
+    with run_connection(run_dir, alone=True) as (paths, con):  # nothing else of the stage runs meanwhile
         return per_partisi.fit_model(con, paths, Path(model_pmt) if model_pmt else None)
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-score", task_run_name="rank-score-{part}")
 def score_task(run_dir: str, part: str, cutoff: dt.date, kunci: str) -> dict:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         return per_partisi.score_partition(con, paths, Path(run_dir) / PLAN, part, cutoff)
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-bins")
 def bins_task(run_dir: str, parts: list[str], kunci: str) -> list[dict]:
     """The deciles' boundary bins; returns the provinces that lie in several partitions."""
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         per_partisi.national_bins(con, paths, parts)
         return per_partisi.split_provinces(con, paths, parts)
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-boundary", task_run_name="rank-boundary-{part}")
 def boundary_task(run_dir: str, part: str, kunci: str) -> str:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         return str(per_partisi.partition_boundary(con, paths, part))
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-province", task_run_name="rank-province-{kode_prov}")
 def province_task(run_dir: str, kode_prov: str | None, parts: list[str], kunci: str) -> dict:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         return per_partisi.rank_province(con, paths, kode_prov, parts)
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-cutoffs")
 def cutoffs_task(run_dir: str, parts: list[str], kunci: str) -> str:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         return str(per_partisi.national_cutoffs(con, paths, parts))
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-publish", task_run_name="rank-publish-{part}")
 def publish_task(run_dir: str, part: str, provinces: list[str | None], kunci: str) -> dict:
-    paths, con = _run(run_dir)
-    try:
+    with run_connection(run_dir) as (paths, con):
         return per_partisi.publish_partition(con, paths, part, provinces)
-    finally:
-        con.close()
 
 
 @stage_task(name="rank-gather")
 def gather_task(run_dir: str, parts: list[str], cara: str, kunci: str) -> dict:
-    paths, con = _run(run_dir, alone=True)  # the national sort of every published row
-    try:
+    with run_connection(run_dir, alone=True) as (paths, con):  # the national sort of every published row
         return per_partisi.gather(con, paths, parts, cara)
-    finally:
-        con.close()
 
 
 def inputs_key(run_dir: Path, model_pmt: str | None) -> str:

@@ -14,9 +14,7 @@ import hashlib
 from pathlib import Path
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
-from dtsen.settings import get_settings
-from flows.tugas import connection, each, one, stage_task
-from transforms.standardize import RunPaths
+from flows.tugas import each, one, run_connection, stage_task
 
 CARRIED = "bawaan/keputusan.parquet"  # where the refresh flow's carry task exports the decisions
 PLAN = "partisi.parquet"  # the run's partition plan (transforms/partisi.py)
@@ -33,12 +31,9 @@ def route_task(run_dir: str, cutoff: dt.date, carried: str | None, rencana: str)
     """The national narrow step; `rencana`: the plan's hash (the cache key)."""
     from transforms.unify import terbagi
 
-    paths = RunPaths(Path(run_dir))
-    con = connection(get_settings(), paths.run_dir, alone=True)
-    bawaan = paths.run_dir / CARRIED if carried else None
-    result = terbagi.route(con, paths, cutoff, bawaan, paths.run_dir / PLAN, _work(run_dir, carried))
-    con.close()
-    return result
+    with run_connection(run_dir, alone=True) as (paths, con):
+        bawaan = paths.run_dir / CARRIED if carried else None
+        return terbagi.route(con, paths, cutoff, bawaan, paths.run_dir / PLAN, _work(run_dir, carried))
 
 
 @stage_task(name="unify-partition", task_run_name="unify-{part}")
@@ -46,10 +41,8 @@ def unify_part_task(run_dir: str, cutoff: dt.date, part: str, carried: str | Non
     """One partition's families, members and proposals."""
     from transforms.unify import terbagi
 
-    con = connection(get_settings(), Path(run_dir))
-    result = terbagi.unify_partition(con, _work(run_dir, carried), cutoff, part)
-    con.close()
-    return result
+    with run_connection(run_dir) as (_, con):
+        return terbagi.unify_partition(con, _work(run_dir, carried), cutoff, part)
 
 
 @stage_task(name="unify-gather")
@@ -57,11 +50,8 @@ def gather_task(run_dir: str, carried: str | None, rencana: str, parts: list[str
     """The unified tables and the manifest's counts."""
     from transforms.unify import terbagi
 
-    paths = RunPaths(Path(run_dir))
-    con = connection(get_settings(), paths.run_dir, alone=True)
-    counts = terbagi.gather(con, paths, _work(run_dir, carried), parts)
-    con.close()
-    return counts
+    with run_connection(run_dir, alone=True) as (paths, con):
+        return terbagi.gather(con, paths, _work(run_dir, carried), parts)
 
 
 def plan_digest(run_dir: str) -> str:

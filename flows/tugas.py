@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -19,16 +21,27 @@ from prefect.futures import wait
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from dtsen.privacy import scrub_engine_message
-from dtsen.settings import Settings
+from dtsen.settings import Settings, get_settings
 from flows.manifest import code_fingerprint
 from transforms.engine import connect
 from transforms.errors import DeliveryError, EngineError
+from transforms.standardize import RunPaths
 
 
 def connection(settings: Settings, run_dir: Path, alone: bool = False):
     """A task's DuckDB: its share of the memory limit, or all of it for a stage that runs alone."""
     memory = settings.duckdb_memory_limit if alone else settings.memory_per_partition()
     return connect(memory, settings.duckdb_threads, settings.tmp_dir / run_dir.name)
+
+
+@contextmanager
+def run_connection(run_dir: str, alone: bool = False) -> Iterator[tuple[RunPaths, duckdb.DuckDBPyConnection]]:
+    """A task's run folder and its own DuckDB (`connection`), closed when the task ends."""
+    con = connection(get_settings(), Path(run_dir), alone=alone)
+    try:
+        yield RunPaths(Path(run_dir)), con
+    finally:
+        con.close()
 
 
 @lru_cache

@@ -190,6 +190,18 @@ def record_decisions(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
     return "usulan_terbit"
 
 
+def decide_families(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> None:
+    """Once the households are on their KKs: the carried new families, the members, the
+    attributes by survivorship, the families, the proposals and the decisions in force
+    (the same steps nationally and per partition, transforms/unify/terbagi.py)."""
+    keputusan.carry_families(con, *housing_fields(con))
+    list_members(con)
+    choose_attributes(con)
+    assemble_families(con)
+    apply_proposals(con, cutoff)
+    record_decisions(con, cutoff)
+
+
 def unify(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, bawaan: Path | None = None) -> dict:
     """All steps, outputs written under the run's `unified/`; returns the counts. `bawaan`:
     the previous snapshot's decisions in force (warehouse/keputusan.py), none without it."""
@@ -197,12 +209,7 @@ def unify(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, bawa
     take_proposals(con, paths)
     keputusan.carry_in(con, bawaan)
     link_households(con)
-    keputusan.carry_families(con, *housing_fields(con))
-    list_members(con)
-    choose_attributes(con)
-    assemble_families(con)
-    apply_proposals(con, cutoff)
-    record_decisions(con, cutoff)
+    decide_families(con, cutoff)
     record_outcomes(con, paths.run_dir / "matched" / "verifikasi.parquet")
     write(con, paths)
     return counts(con)

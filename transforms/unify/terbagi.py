@@ -43,19 +43,14 @@ from transforms.engine import copy_atomic, run_sql_file, run_statement
 from transforms.standardize import RunPaths
 from transforms.unify import (
     SQL,
-    apply_proposals,
-    assemble_families,
-    choose_attributes,
-    housing_fields,
+    decide_families,
     input_params,
     keputusan,
     link_households,
-    list_members,
     list_verification,
     proposed_households_sql,
     published_counts,
     read_proposals,
-    record_decisions,
     source_counts,
     source_sql,
     write,
@@ -192,12 +187,7 @@ def load_partition(con: duckdb.DuckDBPyConnection, work: Path, part: str) -> Non
 def unify_partition(con: duckdb.DuckDBPyConnection, work: Path, cutoff: dt.date, part: str) -> dict:
     """The wide work for the families of one partition; its tables under `<work>/partisi/<id>/`."""
     load_partition(con, work, part)
-    keputusan.carry_families(con, *housing_fields(con))
-    list_members(con)
-    choose_attributes(con)
-    assemble_families(con)
-    apply_proposals(con, cutoff)
-    record_decisions(con, cutoff)
+    decide_families(con, cutoff)
     out = work / "partisi" / part
     for table in PART_TABLES:
         only = " WHERE hasil = 'DIBAWA'" if table == "hasil_rumah_tangga" else ""
