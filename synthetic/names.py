@@ -142,7 +142,10 @@ def by_choice(arr: pa.Array, choice: np.ndarray, funcs: Sequence[Callable[[pa.Ar
             positions.append(idx)
     if not pieces:
         return arr
-    combined = pa.concat_arrays(pieces)
+    if any(isinstance(p, pa.ChunkedArray) for p in pieces):  # more than 2 GB of text (20M persons)
+        combined = pa.chunked_array([c for p in pieces for c in getattr(p, "chunks", [p])], type=pa.string())
+    else:
+        combined = pa.concat_arrays(pieces)
     inverse = np.empty(len(arr), np.int64)
     inverse[np.concatenate(positions)] = np.arange(len(combined))
     return combined.take(pa.array(inverse))

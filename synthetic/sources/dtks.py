@@ -91,9 +91,10 @@ def _alamat(ctx: Konteks, fam: np.ndarray, first_of_file: np.ndarray, rng: np.ra
     n = len(fam)
 
     def joined(*parts):
-        """Row-wise concatenation of columns (taken at the rows asked for) and literals."""
+        """Row-wise concatenation of columns (taken at the rows asked for) and literals. A
+        column of more than 2 GB of text (20M persons) comes chunked."""
         return lambda rows: pc.binary_join_element_wise(
-            *[p.take(rows) if isinstance(p, pa.Array) else pa.scalar(p) for p in parts], ""
+            *[p.take(rows) if isinstance(p, pa.Array | pa.ChunkedArray) else pa.scalar(p) for p in parts], ""
         )
 
     forms = [
