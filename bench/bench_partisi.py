@@ -273,6 +273,13 @@ def main() -> None:
         for w in args.workers:
             cells = [f"{predict(model, waves, w, c) / 60:.0f} min" for c in args.cores]
             print(f"| {w} | " + " | ".join(cells) + " |")
+        alone = [[t] for wave in waves for t in wave if len(wave) == 1]
+        cells = [f"{predict(model, alone, 1, c) / 60:.0f} min" for c in args.cores]
+        print("| of which the national steps (one task each) | " + " | ".join(cells) + " |")
+        biggest = sorted(
+            ((model[k][0] + model[k][1] * m, k) for wave in waves for k, m in wave if k in model), reverse=True
+        )[:5]
+        print("\nlongest tasks on this machine: " + ", ".join(f"{k} {d / 60:.0f} min" for d, k in biggest))
 
 
 if __name__ == "__main__":
