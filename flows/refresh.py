@@ -1,7 +1,10 @@
-"""The `refresh` flow: one delivery landed, standardized, matched and unified, every row accounted for.
+"""The `refresh` flow: one delivery landed, standardized, matched, unified, ranked and
+published, every row accounted for.
 
-One task per source and stage, one per province where the source comes per province.
-Tasks pass paths, never data. Runnable on its own: `python -m flows.refresh DELIVERY`.
+Standardize runs one task per extract file; matching, unification and ranking one task per
+NIK bucket or partition of the run's plan (flows/padan.py, satukan.py, peringkat.py;
+docs/partisi.md), on the flow's task runner: threads, or Dask. Tasks pass paths, never data.
+Runnable on its own: `python -m flows.refresh DELIVERY`.
 """
 
 from __future__ import annotations
