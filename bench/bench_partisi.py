@@ -139,7 +139,9 @@ def province_persons(home: Path, manifest: dict) -> dict[str, int]:
     """Registry persons per province, from the run's plan."""
     import duckdb
 
-    run = home / "runs" / manifest["run_id"] / "partisi.parquet"
+    from transforms.partisi import plan_file
+
+    run = plan_file(home / "runs" / manifest["run_id"])
     return dict(duckdb.sql(f"SELECT kode_prov, sum(orang)::BIGINT FROM '{run}' GROUP BY ALL").fetchall())
 
 
@@ -212,7 +214,7 @@ def national_plan(max_persons: int, min_persons: int) -> tuple[list[dict], dict[
     for p in PROVINSI:
         people, regencies = int(p.juta * 1e6), p.kab + p.kota
         for r in range(regencies):
-            rows.append((f"{p.kode}", f"{p.kode}{r + 1:02d}", people // regencies, people, 0))
+            rows.append((f"{p.kode}", f"{p.kode}{r + 1:02d}", people // regencies, people))
     assigned = partisi._group_small(partisi._split_large(rows, max_persons), min_persons)
     plan: dict[str, int] = defaultdict(int)
     for _, _, part, orang in assigned:

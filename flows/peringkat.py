@@ -14,10 +14,9 @@ import hashlib
 from pathlib import Path
 
 from flows.tugas import each, run_connection, stage_task, together
+from transforms.partisi import plan_file
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
-
-PLAN = "partisi.parquet"  # the run's partition plan (transforms/partisi.py), in the run folder
 
 
 @stage_task(name="rank-model")
@@ -31,7 +30,7 @@ def model_task(run_dir: str, model_pmt: str | None, kunci: str) -> dict:
 @stage_task(name="rank-score", task_run_name="rank-score-{part}")
 def score_task(run_dir: str, part: str, cutoff: dt.date, kunci: str) -> dict:
     with run_connection(run_dir) as (paths, con):
-        return per_partisi.score_partition(con, paths, Path(run_dir) / PLAN, part, cutoff)
+        return per_partisi.score_partition(con, paths, plan_file(Path(run_dir)), part, cutoff)
 
 
 @stage_task(name="rank-bins")
@@ -76,7 +75,7 @@ def inputs_key(run_dir: Path, model_pmt: str | None) -> str:
     """What the stage reads, cheaply: the plan's bytes, and each national input file's size
     and time of writing (every stage writes a new file, so a stage run again changes them;
     one reused from its cache leaves them)."""
-    digest = hashlib.sha256((run_dir / PLAN).read_bytes())
+    digest = hashlib.sha256(plan_file(run_dir).read_bytes())
     paths = RunPaths(run_dir)
     inputs = [
         run_dir / "unified" / "keluarga.parquet",

@@ -119,7 +119,7 @@ def plan_task(run_dir: str, partitions: str, max_persons: int, min_persons: int)
     try:
         registry = paths.standardized("dukcapil_penduduk")
         single = partitions == "one"
-        return partisi.plan(con, registry, paths.run_dir / "partisi.parquet", max_persons, single, min_persons)
+        return partisi.plan(con, registry, partisi.plan_file(paths.run_dir), max_persons, single, min_persons)
     finally:
         con.close()
 

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import flows  # noqa: F401  (PREFECT_HOME before Prefect)
 from flows.tugas import each, one, run_connection, stage_task
+from transforms.partisi import plan_file
 
 CARRIED = "bawaan/keputusan.parquet"  # where the refresh flow's carry task exports the decisions
-PLAN = "partisi.parquet"  # the run's partition plan (transforms/partisi.py)
 
 
 def _work(run_dir: str, carried: str | None) -> Path:
     from transforms.unify import terbagi
 
-    return terbagi.work_dir(Path(run_dir), Path(run_dir) / PLAN, carried)
+    return terbagi.work_dir(Path(run_dir), plan_file(Path(run_dir)), carried)
 
 
 @stage_task(name="unify-route")
@@ -33,7 +33,7 @@ def route_task(run_dir: str, cutoff: dt.date, carried: str | None, rencana: str)
 
     with run_connection(run_dir, alone=True) as (paths, con):
         bawaan = paths.run_dir / CARRIED if carried else None
-        return terbagi.route(con, paths, cutoff, bawaan, paths.run_dir / PLAN, _work(run_dir, carried))
+        return terbagi.route(con, paths, cutoff, bawaan, plan_file(paths.run_dir), _work(run_dir, carried))
 
 
 @stage_task(name="unify-partition", task_run_name="unify-{part}")
@@ -56,7 +56,7 @@ def gather_task(run_dir: str, carried: str | None, rencana: str, parts: list[str
 
 def plan_digest(run_dir: str) -> str:
     """The plan's content hash: partitions of the same name under another split differ."""
-    return hashlib.sha256((Path(run_dir) / PLAN).read_bytes()).hexdigest()
+    return hashlib.sha256(plan_file(Path(run_dir)).read_bytes()).hexdigest()
 
 
 def unify_partitioned(

@@ -28,6 +28,7 @@ from transforms.engine import copy_atomic, sql_path
 
 NASIONAL = "NASIONAL"
 LAIN = "LAIN"  # a row whose place names no known province
+PLAN_FILE = "partisi.parquet"  # the plan, in the run folder
 
 PLAN_SQL = """
 WITH kab AS (
@@ -36,11 +37,9 @@ WITH kab AS (
     WHERE kode_desa IS NOT NULL AND length(kode_desa) >= 4
     GROUP BY ALL
 ), prov AS (
-    SELECT *, sum(orang) OVER (PARTITION BY kode_prov) AS orang_prov,
-        sum(orang) OVER (PARTITION BY kode_prov ORDER BY kode_kab) AS sampai
-    FROM kab
+    SELECT *, sum(orang) OVER (PARTITION BY kode_prov) AS orang_prov FROM kab
 )
-SELECT kode_prov, kode_kab, orang, orang_prov, sampai FROM prov ORDER BY kode_kab
+SELECT kode_prov, kode_kab, orang, orang_prov FROM prov ORDER BY kode_kab
 """
 
 
@@ -58,7 +57,7 @@ def plan(
     fixed cost (a task per stage, its files) is paid once per group, not per small province."""
     rows = con.execute(PLAN_SQL, {"penduduk": str(penduduk)}).fetchall()
     if single:
-        assigned = [(prov, kab, NASIONAL, orang) for prov, kab, orang, _, _ in rows]
+        assigned = [(prov, kab, NASIONAL, orang) for prov, kab, orang, _ in rows]
     else:
         assigned = _split_large(rows, max_persons)
         assigned = _group_small(assigned, min_persons)
@@ -84,7 +83,7 @@ def _split_large(rows: list[tuple], max_persons: int) -> list[tuple[str, str, st
     group of its regencies (`32-1`, `32-2`) of at most that many (a larger regency alone)."""
     assigned: list[tuple[str, str, str, int]] = []  # kode_prov, kode_kab, partisi, orang
     group: dict[str, tuple[int, int]] = {}  # province -> (current group number, persons in it)
-    for kode_prov, kode_kab, orang, orang_prov, _ in rows:
+    for kode_prov, kode_kab, orang, orang_prov in rows:
         if orang_prov <= max_persons:
             part = kode_prov
         else:
@@ -113,6 +112,11 @@ def _group_small(assigned: list[tuple[str, str, str, int]], min_persons: int) ->
         groups[-2].extend(groups.pop())
     name = {p: (g[0] if len(g) == 1 else f"{g[0]}..{g[-1]}") for g in groups for p in g}
     return [(prov, kab, name.get(part, part), orang) for prov, kab, part, orang in assigned]
+
+
+def plan_file(run_dir: Path) -> Path:
+    """Where a run keeps its plan."""
+    return run_dir / PLAN_FILE
 
 
 def load(con: duckdb.DuckDBPyConnection, plan_file: Path) -> None:
@@ -144,13 +148,8 @@ def write_by_partition(con: duckdb.DuckDBPyConnection, select_sql: str, out: Pat
     con.execute(
         f"COPY ({select_sql}) TO '{sql_path(out)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (partisi), "
         "WRITE_PARTITION_COLUMNS true)",
-        params or {},
+        params or None,
     )
-
-
-def part_glob(out: Path, part: str) -> str:
-    """The files of one partition written by `write_by_partition` (a glob that may match none)."""
-    return str(out / f"partisi={part}" / "*.parquet")
 
 
 def nik_buckets(parts: list[dict], persons_per_bucket: int) -> int:

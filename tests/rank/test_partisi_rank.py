@@ -13,11 +13,11 @@ import pytest
 
 from dtsen.referensi import WILAYAH_KEMENDAGRI_2025
 from synthetic import generate_delivery
+from tests.match.tabel import match_run
 from tests.rank.test_desil import window
 from tests.test_synthetic_through_standardize import standardize_all
-from transforms import match, partisi, rank, unify
+from transforms import partisi, rank, unify
 from transforms.engine import connect, copy_atomic
-from transforms.match.probabilistic import match_probabilistic
 from transforms.rank import model as pmt
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
@@ -42,17 +42,7 @@ def unified_run(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("peringkat")
     delivery = generate_delivery(root / "deliveries", 3_000, 11, CUTOFF, regions=regions(root / "wilayah.csv"))
     paths, _ = standardize_all(delivery, root)
-    con = connect("1GB")
-    out = paths.run_dir / "matched"
-    out.mkdir(parents=True)
-    match.prepare(con)
-    match.load_records(con, paths)
-    match.match_nik_exact(con)
-    match.match_nik_repair(con)
-    match_probabilistic(con, model_out=out / "model_splink.json")
-    match.record_outcomes(con)
-    copy_atomic(con, "SELECT * FROM tautan_sumber", out / "tautan_sumber.parquet")
-    copy_atomic(con, "SELECT * FROM verifikasi_padan", out / "verifikasi.parquet")
+    match_run(paths, connect("1GB"))
     unify.unify(connect("1GB"), paths, CUTOFF)
     return paths.run_dir
 

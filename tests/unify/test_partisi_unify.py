@@ -337,24 +337,13 @@ def test_carried_decisions_reach_a_family_of_another_partition(tmp_path):
 def matched_run(tmp_path_factory) -> RunPaths:
     """A generated delivery of Aceh and Bali (real regency codes), standardized and matched."""
     from synthetic import generate_delivery
+    from tests.match.tabel import match_run
     from tests.test_synthetic_through_standardize import _two_provinces, standardize_all
-    from transforms import match
-    from transforms.engine import copy_atomic
-    from transforms.match.probabilistic import match_probabilistic
 
     tmp = tmp_path_factory.mktemp("terbagi")
     delivery = generate_delivery(tmp / "deliveries", 2500, 7, CUTOFF, regions=_two_provinces(tmp))
     paths, _ = standardize_all(delivery, tmp)
-    con = duckdb.connect()
-    match.prepare(con)
-    match.load_records(con, paths)
-    match.match_nik_exact(con)
-    match.match_nik_repair(con)
-    match_probabilistic(con, model_out=tmp / "model.json")
-    match.record_outcomes(con)
-    out = paths.run_dir / "matched"
-    copy_atomic(con, "SELECT * FROM tautan_sumber", out / "tautan_sumber.parquet")
-    copy_atomic(con, "SELECT * FROM verifikasi_padan", out / "verifikasi.parquet")
+    match_run(paths)
     return paths
 
 

@@ -8,20 +8,22 @@ A decision is taken where all its inputs meet:
    first registered, not where the person lives: a hash of the whole NIK brings a record
    and its NIK's holder together wherever each of them is.
 2. `exact_bucket` (per NIK bucket): each record with its NIK's holder and the evidence
-   (`pasangan_nik`, the first statement of nik_exact.sql), sent on to the bucket of the
-   holder's KK.
-3. `family_bucket` (per KK bucket): the family check (a family member fits better than the
-   holder) meets the holder's whole family there, and the decision is taken (`bukti_nik`,
-   the rest of nik_exact.sql), sent back to the record's NIK bucket.
-4. `leftover_bucket` (per NIK bucket): the records linked by NIK_EXACT leave with their
-   outcome; the others (a few percent) go on with their evidence, and a hash sample of the
-   links (every k-th, k from the national count) is kept for the Splink model's m.
+   (`pasangan_nik`), kept in the bucket; the records of weak evidence (`pasangan_lemah`, a
+   few percent), with their own fields, sent on to the bucket of the holder's KK.
+3. `family_bucket` (per KK bucket): those records meet the holder's whole family there;
+   where a member fits better than the holder (`saingan_keluarga`), that goes back to the
+   record's NIK bucket.
+4. `leftover_bucket` (per NIK bucket): the decision (`bukti_nik`); the records linked by
+   NIK_EXACT leave with their outcome; the others (a few percent) go on with their evidence,
+   and every k-th link is kept as a label for the Splink model's m (k from the number of
+   records, known before any bucket decides).
 5. `national` (one task): the repair step and Splink on the records left, against the whole
    registry, with the same model for every record; their outcomes, and the outcomes of all
    records in one file.
 
-B is the number of partitions of the run; with one partition, every step runs once over
-everything, and the result is the same: no decision depends on which bucket a row was in.
+B comes from the registry's size (`partisi.nik_buckets`); with one bucket the steps read the
+standardized tables themselves, without a copy. No decision depends on which bucket a row
+was in.
 """
 
 from __future__ import annotations
@@ -186,11 +188,10 @@ def leftover_bucket(con: duckdb.DuckDBPyConnection, paths: RunPaths, b: int, buc
 
 
 def every_kth(records: int) -> int:
-    """One record in k, of those NIK_EXACT links, is a label for Splink's m (as
-    `probabilistic.EVERY_KTH_SQL`): k from the records, known before any bucket decides."""
-    from transforms.match import config
+    """One record in k, of those NIK_EXACT links, is a label for Splink's m."""
+    from transforms.match import config, probabilistic
 
-    return max(records // max(config()["contoh_tautan_nik"], 1), 1)
+    return probabilistic.every_kth(records, config()["contoh_tautan_nik"])
 
 
 def national(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int, records: int) -> dict:

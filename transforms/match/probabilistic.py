@@ -67,9 +67,12 @@ JOIN catatan c ON c.sumber = e.sumber AND c.id_sumber = e.id_sumber
 WHERE hash(e.sumber, e.id_sumber) % $tiap_ke = 0 AND c.nama_baku IS NOT NULL
 """
 
-# One record in k, for about `contoh` links: k from the records, which the buckets know
-# before any of them has decided a link (ember.every_kth).
-EVERY_KTH_SQL = "SELECT greatest(count(*) // greatest($contoh, 1), 1) FROM catatan"
+
+def every_kth(records: int, contoh: int) -> int:
+    """One record in k, for about `contoh` links: k from the records, which the NIK buckets
+    (ember.py) know before any of them has decided a link."""
+    return max(records // max(contoh, 1), 1)
+
 
 LABELS_SQL = f"""
 CREATE OR REPLACE TABLE contoh_nik AS
@@ -361,7 +364,7 @@ def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int) -> int:
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
     if left:
         if not has_table(con, "tautan_contoh"):  # sampled here, not by the buckets (ember.py)
-            every = con.execute(EVERY_KTH_SQL, {"contoh": contoh}).fetchall()[0][0]
+            every = every_kth(con.execute("SELECT count(*) FROM catatan").fetchall()[0][0], contoh)
             con.execute(f"CREATE OR REPLACE TABLE tautan_contoh AS {SAMPLED_LINKS_SQL}", {"tiap_ke": every})
         run_sql(con, LABELS_SQL)
         run_sql(con, compared_tables_sql())
