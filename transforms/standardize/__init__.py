@@ -56,6 +56,18 @@ def prepare(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
         ).create(name)
 
 
+def name_dictionary(con: duckdb.DuckDBPyConnection, view: str, column: str) -> None:
+    """`nama_kamus`: every distinct name in `view.column` and its normal form (nama_baku),
+    for the file's SQL to join. Names repeat (10M registry persons carry 2.4M distinct
+    ones) and the normal form is a dozen regex passes: once per name, not per row, is a
+    third of the time."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE nama_kamus AS
+        SELECT teks, nama_baku(teks) AS baku
+        FROM (SELECT DISTINCT "{column}"::VARCHAR AS teks FROM {view} WHERE "{column}" IS NOT NULL)"""
+    )
+
+
 def _relative(file: Path, landed_dir: Path) -> str:
     try:
         return str(file.relative_to(landed_dir))
@@ -103,6 +115,7 @@ def standardize_dukcapil(
     """Civil registry: one row per NIK, address as a Kemendagri village code."""
     file = extract_file(landed_dir, "dukcapil_penduduk")
     rows = register_raw(con, BY_NAME["dukcapil_penduduk"], file, paths.raw("dukcapil_penduduk"), "raw_dukcapil")
+    name_dictionary(con, "raw_dukcapil", "NAMA_LGKP")
     run_sql_file(con, SQL / "stg_dukcapil.sql", {"cutoff": cutoff})
     return [
         split(
@@ -144,6 +157,7 @@ def standardize_dtks(
     prov = dtks_province(file)
     part = prov or file.stem
     rows = register_raw(con, BY_NAME["dtks"], file, paths.raw("dtks"), "raw_dtks")
+    name_dictionary(con, "raw_dtks", "NAMA")
     run_sql_file(con, SQL / "stg_dtks.sql", {"cutoff": cutoff, "prov_berkas": prov})
     counts = split(
         con,
@@ -170,6 +184,7 @@ def standardize_regsosek(
     """Regsosek families (BPS codes mapped to Kemendagri) and their members."""
     files = {n: extract_file(landed_dir, n) for n in ("regsosek_keluarga", "regsosek_anggota")}
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
+    name_dictionary(con, "raw_regsosek_anggota", "r402")
     sql = (
         (SQL / "stg_regsosek.sql")
         .read_text()
@@ -207,6 +222,7 @@ def standardize_p3ke(
     """P3KE families and members, text codes mapped to the Regsosek code book."""
     files = {n: extract_file(landed_dir, n) for n in ("p3ke_keluarga", "p3ke_anggota")}
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
+    name_dictionary(con, "raw_p3ke_anggota", "NAMA")
     run_sql_file(con, SQL / "stg_p3ke.sql", {"cutoff": cutoff})
     return [
         split(

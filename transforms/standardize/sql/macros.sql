@@ -114,14 +114,15 @@ CREATE OR REPLACE MACRO kode_tanpa_titik(s) AS nullif(regexp_replace(trim(s::VAR
 
 -- The identity block every person-level record gets, whatever its source.
 -- `tgl` is the parsed date; `tgl_teks` what the source wrote (for the rule and the mask).
--- `nik_b` and `kk_b` are id_bersih of the typed values, computed once by the caller.
-CREATE OR REPLACE MACRO identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, tgl, tgl_teks, jk, cutoff) AS {
+-- `nik_b` and `kk_b` are id_bersih of the typed values, computed once by the caller;
+-- `nama_b` is nama_baku(nama_teks), looked up in the file's nama_kamus (standardize.name_dictionary).
+CREATE OR REPLACE MACRO identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, nama_b, tgl, tgl_teks, jk, cutoff) AS {
     'nik': id_angka(nik_teks, nik_b),
     'nik_cacat': nik_cacat(nik_teks, nik_b, jk, cutoff),
     'no_kk': id_angka(kk_teks, kk_b),
     'kk_cacat': id_cacat(kk_teks, kk_b, 'KK'),
     'nama': kosong_ke_null(nama_teks),
-    'nama_baku': nama_baku(nama_teks),
+    'nama_baku': nama_b,
     'tgl_lahir': tgl_lahir_wajar(tgl, cutoff),
     'tgl_lahir_cacat': tgl_lahir_cacat(tgl_teks, tgl, cutoff),
     'jenis_kelamin': jk

@@ -32,7 +32,7 @@ WITH source AS (
     SELECT id_sumber, min(baris) AS baris_pertama FROM renamed GROUP BY id_sumber HAVING count(*) > 1
 ), coded AS (
     SELECT r.*,
-        identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, tanggal_teks(tgl_lahir_teks), tgl_lahir_teks,
+        identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, nk.baku, tanggal_teks(tgl_lahir_teks), tgl_lahir_teks,
                   jenis_kelamin, $cutoff) AS idn,
         w.kode AS kode_desa,
         CASE WHEN r.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_id,
@@ -41,6 +41,7 @@ WITH source AS (
     FROM renamed r
     LEFT JOIN ref_wilayah w ON w.kode = r.kode_wilayah AND w.tingkat = 'DESA'
     LEFT JOIN ganda g ON g.id_sumber = r.id_sumber
+    LEFT JOIN nama_kamus nk ON nk.teks = r.nama_teks
     LEFT JOIN label_dtks l1 ON l1.kolom = 'LANTAI' AND l1.variabel = 'r303' AND l1.label = r.lantai
     LEFT JOIN label_dtks l2 ON l2.kolom = 'DINDING' AND l2.variabel = 'r304' AND l2.label = r.dinding
     LEFT JOIN label_dtks l3 ON l3.kolom = 'ATAP' AND l3.variabel = 'r305' AND l3.label = r.atap

@@ -30,12 +30,13 @@ WITH source AS (
     SELECT id_angka(nik_teks, nik_b) AS nik, min(baris) AS baris_pertama FROM renamed GROUP BY 1 HAVING count(*) > 1
 ), coded AS (
     SELECT r.*,
-        identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, tgl_lahir_asli, tgl_lahir_teks, jenis_kelamin, $cutoff) AS idn,
+        identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, nk.baku, tgl_lahir_asli, tgl_lahir_teks, jenis_kelamin, $cutoff) AS idn,
         w.kode AS kode_desa,
         CASE WHEN r.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_nik
     FROM renamed r
     LEFT JOIN ref_wilayah w ON w.kode = r.kode_wilayah AND w.tingkat = 'DESA'
     LEFT JOIN ganda g ON g.nik = id_angka(r.nik_teks, r.nik_b)
+    LEFT JOIN nama_kamus nk ON nk.teks = r.nama_teks
 ), final AS (
     SELECT
         baris,

@@ -72,8 +72,9 @@ WITH source AS (
     LEFT JOIN label_p3ke kerja ON kerja.kolom = 'PEKERJAAN' AND kerja.variabel = 'r416' AND kerja.label = label_baku(a."PEKERJAAN")
     LEFT JOIN label_p3ke sektor ON sektor.kolom = 'PEKERJAAN' AND sektor.variabel = 'r417' AND sektor.label = label_baku(a."PEKERJAAN")
 ), coded AS (
-    SELECT *, identitas("NIK", nik_b, kk_keluarga, kk_keluarga, "NAMA", tanggal_teks("TANGGAL_LAHIR"), "TANGGAL_LAHIR", jk, $cutoff) AS idn
-    FROM renamed
+    SELECT r.*, identitas("NIK", nik_b, kk_keluarga, kk_keluarga, "NAMA", nk.baku, tanggal_teks("TANGGAL_LAHIR"), "TANGGAL_LAHIR", jk, $cutoff) AS idn
+    FROM renamed r
+    LEFT JOIN nama_kamus nk ON nk.teks = r."NAMA"
 ), final AS (
     SELECT
         baris,

@@ -55,8 +55,9 @@ WITH source AS (
         ON g.id = a.id_art
     LEFT JOIN keluarga k ON k.id_keluarga = a.id_keluarga::VARCHAR
 ), coded AS (
-    SELECT *, identitas(r403, nik_b, kk_keluarga, kk_keluarga, r402, tanggal_teks(r407::VARCHAR), r407::VARCHAR, jk, $cutoff) AS idn
-    FROM renamed
+    SELECT r.*, identitas(r403, nik_b, kk_keluarga, kk_keluarga, r402, nk.baku, tanggal_teks(r407::VARCHAR), r407::VARCHAR, jk, $cutoff) AS idn
+    FROM renamed r
+    LEFT JOIN nama_kamus nk ON nk.teks = r.r402
 ), final AS (
     SELECT
         baris,

@@ -76,7 +76,7 @@ WITH source AS (
         id_bersih(a ->> 'nik') AS nik_b
     FROM source
 ), coded AS (
-    SELECT *, identitas(a ->> 'nik', nik_b, no_kk, no_kk, a ->> 'nama', tanggal_teks(a ->> 'tgl_lahir'), a ->> 'tgl_lahir',
+    SELECT *, identitas(a ->> 'nik', nik_b, no_kk, no_kk, a ->> 'nama', nama_baku(a ->> 'nama'), tanggal_teks(a ->> 'tgl_lahir'), a ->> 'tgl_lahir',
                         CASE WHEN jk_angka IN (1, 2) THEN jk_angka END, $cutoff) AS idn
     FROM renamed
 ), final AS (
