@@ -271,6 +271,8 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
         "data_docs": os.path.relpath(docs, run_dir) if docs else None,
         "snapshot": manifest.get("terbit", {}).get("tag"),
         "snapshot_baru": manifest.get("terbit", {}).get("baru"),
+        "partisi": manifest.get("partisi", []),
+        "ember_nik": manifest.get("padan", {}).get("ember_nik"),
     }
     con.close()
     return report
@@ -425,6 +427,9 @@ def markdown(report: dict) -> str:
     lines += [f"| {k} | {v:,} |" for k, v in report["tahap"].items()]
     lines += ["", "## Time per stage (s)", "", "| stage | seconds |", "|---|---|"]
     lines += [f"| {k} | {seconds_shown(report, k)} |" for k in report["detik"]]
+    if report["partisi"]:
+        lines += ["", f"## Partitions ({partition_line(report)})", "", "| partition | regencies | persons |"]
+        lines += ["|---|---|---|"] + [f"| {p} | {k:,} | {n:,} |" for p, k, n in partition_rows(report)]
     lines += ["", "## Quarantine by rule", "", "| rule | rows |", "|---|---|"]
     lines += [f"| {k} | {v:,} |" for k, v in report["karantina_per_aturan"].items()] or ["| (none) | 0 |"]
     methods, per = _methods(report)
@@ -444,6 +449,20 @@ def markdown(report: dict) -> str:
     lines += ["", "## Decile distribution", "", "| desil | families | persons |", "|---|---|---|"]
     lines += [f"| {d if d is not None else 'none'} | {f:,} | {p:,} |" for d, f, p in report["desil"]]
     return "\n".join(lines)
+
+
+def partition_rows(report: dict) -> list[tuple[str, int, int]]:
+    """(partition, regencies, registry persons), the largest first: a straggler shows on top."""
+    rows = [(p["partisi"], p["kabupaten"], p["orang"]) for p in report["partisi"]]
+    return sorted(rows, key=lambda r: (-r[2], r[0]))
+
+
+def partition_line(report: dict) -> str:
+    parts = len(report["partisi"])
+    buckets = report["ember_nik"]
+    return f"{parts} partition{'s' if parts != 1 else ''}" + (
+        f", {buckets} NIK bucket{'s' if buckets != 1 else ''}" if buckets else ""
+    )
 
 
 def _md_rate(g: dict | None) -> str:
@@ -898,6 +917,16 @@ def body_html(report: dict) -> str:
             "<details><summary>Every rule</summary>",
             _html_table(header, rule_rows(report["aturan_mutu"]), {3, 4}),
             "</details>",
+        ]
+    if report["partisi"]:
+        parts += [
+            "<h2>Partitions</h2>",
+            f"<p>The heavy stages ran by partition: {e(partition_line(report))} (docs/partisi.md).</p>",
+            _html_table(
+                ["partition", "regencies", "registry persons"],
+                [[f"<code>{e(p)}</code>", f"{k:,}", f"{n:,}"] for p, k, n in partition_rows(report)],
+                {1, 2},
+            ),
         ]
     if report["detik"]:
         parts += [

@@ -197,6 +197,27 @@ def test_a_reused_stage_says_reused_not_zero_seconds(runs):
     assert "| match | reused |" in report.markdown(content)
 
 
+def test_the_partition_plan_is_shown_largest_first(runs):
+    runs["manifest"]["partisi"] = [
+        {"partisi": "11..31", "kabupaten": 40, "orang": 900},
+        {"partisi": "32-1", "kabupaten": 9, "orang": 2500},
+        {"partisi": "32-2", "kabupaten": 18, "orang": 2400},
+    ]
+    runs["manifest"]["padan"]["ember_nik"] = 3
+    content = report.gather(runs["run"], runs["manifest"], previous=None)
+    words = text_of(report.write_html(content, runs["run"] / "laporan.html").read_text())
+    assert "3 partitions, 3 NIK buckets" in words
+    assert words.index("32-1 9 2,500") < words.index("32-2 18 2,400") < words.index("11..31 40 900")
+    assert "## Partitions (3 partitions, 3 NIK buckets)" in report.markdown(content)
+    runs["manifest"]["partisi"] = []  # a run before partitions: no section
+    assert (
+        "Partitions"
+        not in report.write_html(
+            report.gather(runs["run"], runs["manifest"], previous=None), runs["run"] / "laporan.html"
+        ).read_text()
+    )
+
+
 def test_every_row_of_the_table_artifact_has_the_seconds_column(runs):
     rows = report.table(report.gather(runs["run"], runs["manifest"], previous=None))
     assert {r["bagian"] for r in rows} == {"desil", "detik"}
