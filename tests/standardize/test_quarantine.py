@@ -29,7 +29,6 @@ def test_split_accounts_for_every_row(con, tmp_path):
         berkas="x.csv",
         out=tmp_path / "out.parquet",
         karantina=tmp_path / "k.parquet",
-        order_by="baris",
         expected_rows=4,
     )
     assert (counts.dibaca, counts.diterima, counts.dikarantina, counts.seimbang) == (4, 2, 2, True)
@@ -53,7 +52,6 @@ def test_rows_lost_between_reader_and_stage_fail_loudly(con, tmp_path):
             berkas="x.csv",
             out=tmp_path / "o.parquet",
             karantina=tmp_path / "k.parquet",
-            order_by="baris",
             expected_rows=5,
         )
     assert not (tmp_path / "o.parquet").exists()

@@ -8,12 +8,14 @@ returns the row accounting (`Counts`) of every file it read.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from transforms.engine import copy_atomic, run_sql, run_sql_file
+from transforms.engine import copy_atomic, run_sql, run_sql_file, sql_path
 from transforms.ingest.extracts import BY_NAME
 from transforms.ingest.readers import register_raw
 from transforms.standardize import kode
@@ -68,6 +70,25 @@ def name_dictionary(con: duckdb.DuckDBPyConnection, view: str, column: str) -> N
     )
 
 
+@contextmanager
+def written_once(con: duckdb.DuckDBPyConnection, paths: RunPaths, part: str, *results: str) -> Iterator[None]:
+    """Each stage result (a view over the raw rows, in the order given: a later one may read
+    an earlier) written once to a work file and read from there. `split` reads a result
+    three times (count, kept, quarantined), and a table in memory of a national file (10M
+    registry rows) is several GB, most of it spilled to disk. The files go when the step ends."""
+    files = []
+    try:
+        for view in results:
+            file = paths.run_dir / "kerja" / "standardize" / f"{view}-{part}.parquet"
+            copy_atomic(con, f"SELECT * FROM {view}", file)
+            files.append(file)
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM read_parquet('{sql_path(file)}')")
+        yield
+    finally:
+        for file in files:
+            file.unlink(missing_ok=True)
+
+
 def _relative(file: Path, landed_dir: Path) -> str:
     try:
         return str(file.relative_to(landed_dir))
@@ -91,7 +112,6 @@ def standardize_reference(con: duckdb.DuckDBPyConnection, landed_dir: Path, path
             berkas=_relative(files["wilayah"], landed_dir),
             out=paths.standardized("ref_wilayah"),
             karantina=paths.karantina("wilayah"),
-            order_by="kode",
             expected_rows=rows["wilayah"],
             drop=("baris", "id_sumber"),
         ),
@@ -102,7 +122,6 @@ def standardize_reference(con: duckdb.DuckDBPyConnection, landed_dir: Path, path
             berkas=_relative(files["bps_kemendagri"], landed_dir),
             out=paths.standardized("ref_bps"),
             karantina=paths.karantina("bps_kemendagri"),
-            order_by="kode_bps",
             expected_rows=rows["bps_kemendagri"],
             drop=("baris", "id_sumber"),
         ),
@@ -117,19 +136,19 @@ def standardize_dukcapil(
     rows = register_raw(con, BY_NAME["dukcapil_penduduk"], file, paths.raw("dukcapil_penduduk"), "raw_dukcapil")
     name_dictionary(con, "raw_dukcapil", "NAMA_LGKP")
     run_sql_file(con, SQL / "stg_dukcapil.sql", {"cutoff": cutoff})
-    return [
-        split(
-            con,
-            "dukcapil_hasil",
-            sumber="dukcapil_penduduk",
-            berkas=_relative(file, landed_dir),
-            out=paths.standardized("dukcapil_penduduk"),
-            karantina=paths.karantina("dukcapil_penduduk"),
-            order_by="kode_prov, no_kk, nik",
-            expected_rows=rows,
-            id_is_nik=True,
-        )
-    ]
+    with written_once(con, paths, NASIONAL, "dukcapil_hasil"):
+        return [
+            split(
+                con,
+                "dukcapil_hasil",
+                sumber="dukcapil_penduduk",
+                berkas=_relative(file, landed_dir),
+                out=paths.standardized("dukcapil_penduduk"),
+                karantina=paths.karantina("dukcapil_penduduk"),
+                expected_rows=rows,
+                id_is_nik=True,
+            )
+        ]
 
 
 def dtks_province(file: Path) -> str | None:
@@ -159,23 +178,23 @@ def standardize_dtks(
     rows = register_raw(con, BY_NAME["dtks"], file, paths.raw("dtks"), "raw_dtks")
     name_dictionary(con, "raw_dtks", "NAMA")
     run_sql_file(con, SQL / "stg_dtks.sql", {"cutoff": cutoff, "prov_berkas": prov})
-    counts = split(
-        con,
-        "dtks_hasil",
-        sumber="dtks",
-        berkas=_relative(file, landed_dir),
-        out=paths.standardized("dtks_individu", part),
-        karantina=paths.karantina("dtks", part),
-        order_by="kode_prov, id_keluarga_sumber, baris",
-        expected_rows=rows,
-        drop=tuple(f"r{c}" for c in ("303", "304", "305", "306a", "307a", "307b", "309a"))
-        + ("pkh", "bpnt", "pbi", "tanggal_data"),
-    )
-    # Households need the housing columns the person table leaves out: read them from the
-    # kept rows of the full result, not from the person file.
-    con.execute("CREATE OR REPLACE TEMP VIEW dtks_diterima AS SELECT * FROM dtks_hasil WHERE tolak IS NULL")
-    copy_atomic(con, (SQL / "stg_dtks_keluarga.sql").read_text(), paths.standardized("dtks_keluarga", part))
-    return [counts]
+    with written_once(con, paths, part, "dtks_hasil"):
+        counts = split(
+            con,
+            "dtks_hasil",
+            sumber="dtks",
+            berkas=_relative(file, landed_dir),
+            out=paths.standardized("dtks_individu", part),
+            karantina=paths.karantina("dtks", part),
+            expected_rows=rows,
+            drop=tuple(f"r{c}" for c in ("303", "304", "305", "306a", "307a", "307b", "309a"))
+            + ("pkh", "bpnt", "pbi", "tanggal_data"),
+        )
+        # Households need the housing columns the person table leaves out: read them from the
+        # kept rows of the full result, not from the person file.
+        con.execute("CREATE OR REPLACE TEMP VIEW dtks_diterima AS SELECT * FROM dtks_hasil WHERE tolak IS NULL")
+        copy_atomic(con, (SQL / "stg_dtks_keluarga.sql").read_text(), paths.standardized("dtks_keluarga", part))
+        return [counts]
 
 
 def standardize_regsosek(
@@ -192,28 +211,27 @@ def standardize_regsosek(
         .replace("/*KODE_ANGGOTA*/", kode.kode_sql(kode.ANGGOTA))
     )
     run_sql(con, sql, {"cutoff": cutoff})
-    return [
-        split(
-            con,
-            "regsosek_keluarga_hasil",
-            sumber="regsosek_keluarga",
-            berkas=_relative(files["regsosek_keluarga"], landed_dir),
-            out=paths.standardized("regsosek_keluarga"),
-            karantina=paths.karantina("regsosek_keluarga"),
-            order_by="kode_prov, id_sumber",
-            expected_rows=rows["regsosek_keluarga"],
-        ),
-        split(
-            con,
-            "regsosek_anggota_hasil",
-            sumber="regsosek_anggota",
-            berkas=_relative(files["regsosek_anggota"], landed_dir),
-            out=paths.standardized("regsosek_anggota"),
-            karantina=paths.karantina("regsosek_anggota"),
-            order_by="kode_prov, id_keluarga_sumber, id_sumber",
-            expected_rows=rows["regsosek_anggota"],
-        ),
-    ]
+    with written_once(con, paths, NASIONAL, "regsosek_keluarga_hasil", "regsosek_anggota_hasil"):
+        return [
+            split(
+                con,
+                "regsosek_keluarga_hasil",
+                sumber="regsosek_keluarga",
+                berkas=_relative(files["regsosek_keluarga"], landed_dir),
+                out=paths.standardized("regsosek_keluarga"),
+                karantina=paths.karantina("regsosek_keluarga"),
+                expected_rows=rows["regsosek_keluarga"],
+            ),
+            split(
+                con,
+                "regsosek_anggota_hasil",
+                sumber="regsosek_anggota",
+                berkas=_relative(files["regsosek_anggota"], landed_dir),
+                out=paths.standardized("regsosek_anggota"),
+                karantina=paths.karantina("regsosek_anggota"),
+                expected_rows=rows["regsosek_anggota"],
+            ),
+        ]
 
 
 def standardize_p3ke(
@@ -224,28 +242,27 @@ def standardize_p3ke(
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
     name_dictionary(con, "raw_p3ke_anggota", "NAMA")
     run_sql_file(con, SQL / "stg_p3ke.sql", {"cutoff": cutoff})
-    return [
-        split(
-            con,
-            "p3ke_keluarga_hasil",
-            sumber="p3ke_keluarga",
-            berkas=_relative(files["p3ke_keluarga"], landed_dir),
-            out=paths.standardized("p3ke_keluarga"),
-            karantina=paths.karantina("p3ke_keluarga"),
-            order_by="kode_prov, id_sumber",
-            expected_rows=rows["p3ke_keluarga"],
-        ),
-        split(
-            con,
-            "p3ke_anggota_hasil",
-            sumber="p3ke_anggota",
-            berkas=_relative(files["p3ke_anggota"], landed_dir),
-            out=paths.standardized("p3ke_anggota"),
-            karantina=paths.karantina("p3ke_anggota"),
-            order_by="kode_prov, id_keluarga_sumber, id_sumber",
-            expected_rows=rows["p3ke_anggota"],
-        ),
-    ]
+    with written_once(con, paths, NASIONAL, "p3ke_keluarga_hasil", "p3ke_anggota_hasil"):
+        return [
+            split(
+                con,
+                "p3ke_keluarga_hasil",
+                sumber="p3ke_keluarga",
+                berkas=_relative(files["p3ke_keluarga"], landed_dir),
+                out=paths.standardized("p3ke_keluarga"),
+                karantina=paths.karantina("p3ke_keluarga"),
+                expected_rows=rows["p3ke_keluarga"],
+            ),
+            split(
+                con,
+                "p3ke_anggota_hasil",
+                sumber="p3ke_anggota",
+                berkas=_relative(files["p3ke_anggota"], landed_dir),
+                out=paths.standardized("p3ke_anggota"),
+                karantina=paths.karantina("p3ke_anggota"),
+                expected_rows=rows["p3ke_anggota"],
+            ),
+        ]
 
 
 def standardize_usulan(
@@ -260,29 +277,28 @@ def standardize_usulan(
         .replace("/*PERUBAHAN_LUAR_KISARAN*/", kode.first_out_of_range_sql(kode.KELUARGA, "perubahan"))
     )
     run_sql(con, sql, {"cutoff": cutoff})
-    berkas = _relative(file, landed_dir)
-    return [
-        split(
-            con,
-            "usulan_hasil",
-            sumber="usulan",
-            berkas=berkas,
-            out=paths.standardized("usulan"),
-            karantina=paths.karantina("usulan"),
-            order_by="kode_prov, tanggal, id_sumber",
-            expected_rows=rows,
-        ),
-        # Members are counted from the kept proposals they come in (a derived feed).
-        split(
-            con,
-            "usulan_anggota_hasil",
-            sumber="usulan_anggota",
-            berkas=berkas,
-            out=paths.standardized("usulan_anggota"),
-            karantina=paths.karantina("usulan_anggota"),
-            order_by="kode_prov, id_sumber",
-        ),
-    ]
+    with written_once(con, paths, NASIONAL, "usulan_hasil", "usulan_anggota_hasil"):
+        berkas = _relative(file, landed_dir)
+        return [
+            split(
+                con,
+                "usulan_hasil",
+                sumber="usulan",
+                berkas=berkas,
+                out=paths.standardized("usulan"),
+                karantina=paths.karantina("usulan"),
+                expected_rows=rows,
+            ),
+            # Members are counted from the kept proposals they come in (a derived feed).
+            split(
+                con,
+                "usulan_anggota_hasil",
+                sumber="usulan_anggota",
+                berkas=berkas,
+                out=paths.standardized("usulan_anggota"),
+                karantina=paths.karantina("usulan_anggota"),
+            ),
+        ]
 
 
 def standardize_susenas(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths) -> list[Counts]:
@@ -296,15 +312,15 @@ def standardize_susenas(con: duckdb.DuckDBPyConnection, landed_dir: Path, paths:
         .replace("/*KODE_KELUARGA*/", kode.kode_sql(kode.KELUARGA, alias="s"))
     )
     run_sql(con, sql)
-    return [
-        split(
-            con,
-            "susenas_hasil",
-            sumber="susenas",
-            berkas=_relative(file, landed_dir),
-            out=paths.standardized("susenas"),
-            karantina=paths.karantina("susenas"),
-            order_by="kode_prov, baris",
-            expected_rows=rows,
-        )
-    ]
+    with written_once(con, paths, NASIONAL, "susenas_hasil"):
+        return [
+            split(
+                con,
+                "susenas_hasil",
+                sumber="susenas",
+                berkas=_relative(file, landed_dir),
+                out=paths.standardized("susenas"),
+                karantina=paths.karantina("susenas"),
+                expected_rows=rows,
+            )
+        ]

@@ -49,7 +49,6 @@ def split(
     berkas: str,
     out: Path,
     karantina: Path,
-    order_by: str,
     expected_rows: int | None = None,
     drop: tuple[str, ...] = (),
     id_is_nik: bool = False,
@@ -62,7 +61,8 @@ def split(
     if expected_rows is not None and expected_rows != counts.dibaca:
         raise RuntimeError(f"{berkas}: read {expected_rows} rows but the stage saw {counts.dibaca}")
     exclude = ", ".join(("tolak", *drop))
-    copy_atomic(con, f"SELECT * EXCLUDE ({exclude}) FROM {table} WHERE tolak IS NULL ORDER BY {order_by}", out)
+    # Kept rows in the order they come (no sort): a sort of a national file holds all of it.
+    copy_atomic(con, f"SELECT * EXCLUDE ({exclude}) FROM {table} WHERE tolak IS NULL", out)
     shown_id = "samar_nik(id_sumber)" if id_is_nik else "id_sumber"
     copy_atomic(
         con, KARANTINA_SQL.format(table=table, id_sumber=shown_id), karantina, {"sumber": sumber, "berkas": berkas}

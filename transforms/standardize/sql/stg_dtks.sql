@@ -1,6 +1,10 @@
 -- DTKS, one province file. Grain: one row per person record (ID_DTKS).
 -- Housing labels become Regsosek codes through label_dtks (label_dtks.csv).
-CREATE OR REPLACE TABLE dtks_hasil AS
+-- The run's parameters as variables: a view cannot hold prepared parameters.
+SET VARIABLE cutoff = $cutoff;
+SET VARIABLE prov_berkas = $prov_berkas;
+
+CREATE OR REPLACE TEMP VIEW dtks_hasil AS
 WITH source AS (
     SELECT * FROM raw_dtks
 ), renamed AS (
@@ -33,7 +37,7 @@ WITH source AS (
 ), coded AS (
     SELECT r.*,
         identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, nk.baku, tanggal_teks(tgl_lahir_teks), tgl_lahir_teks,
-                  jenis_kelamin, $cutoff) AS idn,
+                  jenis_kelamin, getvariable('cutoff')) AS idn,
         w.kode AS kode_desa,
         CASE WHEN r.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_id,
         l1.kode AS r303, l2.kode AS r304, l3.kode AS r305, l4.kode AS r306a,
@@ -61,7 +65,7 @@ WITH source AS (
         CASE WHEN hub_krt IS NULL OR hub_krt NOT BETWEEN 1 AND 8 THEN 'HUBUNGAN_TIDAK_VALID' END AS hubungan_cacat,
         kode_desa,
         left(kode_desa, 2) AS kode_prov,
-        CASE WHEN left(kode_desa, 2) <> $prov_berkas THEN 'WILAYAH_BEDA_BERKAS' END AS wilayah_cacat,
+        CASE WHEN left(kode_desa, 2) <> getvariable('prov_berkas') THEN 'WILAYAH_BEDA_BERKAS' END AS wilayah_cacat,
         alamat,
         status_padan_dtks,
         CASE pkh WHEN 'Y' THEN true WHEN 'N' THEN false END AS pkh,

@@ -1,6 +1,9 @@
 -- Civil registry. Grain: one row per NIK. The registry is the authority on identity, so a
 -- row whose NIK is not a well-formed 16-digit number cannot be linked to and is quarantined.
-CREATE OR REPLACE TABLE dukcapil_hasil AS
+-- The run's parameters as variables: a view cannot hold prepared parameters.
+SET VARIABLE cutoff = $cutoff;
+
+CREATE OR REPLACE TEMP VIEW dukcapil_hasil AS
 WITH source AS (
     SELECT * FROM raw_dukcapil
 ), renamed AS (
@@ -30,7 +33,7 @@ WITH source AS (
     SELECT id_angka(nik_teks, nik_b) AS nik, min(baris) AS baris_pertama FROM renamed GROUP BY 1 HAVING count(*) > 1
 ), coded AS (
     SELECT r.*,
-        identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, nk.baku, tgl_lahir_asli, tgl_lahir_teks, jenis_kelamin, $cutoff) AS idn,
+        identitas(nik_teks, nik_b, kk_teks, kk_b, nama_teks, nk.baku, tgl_lahir_asli, tgl_lahir_teks, jenis_kelamin, getvariable('cutoff')) AS idn,
         w.kode AS kode_desa,
         CASE WHEN r.baris > g.baris_pertama THEN 2 ELSE 1 END AS urutan_nik
     FROM renamed r

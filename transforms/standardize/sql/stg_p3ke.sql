@@ -1,6 +1,9 @@
 -- P3KE, the extreme-poverty list. Grain: p3ke_keluarga_hasil one row per ID_KELUARGA_P3KE;
 -- p3ke_anggota_hasil one row per ID_ANGGOTA_P3KE. Text codes mapped through label_p3ke.csv.
-CREATE OR REPLACE TABLE p3ke_keluarga_hasil AS
+-- The run's parameters as variables: a view cannot hold prepared parameters.
+SET VARIABLE cutoff = $cutoff;
+
+CREATE OR REPLACE TEMP VIEW p3ke_keluarga_hasil AS
 WITH source AS (
     SELECT * FROM raw_p3ke_keluarga
 ), renamed AS (
@@ -23,7 +26,7 @@ WITH source AS (
         id_angka("NO_KK", kk_b) AS no_kk,
         id_cacat("NO_KK", kk_b, 'KK') AS kk_cacat,
         id_angka("NIK_KEPALA_KELUARGA", nik_kepala_b) AS nik_kepala_keluarga,
-        nik_cacat("NIK_KEPALA_KELUARGA", nik_kepala_b, NULL, $cutoff) AS nik_kepala_cacat,
+        nik_cacat("NIK_KEPALA_KELUARGA", nik_kepala_b, NULL, getvariable('cutoff')) AS nik_kepala_cacat,
         kode_desa_baku AS kode_desa,
         left(kode_desa_baku, 2) AS kode_prov,
         CASE WHEN TRY_CAST("DESIL_KESEJAHTERAAN" AS INTEGER) BETWEEN 1 AND 4
@@ -50,7 +53,7 @@ WITH source AS (
 )
 SELECT * FROM final;
 
-CREATE OR REPLACE TABLE p3ke_anggota_hasil AS
+CREATE OR REPLACE TEMP VIEW p3ke_anggota_hasil AS
 WITH source AS (
     SELECT * FROM raw_p3ke_anggota
 ), keluarga AS (
@@ -72,7 +75,7 @@ WITH source AS (
     LEFT JOIN label_p3ke kerja ON kerja.kolom = 'PEKERJAAN' AND kerja.variabel = 'r416' AND kerja.label = label_baku(a."PEKERJAAN")
     LEFT JOIN label_p3ke sektor ON sektor.kolom = 'PEKERJAAN' AND sektor.variabel = 'r417' AND sektor.label = label_baku(a."PEKERJAAN")
 ), coded AS (
-    SELECT r.*, identitas("NIK", nik_b, kk_keluarga, kk_keluarga, "NAMA", nk.baku, tanggal_teks("TANGGAL_LAHIR"), "TANGGAL_LAHIR", jk, $cutoff) AS idn
+    SELECT r.*, identitas("NIK", nik_b, kk_keluarga, kk_keluarga, "NAMA", nk.baku, tanggal_teks("TANGGAL_LAHIR"), "TANGGAL_LAHIR", jk, getvariable('cutoff')) AS idn
     FROM renamed r
     LEFT JOIN nama_kamus nk ON nk.teks = r."NAMA"
 ), final AS (

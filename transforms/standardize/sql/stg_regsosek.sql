@@ -1,6 +1,9 @@
 -- Regsosek 2022. Families are coded by BPS region: the crosswalk gives the Kemendagri village.
 -- Grain: regsosek_keluarga_hasil one row per id_keluarga; regsosek_anggota_hasil one row per id_art.
-CREATE OR REPLACE TABLE regsosek_keluarga_hasil AS
+-- The run's parameters as variables: a view cannot hold prepared parameters.
+SET VARIABLE cutoff = $cutoff;
+
+CREATE OR REPLACE TEMP VIEW regsosek_keluarga_hasil AS
 WITH source AS (
     SELECT * FROM raw_regsosek_keluarga
 ), renamed AS (
@@ -36,7 +39,7 @@ WITH source AS (
 )
 SELECT * FROM final;
 
-CREATE OR REPLACE TABLE regsosek_anggota_hasil AS
+CREATE OR REPLACE TEMP VIEW regsosek_anggota_hasil AS
 WITH source AS (
     SELECT * FROM raw_regsosek_anggota
 ), keluarga AS (
@@ -55,7 +58,7 @@ WITH source AS (
         ON g.id = a.id_art
     LEFT JOIN keluarga k ON k.id_keluarga = a.id_keluarga::VARCHAR
 ), coded AS (
-    SELECT r.*, identitas(r403, nik_b, kk_keluarga, kk_keluarga, r402, nk.baku, tanggal_teks(r407::VARCHAR), r407::VARCHAR, jk, $cutoff) AS idn
+    SELECT r.*, identitas(r403, nik_b, kk_keluarga, kk_keluarga, r402, nk.baku, tanggal_teks(r407::VARCHAR), r407::VARCHAR, jk, getvariable('cutoff')) AS idn
     FROM renamed r
     LEFT JOIN nama_kamus nk ON nk.teks = r.r402
 ), final AS (

@@ -1,5 +1,5 @@
 -- Susenas survey sample (for the welfare model). Grain: one row per sampled household.
-CREATE OR REPLACE TABLE susenas_hasil AS
+CREATE OR REPLACE TEMP VIEW susenas_hasil AS
 WITH source AS (
     SELECT * FROM raw_susenas
 ), final AS (

@@ -1,6 +1,9 @@
 -- Proposals, updates and objections. Grain: usulan_hasil one row per line of usulan.jsonl;
 -- usulan_anggota_hasil one row per proposed member of a kept USUL_BARU (id `<id_usulan>:<n>`).
-CREATE OR REPLACE TABLE usulan_hasil AS
+-- The run's parameters as variables: a view cannot hold prepared parameters.
+SET VARIABLE cutoff = $cutoff;
+
+CREATE OR REPLACE TEMP VIEW usulan_hasil AS
 WITH source AS (
     SELECT baris, json FROM raw_usulan
 ), parsed AS (
@@ -62,7 +65,7 @@ WITH source AS (
 )
 SELECT * FROM final;
 
-CREATE OR REPLACE TABLE usulan_anggota_hasil AS
+CREATE OR REPLACE TEMP VIEW usulan_anggota_hasil AS
 WITH source AS (
     SELECT u.id_sumber AS id_usulan, u.baris, u.no_kk, u.kode_desa, u.kode_prov,
         unnest(CAST(json_extract(u.keluarga::JSON, '$.anggota') AS JSON[])) AS a,
@@ -77,7 +80,7 @@ WITH source AS (
     FROM source
 ), coded AS (
     SELECT *, identitas(a ->> 'nik', nik_b, no_kk, no_kk, a ->> 'nama', nama_baku(a ->> 'nama'), tanggal_teks(a ->> 'tgl_lahir'), a ->> 'tgl_lahir',
-                        CASE WHEN jk_angka IN (1, 2) THEN jk_angka END, $cutoff) AS idn
+                        CASE WHEN jk_angka IN (1, 2) THEN jk_angka END, getvariable('cutoff')) AS idn
     FROM renamed
 ), final AS (
     SELECT
