@@ -211,26 +211,26 @@ def standardize_regsosek(
         .replace("/*KODE_ANGGOTA*/", kode.kode_sql(kode.ANGGOTA))
     )
     run_sql(con, sql, {"cutoff": cutoff})
-    with written_once(con, paths, NASIONAL, "regsosek_keluarga_hasil", "regsosek_anggota_hasil"):
+    return _family_feed(con, landed_dir, paths, files, rows)
+
+
+def _family_feed(
+    con: duckdb.DuckDBPyConnection, landed_dir: Path, paths: RunPaths, files: dict[str, Path], rows: dict[str, int]
+) -> list[Counts]:
+    """A family feed's tables (`<feed>_keluarga`, then `<feed>_anggota`, which reads it), each
+    from its `_hasil` view, split into kept and quarantined rows."""
+    with written_once(con, paths, NASIONAL, *(f"{name}_hasil" for name in files)):
         return [
             split(
                 con,
-                "regsosek_keluarga_hasil",
-                sumber="regsosek_keluarga",
-                berkas=_relative(files["regsosek_keluarga"], landed_dir),
-                out=paths.standardized("regsosek_keluarga"),
-                karantina=paths.karantina("regsosek_keluarga"),
-                expected_rows=rows["regsosek_keluarga"],
-            ),
-            split(
-                con,
-                "regsosek_anggota_hasil",
-                sumber="regsosek_anggota",
-                berkas=_relative(files["regsosek_anggota"], landed_dir),
-                out=paths.standardized("regsosek_anggota"),
-                karantina=paths.karantina("regsosek_anggota"),
-                expected_rows=rows["regsosek_anggota"],
-            ),
+                f"{name}_hasil",
+                sumber=name,
+                berkas=_relative(file, landed_dir),
+                out=paths.standardized(name),
+                karantina=paths.karantina(name),
+                expected_rows=rows[name],
+            )
+            for name, file in files.items()
         ]
 
 
@@ -242,27 +242,7 @@ def standardize_p3ke(
     rows = {n: register_raw(con, BY_NAME[n], f, paths.raw(n), f"raw_{n}") for n, f in files.items()}
     name_dictionary(con, "raw_p3ke_anggota", "NAMA")
     run_sql_file(con, SQL / "stg_p3ke.sql", {"cutoff": cutoff})
-    with written_once(con, paths, NASIONAL, "p3ke_keluarga_hasil", "p3ke_anggota_hasil"):
-        return [
-            split(
-                con,
-                "p3ke_keluarga_hasil",
-                sumber="p3ke_keluarga",
-                berkas=_relative(files["p3ke_keluarga"], landed_dir),
-                out=paths.standardized("p3ke_keluarga"),
-                karantina=paths.karantina("p3ke_keluarga"),
-                expected_rows=rows["p3ke_keluarga"],
-            ),
-            split(
-                con,
-                "p3ke_anggota_hasil",
-                sumber="p3ke_anggota",
-                berkas=_relative(files["p3ke_anggota"], landed_dir),
-                out=paths.standardized("p3ke_anggota"),
-                karantina=paths.karantina("p3ke_anggota"),
-                expected_rows=rows["p3ke_anggota"],
-            ),
-        ]
+    return _family_feed(con, landed_dir, paths, files, rows)
 
 
 def standardize_usulan(
