@@ -81,8 +81,8 @@ def kind_and_key(name: str) -> tuple[str, str | None]:
     for kind in (*BUCKETS, "rank-score", "rank-boundary", "rank-publish", "rank-province"):
         if name.startswith(kind + "-") and not re.fullmatch(rf"{kind}-[0-9a-f]{{3}}", name):
             return kind, name[len(kind) + 1 :]
-    if name.startswith("standardize-dtks-"):
-        return "standardize-dtks", name.split("dtks_")[-1].split(".")[0]
+    if name.startswith("standardize-dtks-"):  # dtks_32, or a group of small files dtks_61..dtks_65
+        return "standardize-dtks", name.removeprefix("standardize-dtks-").replace("dtks_", "")
     m = re.fullmatch(r"(.+)-[0-9a-f]{3}", name)
     base = m.group(1) if m else name
     base = base.removesuffix("-nasional")  # standardize-<source>-nasional
@@ -112,8 +112,9 @@ def tasks_of(home: Path) -> list[dict]:
             size = persons / buckets
         elif kind in PARTITIONS:
             size = parts.get(key or "", 0)
-        elif kind == "standardize-dtks":
-            size = per_province.get(key or "", 0)
+        elif kind == "standardize-dtks":  # a group's provinces are those between its first and last
+            first, _, last = (key or "").partition("..")
+            size = sum(n for code, n in per_province.items() if first <= code <= (last or first))
         elif kind == "rank-province":
             size = per_province.get(key or "", 0)
         else:

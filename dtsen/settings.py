@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     )
     dask_workers: int = Field(default=2, description="workers of the local Dask cluster")
     partition_workers: int = Field(default=2, description="partitions standardized at once")
+    dtks_min_bytes: int = Field(
+        default=16 * 2**20,
+        ge=0,
+        description="DTKS province files smaller than this are standardized together with the next ones in code "
+        "order, one task per group (a task's fixed cost paid once per group)",
+    )
     partitions: Literal["province", "one"] = Field(
         default="province",
         description="province: match, unify and rank run per province (split by regency above "

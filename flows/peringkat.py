@@ -67,7 +67,7 @@ def publish_task(run_dir: str, part: str, provinces: list[str | None], kunci: st
 
 @stage_task(name="rank-gather")
 def gather_task(run_dir: str, parts: list[str], cara: str, kunci: str) -> dict:
-    with run_connection(run_dir, alone=True) as (paths, con):  # the national sort of every published row
+    with run_connection(run_dir) as (paths, con):  # the partitions' files one after another: no sort
         return per_partisi.gather(con, paths, parts, cara)
 
 

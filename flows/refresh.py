@@ -95,13 +95,16 @@ def reference_task(landed_dir: str, run_dir: str) -> list[dict]:
 
 
 @stage_task(name="standardize", task_run_name="standardize-{step}-{part}")
-def standardize_task(step: str, part: str, landed_dir: str, run_dir: str, cutoff: dt.date) -> list[dict]:
+def standardize_task(
+    step: str, part: str, landed_dir: str, run_dir: str, cutoff: dt.date, files: tuple[str, ...] = ()
+) -> list[dict]:
+    """One step of standardize; for DTKS, `files` (a group, `std.dtks_groups`) one after another."""
     paths = std.RunPaths(Path(run_dir))
     con = connection(get_settings(), paths.run_dir)
     std.prepare(con, paths)
     landed = Path(landed_dir)
     if step == "dtks":
-        counts = std.standardize_dtks(con, landed / part, landed, paths, cutoff)
+        counts = [c for f in files for c in std.standardize_dtks(con, landed / f, landed, paths, cutoff)]
     elif step == "susenas":
         counts = std.standardize_susenas(con, landed, paths)
     else:
@@ -298,9 +301,15 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     seconds["standardize_reference"] = round(time.perf_counter() - t, 2)
 
     t = time.perf_counter()
-    partitions = [("dtks", f.relative_to(landed["path"]).as_posix()) for f in std.dtks_files(Path(landed["path"]))]
-    partitions += [(step, std.NASIONAL) for step in (*SINGLE_STEPS, "susenas")]
-    futures = [standardize_task.submit(step, part, landed["path"], str(run_dir), cutoff) for step, part in partitions]
+    groups = std.dtks_groups(std.dtks_files(Path(landed["path"])), settings.dtks_min_bytes)
+    partitions = [
+        ("dtks", std.group_label(g), tuple(f.relative_to(landed["path"]).as_posix() for f in g)) for g in groups
+    ]
+    partitions += [(step, std.NASIONAL, ()) for step in (*SINGLE_STEPS, "susenas")]
+    futures = [
+        standardize_task.submit(step, part, landed["path"], str(run_dir), cutoff, files)
+        for step, part, files in partitions
+    ]
     for done, future in enumerate(as_completed(futures), start=1):
         counts.extend(future.result())
         if future.state.name == "Cached":

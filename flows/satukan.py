@@ -50,7 +50,7 @@ def gather_task(run_dir: str, carried: str | None, rencana: str, parts: list[str
     """The unified tables and the manifest's counts."""
     from transforms.unify import terbagi
 
-    with run_connection(run_dir, alone=True) as (paths, con):
+    with run_connection(run_dir) as (paths, con):  # the large tables as they come: no national sort
         return terbagi.gather(con, paths, _work(run_dir, carried), parts)
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,10 @@ PERSONS, SEED = 2500, 7
 # that matching uses several NIK buckets.
 SPLIT = {"partition_max_persons": 80, "nik_bucket_persons": 600}
 BUCKETS = 5
+# On Dask, fewer and larger partitions (each task is shipped to a worker process): split
+# provinces and grouped small ones still, and the same NIK buckets.
+DASK_SPLIT = {"partition_max_persons": 300, "partition_min_persons": 150, "nik_bucket_persons": 600}
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +109,40 @@ def test_split_provinces_on_threads_give_the_same_content_and_resume_per_partiti
     assert split["peringkat"] == one_partition["peringkat"]
 
 
-@pytest.mark.parametrize("workers", [2, 4])
-def test_a_local_dask_cluster_gives_the_same_content(generated, one_partition, workers, tmp_path, monkeypatch):
-    on_dask = refresh_in(
-        tmp_path, generated, monkeypatch, runner=dask(workers), task_runner="dask", dask_workers=workers, **SPLIT
+def test_a_local_dask_cluster_of_two_workers_chosen_by_the_settings_gives_the_same_content(
+    generated, one_partition, tmp_path
+):
+    """As an operator asks for it: `DTSEN_TASK_RUNNER=dask` in the environment of a refresh
+    in its own process, which starts the local cluster itself."""
+    from prefect.settings import PREFECT_API_URL
+
+    home = tmp_path / "dask"
+    env = os.environ | {f"DTSEN_{k.upper()}": str(v) for k, v in DASK_SPLIT.items()}
+    env |= {
+        "DTSEN_HOME": str(home),
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+    }
+    env |= {"DTSEN_TASK_RUNNER": "dask", "DTSEN_DASK_WORKERS": "2"}
+    run = subprocess.run(
+        [sys.executable, "-m", "flows.refresh", str(generated)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-    assert len(on_dask["partisi"]) > 20 and on_dask["padan"]["ember_nik"] == BUCKETS
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    assert "LocalCluster" in output
+    on_dask = json.loads(next(home.glob("runs/*/manifest.json")).read_text())
+    assert len(on_dask["partisi"]) > 5 and on_dask["padan"]["ember_nik"] == BUCKETS
+    assert on_dask["isi"] == one_partition["isi"]
+
+
+def test_a_local_dask_cluster_of_four_workers_gives_the_same_content(generated, one_partition, tmp_path, monkeypatch):
+    on_dask = refresh_in(
+        tmp_path, generated, monkeypatch, runner=dask(4), task_runner="dask", dask_workers=4, **DASK_SPLIT
+    )
+    assert len(on_dask["partisi"]) > 5 and on_dask["padan"]["ember_nik"] == BUCKETS
     assert on_dask["isi"] == one_partition["isi"]

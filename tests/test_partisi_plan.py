@@ -59,3 +59,19 @@ def test_every_village_has_one_partition(registry, tmp_path):
 def test_one_partition_for_the_reference_run(registry, tmp_path):
     con, f = registry
     assert planned(con, f, tmp_path, max_persons=70, single=True, min_persons=10) == {"NASIONAL": (8, 173)}
+
+
+def test_a_group_of_small_provinces_never_reaches_over_a_split_one(tmp_path):
+    # 11, 12, 14 and 15 are small, 13 is split: one group 11..15 would put 14's rows before
+    # 13's in the gathered tables (the partitions' files one after another, in id order).
+    con = duckdb.connect()
+    con.execute("CREATE TABLE p (kode_desa VARCHAR)")
+    for kab, n in {"1101": 3, "1201": 3, "1301": 40, "1302": 40, "1401": 3, "1501": 3}.items():
+        con.executemany("INSERT INTO p VALUES (?)", [(f"{kab}012001",)] * n)
+    f = tmp_path / "penduduk.parquet"
+    con.execute(f"COPY p TO '{f}'")
+    got = planned(con, f, tmp_path, max_persons=70, single=False, min_persons=10)
+    assert got == {"11..12": (2, 6), "13-1": (1, 40), "13-2": (1, 40), "14..15": (2, 6)}
+    firsts = [p.split("-")[0].split("..")[0] for p in sorted(got)]
+    lasts = [p.split("-")[0].split("..")[-1] for p in sorted(got)]
+    assert all(a <= b for a, b in zip(lasts, firsts[1:], strict=False))

@@ -98,18 +98,29 @@ def _split_large(rows: list[tuple], max_persons: int) -> list[tuple[str, str, st
 
 def _group_small(assigned: list[tuple[str, str, str, int]], min_persons: int) -> list[tuple[str, str, str, int]]:
     """Whole provinces (not split) in code order, gathered into groups of at least
-    `min_persons`; a last group short of it joins the one before."""
+    `min_persons`; a last group short of it joins the one before. A group never reaches
+    over a split province: the partitions' ids, sorted, follow the province codes (the
+    gathered tables are the partitions' files in that order)."""
     persons: dict[str, int] = {}
+    split: set[str] = set()
     for prov, _, part, orang in assigned:
         if part == prov:
             persons[prov] = persons.get(prov, 0) + orang
-    groups: list[list[str]] = []
-    for prov in sorted(persons):
+        else:
+            split.add(prov)
+    runs: list[list[list[str]]] = [[]]  # runs of consecutive whole provinces, each in groups
+    for prov in sorted(persons.keys() | split):
+        if prov in split:
+            runs.append([])
+            continue
+        groups = runs[-1]
         if not groups or sum(persons[p] for p in groups[-1]) >= min_persons:
             groups.append([])
         groups[-1].append(prov)
-    if len(groups) > 1 and sum(persons[p] for p in groups[-1]) < min_persons:
-        groups[-2].extend(groups.pop())
+    for groups in runs:
+        if len(groups) > 1 and sum(persons[p] for p in groups[-1]) < min_persons:
+            groups[-2].extend(groups.pop())
+    groups = [g for run in runs for g in run]
     name = {p: (g[0] if len(g) == 1 else f"{g[0]}..{g[-1]}") for g in groups for p in g}
     return [(prov, kab, name.get(part, part), orang) for prov, kab, part, orang in assigned]
 

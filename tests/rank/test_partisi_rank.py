@@ -60,10 +60,11 @@ def plan(paths: RunPaths, max_persons: int, single: bool = False) -> tuple[Path,
 
 
 def published(paths: RunPaths) -> dict[str, list[tuple]]:
-    """Both published tables, every column, in the order of their files."""
+    """Both published tables, every column, sorted: the partitions' files are gathered one after
+    another (per_partisi.gather), so the rows' order follows the split; their content may not."""
     con, ranked = duckdb.connect(), paths.run_dir / "ranked"
     return {
-        t: con.execute("SELECT * FROM read_parquet($f)", {"f": str(ranked / f"{t}.parquet")}).fetchall()
+        t: con.execute("SELECT * FROM read_parquet($f) ORDER BY ALL", {"f": str(ranked / f"{t}.parquet")}).fetchall()
         for t in ("keluarga", "individu")
     }
 

@@ -21,7 +21,7 @@ Why the result cannot depend on the split: the model is one, fitted or read once
 depends on its own family only; the deciles are the national window's (desil.py); a regency
 lies in one partition (partitions hold whole regencies), so its window is local; a province
 in several partitions is ranked by one window over all its families' (score, no_kk), the
-order of the national window; the gathered tables are sorted by their keys.
+order of the national window; the gathered tables are the partitions' sorted files one after another.
 """
 
 from __future__ import annotations
@@ -225,9 +225,11 @@ def gather(con: duckdb.DuckDBPyConnection, paths: RunPaths, parts: list[str], ho
     """National: every partition's published rows as `ranked/keluarga.parquet` and
     `ranked/individu.parquet` (the national order), and the counts for the manifest."""
     out = ranked_dir(paths)
-    for table, order in (("keluarga", "kode_prov, no_kk"), ("individu", "kode_prov, no_kk, nik")):
-        files = [str(part_dir(paths, p) / f"{table}.parquet") for p in parts]
-        copy_atomic(con, f"SELECT * FROM read_parquet($f) ORDER BY {order}", out / f"{table}.parquet", {"f": files})
+    for table in ("keluarga", "individu"):
+        # each partition's rows are sorted (PUBLISHED, INDIVIDU) and the ids follow the province
+        # codes: read one after another, they need no national sort
+        files = [str(part_dir(paths, p) / f"{table}.parquet") for p in sorted(parts)]
+        copy_atomic(con, "SELECT * FROM read_parquet($f)", out / f"{table}.parquet", {"f": files})
     check_every_family_ranked(con, paths, parts)
     return counts(con, out / "keluarga.parquet", pmt.load(model_file(paths)), how)
 

@@ -162,6 +162,28 @@ def dtks_files(landed_dir: Path) -> list[Path]:
     return sorted(landed_dir.glob(BY_NAME["dtks"].pattern)) + sorted((landed_dir / "dtks").glob("*.parquet"))
 
 
+def dtks_groups(files: list[Path], min_bytes: int) -> list[list[Path]]:
+    """The DTKS files in code order, each a task of its own or, smaller than `min_bytes`,
+    gathered with the next ones until the group holds that many: a task's fixed cost (its
+    DuckDB, the prepared macros, the orchestrator's bookkeeping) is paid once per group, and
+    North Kalimantan's file does not cost a task like West Java's. Each file keeps its own
+    outputs and its own errors (`standardize_dtks`)."""
+    groups: list[list[Path]] = []
+    size = 0
+    for f in files:
+        if not groups or size >= min_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(f)
+        size += f.stat().st_size
+    return groups
+
+
+def group_label(files: list[Path]) -> str:
+    """A group's name in the task's name: `dtks_32`, or `dtks_61..dtks_65` (its first and last)."""
+    return files[0].stem if len(files) == 1 else f"{files[0].stem}..{files[-1].stem}"
+
+
 def extract_file(landed_dir: Path, name: str) -> Path:
     """The landed file of a single-file extract: as delivered, or pulled from SQL (.parquet)."""
     pattern = BY_NAME[name].pattern

@@ -224,12 +224,15 @@ ORDER = {
 }
 
 
-def write(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> dict[str, Path]:
+def write(con: duckdb.DuckDBPyConnection, paths: RunPaths, in_order: frozenset[str] = frozenset()) -> dict[str, Path]:
+    """The unified tables, each sorted by ORDER; those `in_order` are already (terbagi.py's
+    partitions, read one after another) and are written as they come, without a national sort."""
     out = paths.run_dir / "unified"
     written = {}
     for table in TABLES:
         written[table] = out / f"{table}.parquet"
-        copy_atomic(con, f"SELECT * FROM {SOURCE_TABLE.get(table, table)} ORDER BY {ORDER[table]}", written[table])
+        order = "" if table in in_order else f" ORDER BY {ORDER[table]}"
+        copy_atomic(con, f"SELECT * FROM {SOURCE_TABLE.get(table, table)}{order}", written[table])
     return written
 
 

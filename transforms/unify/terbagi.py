@@ -39,9 +39,10 @@ from pathlib import Path
 import duckdb
 
 from transforms import partisi
-from transforms.engine import copy_atomic, run_sql_file, run_statement
+from transforms.engine import copy_atomic, run_sql_file, run_statement, sql_path
 from transforms.standardize import RunPaths
 from transforms.unify import (
+    ORDER,
     SQL,
     decide_families,
     input_params,
@@ -59,6 +60,9 @@ from transforms.unify import (
 KOSONG = "_"  # the partition of the empty file that keeps a routed table's columns
 # What each partition writes (`hasil_rumah_tangga`: only the carried families it adds).
 PART_TABLES = ("keluarga", "individu", "hasil_usulan", "usulan_terbit", "hasil_rumah_tangga")
+# Sorted in each partition, and gathered in the order of the partitions' ids, without a
+# national sort: the ids of a plan follow the province codes (transforms/partisi.py).
+IN_ORDER = frozenset({"keluarga", "individu"})
 
 
 def work_dir(run_dir: Path, plan_file: Path, carried: str | None) -> Path:
@@ -191,9 +195,19 @@ def unify_partition(con: duckdb.DuckDBPyConnection, work: Path, cutoff: dt.date,
     out = work / "partisi" / part
     for table in PART_TABLES:
         only = " WHERE hasil = 'DIBAWA'" if table == "hasil_rumah_tangga" else ""
-        copy_atomic(con, f"SELECT * FROM {table}{only}", out / f"{table}.parquet")
+        order = f" ORDER BY {ORDER[table]}" if table in IN_ORDER else ""  # gather writes them as they come
+        copy_atomic(con, f"SELECT * FROM {table}{only}{order}", out / f"{table}.parquet")
     keluarga, individu = (con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in ("keluarga", "individu"))
     return {"partisi": part, "keluarga": keluarga, "individu": individu}
+
+
+def _files_sql(files: list[str]) -> str:
+    """read_parquet over files, as a literal list: a view holds no prepared parameter."""
+    return "read_parquet([" + ", ".join(f"'{sql_path(f)}'" for f in files) + "])"
+
+
+def _view(con: duckdb.DuckDBPyConnection, name: str, select_sql: str) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select_sql}")
 
 
 def gather(con: duckdb.DuckDBPyConnection, paths: RunPaths, work: Path, parts: list[str]) -> dict:
@@ -201,23 +215,23 @@ def gather(con: duckdb.DuckDBPyConnection, paths: RunPaths, work: Path, parts: l
     `unify.counts` gives them."""
 
     def files(table: str) -> list[str]:
-        return [str(work / "partisi" / p / f"{table}.parquet") for p in parts]
+        return [str(work / "partisi" / p / f"{table}.parquet") for p in sorted(parts)]
 
+    # Views, not tables: the partitions' files are read where they are used, in the order of
+    # `parts` (each partition's large tables sorted), so the two largest need no national sort.
     for table in ("keluarga", "individu", "hasil_usulan", "usulan_terbit"):
-        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet($f)", {"f": files(table)})
+        _view(con, table, "SELECT * FROM " + _files_sql(files(table)))
     national = work / "nasional"
-    con.execute(
-        "CREATE OR REPLACE TABLE hasil_rumah_tangga AS SELECT * FROM read_parquet($n) "
-        "UNION ALL SELECT * FROM read_parquet($f)",
-        {"n": str(national / "hasil_rumah_tangga.parquet"), "f": files("hasil_rumah_tangga")},
+    _view(
+        con,
+        "hasil_rumah_tangga",
+        f"SELECT * FROM {_files_sql([str(national / 'hasil_rumah_tangga.parquet')])} "
+        f"UNION ALL SELECT * FROM {_files_sql(files('hasil_rumah_tangga'))}",
     )
     for table in ("hasil_catatan", "anggota_sumber"):
-        con.execute(
-            f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_parquet($f)",
-            {"f": str(national / f"{table}.parquet")},
-        )
+        _view(con, table, "SELECT * FROM " + _files_sql([str(national / f"{table}.parquet")]))
     list_verification(con, paths.run_dir / "matched" / "verifikasi.parquet")
-    write(con, paths)
+    write(con, paths, in_order=IN_ORDER)
     source = json.loads((work / "rute.json").read_text())
     # the carried families the partitions added are households too
     source["rumah_tangga"] += con.execute("SELECT count(*) FROM hasil_rumah_tangga WHERE hasil = 'DIBAWA'").fetchall()[
