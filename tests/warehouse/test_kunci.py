@@ -248,9 +248,10 @@ def test_the_refresh_flow_takes_the_lock_before_landing(delivery, dtsen_home):
 
 
 @pytest.fixture(scope="module")
-def prefect_home(tmp_path_factory) -> Path:
-    """One Prefect home for this module's commands: its database is migrated once (the first
-    start of a temporary server takes twice as long as the next)."""
+def prefect_home(tmp_path_factory, prefect_harness) -> Path:
+    """One Prefect home for this module's commands, which send their runs to the session's
+    Prefect server (as commands do where an operator runs one: PREFECT_API_URL) instead of
+    each starting a temporary one."""
     return tmp_path_factory.mktemp("prefect")
 
 
@@ -271,7 +272,10 @@ def two_deliveries(root: Path) -> tuple[Path, Path]:
 
 def start_refresh(home: Path, prefect_home: Path, delivery: Path, env: dict[str, str]) -> subprocess.Popen:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    from prefect.settings import PREFECT_API_URL
+
     environment |= {"DTSEN_HOME": str(home), "PREFECT_HOME": str(prefect_home), "COLUMNS": "200"} | env
+    environment["PREFECT_API_URL"] = str(PREFECT_API_URL.value())
     return subprocess.Popen(
         [DTSEN, "refresh", "--delivery", str(delivery)],
         cwd=home.parent,
