@@ -5,7 +5,9 @@
 Runs the refresh in a fresh process under /usr/bin/time -v (wall time, peak RSS of the
 whole process tree's largest process), reads the stage times and row counts from the
 run's manifest, and prints one Markdown block to paste into bench/RESULTS.md. Stage times
-exclude Prefect's temporary server start; the wall time includes it.
+exclude Prefect's temporary server start; the wall time includes it. Every 2 s it samples
+the summed RSS of the process tree and DuckDB's spill folder, and names the tasks that ran
+while something was spilled (from the run's Prefect database).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -38,9 +41,72 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB, Python {platform.python_version()}"
 
 
-def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MiB, stdout) of one command."""
-    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], env=env, capture_output=True, text=True)
+class Sampler(threading.Thread):
+    """Every `every` seconds while a command runs: the summed RSS of its process tree (the
+    flow, Dask's workers) and the size of DuckDB's spill folder (`$DTSEN_HOME/tmp`)."""
+
+    def __init__(self, pid: int, spill: Path, every: float = 2.0) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.spill, self.every = pid, spill, every
+        self.samples: list[tuple[float, int, int]] = []  # (time, RSS bytes, spill bytes)
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        while not self.done.wait(self.every):
+            try:
+                root = psutil.Process(self.pid)
+                procs = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            rss = 0
+            for proc in procs:
+                try:
+                    rss += proc.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+            size = sum(f.stat().st_size for f in self.spill.rglob("*") if f.is_file()) if self.spill.exists() else 0
+            self.samples.append((time.time(), rss, size))
+
+
+def spill_per_task(
+    home: Path, samples: list[tuple[float, int, int]], least: int = 1 << 20
+) -> list[tuple[str, float, int]]:
+    """(task, seconds, largest spill while it ran) of the tasks that ran while DuckDB had
+    spilled at least `least` bytes, largest first, from the run's Prefect database."""
+    import datetime as dt
+    import sqlite3
+
+    db = home / "prefect" / "prefect.db"
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    rows = con.execute(
+        "SELECT name, start_time, end_time FROM task_run WHERE start_time IS NOT NULL AND end_time IS NOT NULL"
+    ).fetchall()
+    out = []
+    for name, start, end in rows:
+        a, b = (dt.datetime.fromisoformat(x).replace(tzinfo=dt.UTC).timestamp() for x in (start, end))
+        during = [spill for t, _, spill in samples if a <= t <= b]
+        if during and max(during) >= least:
+            out.append((name, b - a, max(during)))
+    return sorted(out, key=lambda r: -r[2])
+
+
+def timed(cmd: list[str], env: dict, sampler: Sampler | None = None) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS MiB, stdout) of one command; `sampler`, if given, watches it."""
+    popen = subprocess.Popen(
+        ["/usr/bin/time", "-v", *cmd], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    if sampler is not None:
+        sampler.pid = popen.pid
+        sampler.start()
+    stdout, stderr = popen.communicate()
+    if sampler is not None:
+        sampler.done.set()
+        sampler.join()
+    proc = subprocess.CompletedProcess(popen.args, popen.returncode, stdout, stderr)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         raise SystemExit(f"command failed: {' '.join(cmd)}")
@@ -59,7 +125,8 @@ def main() -> None:
     home = args.home or Path(tempfile.mkdtemp(prefix="dtsen-bench-"))
     env = os.environ | {"DTSEN_HOME": str(home), "COLUMNS": "200"}
     cmd = [str(ROOT / ".venv/bin/dtsen"), "refresh", "--delivery", str(args.delivery.resolve())]
-    wall, rss, out = timed(cmd, env)
+    sampler = Sampler(0, home / "tmp")
+    wall, rss, out = timed(cmd, env, sampler)
     manifest_path = Path(
         re.search(r"manifest \(counts per rule, checksums, versions\): (\S+manifest\.json)", out).group(1)
     )
@@ -76,6 +143,15 @@ def main() -> None:
         + ", ".join(f"{k} {v:.1f} s" for k, v in manifest["seconds"].items())
     )
     print(f"- throughput: {read / stage:,.0f} rows/s over the stages")
+    if sampler.samples:
+        most_rss = max(r for _, r, _ in sampler.samples) / (1 << 20)
+        most_spill = max(sp for _, _, sp in sampler.samples) / 1e6
+        print(
+            f"- sampled every 2 s: summed RSS of the process tree at most {most_rss:,.0f} MiB; "
+            f"spill at most {most_spill:,.0f} MB"
+        )
+        for name, seconds, spill in spill_per_task(home, sampler.samples)[:12]:
+            print(f"  - spill {spill / 1e6:,.0f} MB while `{name}` ran ({seconds:.1f} s)")
     print(f"- reconciled: {manifest['seimbang']}")
     if args.record:
         persons = (
