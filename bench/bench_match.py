@@ -23,12 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from transforms import match  # noqa: E402
-from transforms.engine import run_sql  # noqa: E402
 from transforms.match.akurasi import accuracy  # noqa: E402
 from transforms.match.probabilistic import (  # noqa: E402
     RECORD_COLUMNS,
     blocking_rules,
-    compared_tables_sql,
+    compared_tables,
     comparisons,
     match_probabilistic,
 )
@@ -102,7 +101,7 @@ def splink_alone(run: Path, tmp: Path, truth: Path) -> tuple[float, dict]:
         f"CREATE TABLE splink_sisa AS SELECT {RECORD_COLUMNS}, c.nik FROM catatan c WHERE c.nama_baku IS NOT NULL"
     )
     con.execute("CREATE TABLE splink_contoh AS SELECT * FROM splink_sisa LIMIT 0")
-    run_sql(con, compared_tables_sql())
+    compared_tables(con, None)
     con.execute("CREATE OR REPLACE TABLE splink_penduduk AS SELECT *, unique_id AS nik FROM splink_penduduk")
     con.execute("ALTER TABLE splink_sisa RENAME TO kiri")
     con.execute("ALTER TABLE splink_penduduk RENAME TO kanan")

@@ -12,7 +12,7 @@ from transforms import match
 from transforms.match.probabilistic import match_probabilistic
 
 
-def test_three_steps_link_precisely_and_nearly_completely(tmp_path):
+def test_three_steps_link_precisely_and_nearly_completely(tmp_path, monkeypatch):
     delivery = generate_delivery(tmp_path / "deliveries", 6000, 21, dt.date(2026, 11, 17))
     paths, _ = standardize_all(delivery, tmp_path)
     con = duckdb.connect()
@@ -40,6 +40,20 @@ def test_three_steps_link_precisely_and_nearly_completely(tmp_path):
     assert right / linked >= 0.998, f"precision {right / linked:.4f} ({wrong} wrong links)"
     assert right / positives >= 0.99, f"recall {right / positives:.4f}"
     assert (tmp_path / "model.json").exists()
+
+    # The registry side written to a work file and Splink's prediction in chunks of the
+    # registry, as at national scale: the same links and the same ambiguous records.
+    from transforms.match import probabilistic
+
+    def chosen() -> list[list[tuple]]:
+        return [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in probabilistic_tables]
+
+    probabilistic_tables = ("padan_probabilistik", "padan_probabilistik_ganda")
+    whole = chosen()
+    monkeypatch.setattr(probabilistic, "REGISTRY_CHUNK", 700)  # 9 chunks of the 6,000 persons
+    match_probabilistic(con, model_out=tmp_path / "model_chunks.json", work=tmp_path)
+    assert (tmp_path / "splink_penduduk.parquet").exists()
+    assert chosen() == whole and len(whole[0]) > 20
 
     # The accuracy report gives the same figures from the written outcome table.
     from transforms.match.akurasi import accuracy

@@ -366,3 +366,10 @@ def test_a_generated_delivery_unifies_the_same_whatever_the_split(matched_run):
         {"f": str(work["kabupaten"] / "rute" / "anggota" / "*" / "*.parquet")},
     ).fetchall()[0][0]
     assert moved > 0
+    # The last split's families and members: its partitions' sorted files one after another,
+    # in the order of their ids, without a national sort.
+    for table in ("keluarga", "individu"):
+        files = sorted((work["kabupaten"] / "partisi").glob(f"*/{table}.parquet"), key=lambda f: f.parent.name)
+        rows = [r for f in files for r in con.execute("SELECT * FROM read_parquet($f)", {"f": str(f)}).fetchall()]
+        gathered = matched_run.run_dir / "unified" / f"{table}.parquet"
+        assert con.execute("SELECT * FROM read_parquet($f)", {"f": str(gathered)}).fetchall() == rows, table

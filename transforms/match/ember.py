@@ -208,7 +208,7 @@ def national(con: duckdb.DuckDBPyConnection, paths: RunPaths, buckets: int, reco
     _table(con, "tautan_contoh", str(out / "contoh" / "*.parquet"))
     run_statement(con, NikExact().links)  # padan_nik_exact: none among the records left
     match.match_nik_repair(con)
-    model = match_probabilistic(con, model_out=matched / "model_splink.json")
+    model = match_probabilistic(con, model_out=matched / "model_splink.json", work=out)
     match.record_outcomes(con)
     copy_atomic(
         con,

@@ -27,7 +27,7 @@ from splink import Linker, SettingsCreator, block_on
 from splink.backends.duckdb import DuckDBAPI
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-from transforms.engine import run_sql
+from transforms.engine import copy_atomic, run_sql, sql_path
 from transforms.match import CONFIG
 from transforms.names import MIRIP_AMBANG
 
@@ -104,13 +104,13 @@ PANGGILAN = "' ' || concat_ws(' ', b1.bentuk, b2.bentuk, b3.bentuk) || ' ' AS pa
 GABUNG_PANGGILAN = " ".join(f"LEFT JOIN bentuk_kata b{i} ON b{i}.kata = split_part({{n}}, ' ', {i})" for i in (1, 2, 3))
 
 # The registry side, with its nicknames, in one pass over the registry.
-REGISTRY_SQL = f"""
-CREATE OR REPLACE TABLE splink_penduduk AS
+REGISTRY_SELECT = f"""
 SELECT p.nik AS unique_id, p.nama_baku, p.tgl_lahir, p.jenis_kelamin, p.kode_desa,
     left(p.kode_desa, 6) AS kode_kec, year(p.tgl_lahir) AS tahun_lahir, split_part(p.nama_baku, ' ', 1) AS nama_depan,
     {PADDED.format(n="p.nama_baku")}, p.no_kk, {PANGGILAN}
 FROM penduduk p {GABUNG_PANGGILAN.format(n="p.nama_baku")}
 """
+REGISTRY_SQL = f"CREATE OR REPLACE TABLE splink_penduduk AS {REGISTRY_SELECT}"
 
 # The records compared (few beside the registry) get theirs afterwards.
 _GABUNG_T = GABUNG_PANGGILAN.format(n="t.nama_baku")
@@ -120,10 +120,19 @@ CREATE OR REPLACE TABLE splink_contoh AS SELECT t.*, {PANGGILAN} FROM splink_con
 """
 
 
-def compared_tables_sql() -> str:
+def compared_tables(con: duckdb.DuckDBPyConnection, work: Path | None) -> None:
     """After `splink_sisa` and `splink_contoh`: everyone's nicknames, the registry side, and
-    the records' nicknames."""
-    return ";\n".join((BENTUK_KATA_SQL, REGISTRY_SQL, PANGGILAN_SQL))
+    the records' nicknames. With `work`, the registry side is written once to a file there
+    and read through a view: at 10M persons it is gigabytes that Splink reads a few columns
+    of at a time, and held as a table it made the step spill."""
+    run_sql(con, BENTUK_KATA_SQL)
+    if work is None:
+        run_sql(con, REGISTRY_SQL)
+    else:
+        out = work / "splink_penduduk.parquet"
+        copy_atomic(con, REGISTRY_SELECT, out)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW splink_penduduk AS SELECT * FROM read_parquet('{sql_path(out)}')")
+    run_sql(con, PANGGILAN_SQL)
 
 
 BEST_SQL = """
@@ -356,10 +365,10 @@ def with_prior(tables: list, model: Path | dict, pairs: int) -> Linker:
     return linker
 
 
-def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int) -> int:
+def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int, work: Path | None = None) -> int:
     """`splink_sisa` (the records left); when there are any, `splink_penduduk`, `splink_contoh`
     (up to `contoh` NIK links to count m on, or the sample `tautan_contoh` the buckets took)
-    and everyone's nicknames. Returns the records left."""
+    and everyone's nicknames (`compared_tables`, `work`). Returns the records left."""
     con.execute(SISA_SQL)
     left = con.execute("SELECT count(*) FROM splink_sisa").fetchall()[0][0]
     if left:
@@ -367,7 +376,7 @@ def prepare_tables(con: duckdb.DuckDBPyConnection, contoh: int) -> int:
             every = every_kth(con.execute("SELECT count(*) FROM catatan").fetchall()[0][0], contoh)
             con.execute(f"CREATE OR REPLACE TABLE tautan_contoh AS {SAMPLED_LINKS_SQL}", {"tiap_ke": every})
         run_sql(con, LABELS_SQL)
-        run_sql(con, compared_tables_sql())
+        compared_tables(con, work)
     return left
 
 
@@ -375,7 +384,14 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $n", {"n": name}).fetchall()[0][0])
 
 
-def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None = None) -> dict:
+# Registry persons per chunk of Splink's prediction: each chunk's blocked pairs and the rows
+# they name are all a chunk holds (Splink's `predict(num_chunks_right=...)`).
+REGISTRY_CHUNK = 2_000_000
+
+
+def match_probabilistic(
+    con: duckdb.DuckDBPyConnection, model_out: Path | None = None, work: Path | None = None
+) -> dict:
     """Link the records the NIK steps left into `padan_probabilistik`; say what was done.
 
     The model's m is counted on this run's NIK links (labelled pairs), u sampled, the prior
@@ -385,7 +401,7 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
     """
     config = json.loads(CONFIG.read_text())
     threshold = config["ambang_probabilistik"]
-    left = prepare_tables(con, config["contoh_tautan_nik"])
+    left = prepare_tables(con, config["contoh_tautan_nik"], work)
     result = {"catatan": left, "ambang": threshold}
     if left == 0:
         choose_links(con, NO_PREDICTIONS, threshold)
@@ -401,11 +417,15 @@ def match_probabilistic(con: duckdb.DuckDBPyConnection, model_out: Path | None =
         model = CONFIG.parent / config["model_cadangan"]
         reason = f"terlalu sedikit tautan NIK untuk menaksir m ({labels})"
         result |= {"dilatih": False, "model": config["model_cadangan"], "alasan": reason}
-    pairs = left * con.execute("SELECT count(*) FROM splink_penduduk").fetchall()[0][0]
+    registry = con.execute("SELECT count(*) FROM penduduk").fetchall()[0][0]
+    pairs = left * registry
     if isinstance(model, dict) and pairs < MIN_PAIRS_FOR_U:
         model = with_stored_u(model, CONFIG.parent / config["model_cadangan"])
     linker = with_prior([db.register("splink_sisa"), db.register("splink_penduduk")], model, pairs)
-    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    chunks = max(1, -(-registry // REGISTRY_CHUNK))
+    predictions = linker.inference.predict(
+        threshold_match_probability=threshold, num_chunks_left=1, num_chunks_right=chunks
+    )
     choose_links(con, predictions.physical_name, threshold)
     if model_out is not None:
         linker.misc.save_model_to_json(str(model_out), overwrite=True)

@@ -225,6 +225,7 @@ def gather(con: duckdb.DuckDBPyConnection, paths: RunPaths, parts: list[str], ho
     """National: every partition's published rows as `ranked/keluarga.parquet` and
     `ranked/individu.parquet` (the national order), and the counts for the manifest."""
     out = ranked_dir(paths)
+    con.execute("SET preserve_insertion_order = true")  # the files' order (engine.connect drops it)
     for table in ("keluarga", "individu"):
         # each partition's rows are sorted (PUBLISHED, INDIVIDU) and the ids follow the province
         # codes: read one after another, they need no national sort

@@ -218,7 +218,9 @@ def gather(con: duckdb.DuckDBPyConnection, paths: RunPaths, work: Path, parts: l
         return [str(work / "partisi" / p / f"{table}.parquet") for p in sorted(parts)]
 
     # Views, not tables: the partitions' files are read where they are used, in the order of
-    # `parts` (each partition's large tables sorted), so the two largest need no national sort.
+    # `parts` (each partition's large tables sorted), so the two largest need no national sort:
+    # this connection keeps the order it reads (engine.connect lets DuckDB drop it).
+    con.execute("SET preserve_insertion_order = true")
     for table in ("keluarga", "individu", "hasil_usulan", "usulan_terbit"):
         _view(con, table, "SELECT * FROM " + _files_sql(files(table)))
     national = work / "nasional"
