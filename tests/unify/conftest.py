@@ -23,10 +23,14 @@ def registry_connection() -> duckdb.DuckDBPyConnection:
     )
     c.executemany(f"INSERT INTO penduduk VALUES (?, ?, 'X', DATE '1970-01-01', 1, ?, '{DESA}', '32', ?)", REGISTRY)
     c.execute("CREATE TABLE tautan (sumber VARCHAR, id_sumber VARCHAR, nik VARCHAR, metode_padan VARCHAR)")
-    c.execute(
-        "CREATE TABLE anggota_sumber (sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, "
-        "hubungan INT, kode_desa VARCHAR, kode_prov VARCHAR)"
-    )
+    # as masukan.sql gives them: the source files' members (here a table) and the verified
+    # proposals' members, seen together as `anggota_sumber`
+    for table in ("anggota_berkas", "anggota_usulan"):
+        c.execute(
+            f"CREATE TABLE {table} (sumber VARCHAR, id_sumber VARCHAR, id_keluarga_sumber VARCHAR, "
+            "hubungan INT, kode_desa VARCHAR, kode_prov VARCHAR)"
+        )
+    c.execute("CREATE VIEW anggota_sumber AS SELECT * FROM anggota_berkas UNION ALL SELECT * FROM anggota_usulan")
     fields = [f for g in survivorship.load() for f in g.fields]
     types = {f: "BOOLEAN" if f in BOOLEAN_FIELDS else "DOUBLE" if f == "r302" else "INTEGER" for f in fields}
     c.execute(

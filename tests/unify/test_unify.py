@@ -29,7 +29,7 @@ REGISTRY = [
 
 def person(con, sumber, id_sumber, household, hubungan, nik):
     con.execute(
-        f"INSERT INTO anggota_sumber VALUES (?, ?, ?, ?, '{DESA}', '32')", [sumber, id_sumber, household, hubungan]
+        f"INSERT INTO anggota_berkas VALUES (?, ?, ?, ?, '{DESA}', '32')", [sumber, id_sumber, household, hubungan]
     )
     con.execute(
         "INSERT INTO tautan VALUES (?, ?, ?, ?)", [sumber, id_sumber, nik, "NIK_EXACT" if nik else "TIDAK_PADAN"]

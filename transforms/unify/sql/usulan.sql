@@ -24,7 +24,7 @@ SELECT * FROM usulan_terverifikasi WHERE id_usulan = pemenang;
 
 -- A verified proposal of a new family is one more source household: its members were
 -- matched with everyone else's records, and its housing is the Regsosek-coded `keluarga`.
-INSERT INTO anggota_sumber BY NAME
+INSERT INTO anggota_usulan BY NAME
 SELECT a.sumber, a.id_sumber, a.id_keluarga_sumber, a.hubungan, a.kode_desa, a.kode_prov
 FROM read_parquet($usulan_anggota) a
 JOIN usulan_berlaku u ON u.id_usulan = a.id_keluarga_sumber AND u.jenis = 'USUL_BARU';
