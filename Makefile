@@ -33,12 +33,16 @@ run: demo
 	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_CUTOFF)
 	$(DTSEN) diff $(DEMO_FIRST) $(DEMO_CUTOFF) --akses penuh
 
-# Style and types first (seconds), then the suite.
+# Style and types first (seconds), then the suite: two processes (pytest-xdist), a test
+# file to each in turn (its module fixtures built once), as many of the tests wait on a
+# Prefect server, a subprocess or a database rather than on the cores. TEST_WORKERS=0 runs
+# it in one process.
+TEST_WORKERS ?= 2
 test: env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Figures for bench/RESULTS.md: the generator, a whole refresh, matching accuracy, and
 # matching side by side with an exact-NIK join and Splink alone, at 1M persons.
