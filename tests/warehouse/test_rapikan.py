@@ -239,6 +239,11 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     assert "a dry run" in dry.output and "nothing was removed" in dry.output
     assert "data" in dry.output and "never committed" in dry.output and "total" in dry.output
     assert warehouse_files(settings) == files
+    # The command's console took its width when flows.rapikan was imported (Rich reads COLUMNS
+    # then): a path under pytest-xdist's deeper temporary folders needs it wider.
+    from flows import rapikan
+
+    monkeypatch.setattr(rapikan.console, "width", 400)
     every = CliRunner().invoke(app, ["cleanup", "--rinci"], env={"COLUMNS": "400"})
     orphan = next(i.target for i in rencana(catalog, settings).items if i.kind == "data")
     assert every.exit_code == 0 and orphan in every.output.replace("\n", "")
