@@ -18,18 +18,18 @@ import datetime as dt
 import json
 import resource
 import shutil
+import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import duckdb
 
-from transforms.standardize import RunPaths
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-def folder_mb(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) >> 20
+from bench.bench_standardize import largest_spill  # noqa: E402
+from transforms.standardize import RunPaths  # noqa: E402
 
 
 def scratch_run(run: Path, into: Path) -> Path:
@@ -89,22 +89,12 @@ def main() -> None:
     from transforms.engine import connect
 
     con = connect(args.memory, 2, spill)
-    most = [0]
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.5):
-            most[0] = max(most[0], folder_mb(spill))
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    t = time.perf_counter()
     try:
-        counts = STEPS[args.step](con, run, manifest)
+        with largest_spill(spill) as most:
+            t = time.perf_counter()
+            counts = STEPS[args.step](con, run, manifest)
+            seconds = time.perf_counter() - t
     finally:
-        seconds = time.perf_counter() - t
-        done.set()
-        watcher.join()
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -20,6 +20,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -31,7 +33,26 @@ STEPS = {"dukcapil": standardize_dukcapil, "regsosek": standardize_regsosek}
 
 
 def folder_mb(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) >> 20
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) >> 20 if path.exists() else 0
+
+
+@contextmanager
+def largest_spill(spill: Path, every: float = 0.5) -> Iterator[list[int]]:
+    """The largest size in MB of DuckDB's spill folder while the block runs, sampled every
+    `every` seconds: in the list's one item once the block has ended."""
+    largest, done = [0], threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every):
+            largest[0] = max(largest[0], folder_mb(spill))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield largest
+    finally:
+        done.set()
+        watcher.join()
 
 
 def names(delivery: Path) -> None:
@@ -68,19 +89,10 @@ def main() -> None:
     con = duckdb.connect()
     con.execute(f"SET threads = 2; SET memory_limit = '{args.memory}'; SET temp_directory = '{spill}'")
     prepare(con, paths)
-    largest, done = [0], threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.5):
-            largest[0] = max(largest[0], folder_mb(spill) if spill.exists() else 0)
-
-    watcher = threading.Thread(target=watch)
-    watcher.start()
-    t = time.perf_counter()
-    STEPS[args.step](con, args.delivery, paths, dt.date(2026, 11, 17))
-    seconds = time.perf_counter() - t
-    done.set()
-    watcher.join()
+    with largest_spill(spill) as largest:
+        t = time.perf_counter()
+        STEPS[args.step](con, args.delivery, paths, dt.date(2026, 11, 17))
+        seconds = time.perf_counter() - t
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
     print(f"{args.step} in {args.memory}: {seconds:.1f} s, peak RSS {rss:,} MiB, largest spill {largest[0]:,} MB")
     shutil.rmtree(scratch, ignore_errors=True)
