@@ -13,6 +13,7 @@ import pytest
 
 from dtsen.referensi import WILAYAH_KEMENDAGRI_2025
 from synthetic import generate_delivery
+from tests.gathered import assert_partitions_one_after_another
 from tests.match.tabel import match_run
 from tests.rank.test_desil import window
 from tests.test_synthetic_through_standardize import standardize_all
@@ -102,16 +103,8 @@ def test_the_published_tables_do_not_depend_on_the_split(unified_run, tmp_path):
     # Gathered without a national sort: the partitions' sorted files one after another, in
     # the order of their ids, which follows the province codes.
     ranked = runs["kabupaten"][2].run_dir / "ranked"
-    con = duckdb.connect()
     for table in ("keluarga", "individu"):
-        files = sorted((ranked / "partisi").glob(f"*/{table}.parquet"), key=lambda f: f.parent.name)
-        one_after_another = [
-            r for f in files for r in con.execute("SELECT * FROM read_parquet($f)", {"f": str(f)}).fetchall()
-        ]
-        assert (
-            con.execute("SELECT * FROM read_parquet($f)", {"f": str(ranked / f"{table}.parquet")}).fetchall()
-            == one_after_another
-        )
+        assert_partitions_one_after_another(ranked / "partisi", table, ranked / f"{table}.parquet")
 
 
 def test_a_split_province_is_ranked_as_by_one_window(unified_run, tmp_path):

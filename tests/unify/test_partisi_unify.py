@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.gathered import assert_partitions_one_after_another
 from tests.unify.test_unify import BOOLEAN_FIELDS
 from transforms import partisi, unify
 from transforms.standardize import RunPaths
@@ -369,7 +370,5 @@ def test_a_generated_delivery_unifies_the_same_whatever_the_split(matched_run):
     # The last split's families and members: its partitions' sorted files one after another,
     # in the order of their ids, without a national sort.
     for table in ("keluarga", "individu"):
-        files = sorted((work["kabupaten"] / "partisi").glob(f"*/{table}.parquet"), key=lambda f: f.parent.name)
-        rows = [r for f in files for r in con.execute("SELECT * FROM read_parquet($f)", {"f": str(f)}).fetchall()]
         gathered = matched_run.run_dir / "unified" / f"{table}.parquet"
-        assert con.execute("SELECT * FROM read_parquet($f)", {"f": str(gathered)}).fetchall() == rows, table
+        assert_partitions_one_after_another(work["kabupaten"] / "partisi", table, gathered)
