@@ -16,3 +16,12 @@ def region_list(value: str | Path | None) -> Path | None:
     if value is None:
         return None
     return WILAYAH_KEMENDAGRI_2025 if str(value) == KEMENDAGRI else Path(value)
+
+
+def province_codes() -> frozenset[str]:
+    """The 38 province codes of the Kemendagri list (`11` ... `96`)."""
+    import csv
+    import gzip
+
+    with gzip.open(WILAYAH_KEMENDAGRI_2025, "rt", encoding="utf-8") as f:
+        return frozenset(row["kode"] for row in csv.DictReader(f) if len(row["kode"]) == 2)
