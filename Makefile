@@ -10,7 +10,7 @@ DEMO_FIRST ?= 2026-10-17
 DEMO_CUTOFF ?= 2026-11-17
 export DTSEN_HOME ?= $(CURDIR)/var
 
-.PHONY: env run test demo bench clean
+.PHONY: env run test demo bench clean browser
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -38,11 +38,22 @@ run: demo
 # Prefect server, a subprocess or a database rather than on the cores. TEST_WORKERS=0 runs
 # it in one process.
 TEST_WORKERS ?= 2
-test: env
+test: env browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+
+# Headless Chromium and its driver from Debian's packages, for the web page's browser test.
+# Installed when missing and apt-get can (root on Debian); elsewhere the test says what it
+# needs (it fails under CI, skips on a developer's machine).
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium and chromium-driver (Debian)"; \
+		apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; }; \
+	else echo "make browser: no chromium here; install Debian's chromium and chromium-driver for the browser test"; fi
 
 # Figures for bench/RESULTS.md: the generator, a whole refresh, matching accuracy, and
 # matching side by side with an exact-NIK join and Splink alone, at 1M persons.

@@ -61,7 +61,7 @@ def main() -> None:
     catalog = open_catalog(settings)
     done = publish(catalog, a.run.resolve())
     snap = resolve(catalog)
-    con = open_snapshot(catalog, snap, Akses.penuh, settings)
+    con = open_snapshot(catalog, snap, Akses.penuh)
     prov, kab = con.execute(
         "SELECT kode_prov, substr(kode_desa, 1, 4) FROM keluarga GROUP BY ALL ORDER BY count(*) DESC LIMIT 1"
     ).fetchall()[0]
@@ -70,7 +70,7 @@ def main() -> None:
 
     def run(sql: str, akses: Akses):
         def once():
-            c = open_snapshot(catalog, snap, akses, settings, tables=["keluarga"])
+            c = open_snapshot(catalog, snap, akses, tables=["keluarga"])
             return c.execute(sql).fetchall()
 
         return once

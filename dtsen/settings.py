@@ -24,8 +24,21 @@ class Settings(BaseSettings):
     duckdb_threads: int | None = Field(default=None, description="None: DuckDB's default (all cores)")
     catalog_url: str | None = Field(default=None, description="SQLAlchemy URL of the Iceberg catalog")
     catalog_name: str = Field(default="dtsen", description="catalog name (several can share one database)")
-    pseudonym_key: SecretStr | None = Field(default=None, description="HMAC key for the analyst view")
-    pengguna: str | None = Field(default=None, description="who reads, in the audit log; None: the login name")
+    pseudonym_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the analyst tables (32 bytes or more); None: the key file <home>/rahasia/pseudonim.key, "
+        "made by the first publish",
+    )
+    layanan_host: str = Field(default="127.0.0.1", description="`dtsen serve` listens here (put TLS in front)")
+    layanan_port: int = Field(default=8750, description="`dtsen serve`'s port")
+    layanan_sql_detik: float = Field(default=30, gt=0, description="the service stops an analyst's SQL after this")
+    layanan_sql_memori: str = Field(default="1GB", description="DuckDB's memory for one request of the service")
+    layanan_sql_threads: int = Field(default=1, ge=1, description="DuckDB threads for one request of the service")
+    layanan_sql_baris: int = Field(default=100_000, gt=0, description="rows an analyst's SQL returns at most")
+    layanan_halaman_baris: int = Field(default=10_000, gt=0, description="rows of a list per page at most")
+    layanan_segar_detik: float = Field(
+        default=2, ge=0, description="how often the service reads the snapshot registry again"
+    )
     run_timeout_seconds: int = Field(default=8 * 3600, description="a refresh running longer fails")
     warehouse_lock_wait_seconds: float = Field(
         default=0,

@@ -38,10 +38,22 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from transforms.errors import DeliveryError, InputError
     from transforms.match.akurasi import TruthMismatch
     from warehouse.access import AccessError
+    from warehouse.kredensial import CredentialError
     from warehouse.kunci import LockError
+    from warehouse.publish import KeyChanged
     from warehouse.registry import SnapshotNotFound
 
-    return DeliveryError, InputError, TruthMismatch, AccessError, SnapshotNotFound, LockError, ValidationError
+    return (
+        DeliveryError,
+        InputError,
+        TruthMismatch,
+        AccessError,
+        SnapshotNotFound,
+        LockError,
+        ValidationError,
+        CredentialError,
+        KeyChanged,
+    )
 
 
 def _one_line(e: Exception) -> str:
@@ -383,8 +395,9 @@ AksesOption = Annotated[
     str,
     typer.Option(
         "--akses",
-        help="analis: NIK and KK as pseudonym tokens, no names or birth dates; "
-        "penuh: the full view, for authorised operators",
+        help="analis: the analyst tables (NIK, KK and source ids as tokens, no names or birth dates); "
+        "penuh: the full tables. The operator's own view of the warehouse it runs: agencies read through "
+        "`dtsen serve`, with a credential",
     ),
 ]
 
@@ -502,6 +515,9 @@ current_app = _Commands(help="Which snapshot readers get without naming a tag: p
 app.add_typer(current_app, name="current")
 app.command("cleanup")(rapikan)  # housekeeping: flows/rapikan.py
 
+akses_app = _Commands(help="Agencies' credentials for `dtsen serve`: make, list, revoke.", no_args_is_help=True)
+app.add_typer(akses_app, name="akses")
+
 # The verbs are English; the names they had before stay, hidden, for operators' scripts.
 for _old, _command in (("akurasi", akurasi), ("jelaskan", jelaskan), ("rapikan", rapikan)):
     app.command(_old, hidden=True)(_command)
@@ -540,12 +556,12 @@ def current_set(
     """Pin a snapshot as current (a rollback, or a warning accepted once), until `dtsen current release`."""
     from dtsen.settings import get_settings
     from warehouse import open_catalog
-    from warehouse.audit import record, user
+    from warehouse.audit import operator, record
     from warehouse.current import pin
 
     settings = get_settings()
     try:
-        event = pin(open_catalog(settings), tag, alasan, user(settings))
+        event = pin(open_catalog(settings), tag, alasan, operator())
     except ValueError as e:
         _fail("current set", e)
     record(settings, "current set", "operator", tag, alasan=event.alasan)
@@ -559,13 +575,13 @@ def current_release(
     """Unpin: current follows the rule again (the latest cut-off that passed its quality checks)."""
     from dtsen.settings import get_settings
     from warehouse import current, open_catalog
-    from warehouse.audit import record, user
+    from warehouse.audit import operator, record
     from warehouse.current import release
 
     settings = get_settings()
     catalog = open_catalog(settings)
     try:
-        event = release(catalog, alasan, user(settings))
+        event = release(catalog, alasan, operator())
     except ValueError as e:
         _fail("current release", e)
     now = current(catalog, settings.peringatan_diterima)
@@ -586,8 +602,9 @@ def query(
     import duckdb
 
     from dtsen.settings import get_settings
-    from warehouse import AccessError, SnapshotNotFound, open_catalog, open_snapshot, resolve
-    from warehouse.audit import blank_literals, record
+    from layanan.kueri import shape_of
+    from warehouse import TABLES, AccessError, SnapshotNotFound, open_catalog, open_snapshot, resolve
+    from warehouse.audit import record
     from warehouse.read import referenced
 
     level = _akses(akses)
@@ -597,17 +614,19 @@ def query(
     catalog = open_catalog(settings)
     try:
         snap = resolve(catalog, snapshot)
-        con = open_snapshot(catalog, snap, level, settings, tables=referenced(sql) or None)
+        con = open_snapshot(catalog, snap, level, tables=referenced(sql) or None)
+        columns = {r[0] for t in referenced(sql) for r in con.execute(f"DESCRIBE {t}").fetchall()}
         result = con.sql(sql).to_arrow_table()
     except AccessError as e:
         # A refused read is recorded too: the audit shows who asked for what.
-        record(settings, "query", level.value, snapshot, kueri=blank_literals(sql), ditolak=True)
+        record(settings, "query", level.value, snapshot, "DITOLAK", kueri=shape_of(sql, (), TABLES))
         _fail("query", e)
     except SnapshotNotFound as e:
         _fail("query", e)
     except Exception as e:
+        record(settings, "query", level.value, snapshot, "GAGAL", kueri=shape_of(sql, (), TABLES))
         _fail("query failed", e)
-    record(settings, "query", level.value, snap.tag, kueri=blank_literals(sql), baris=result.num_rows)
+    record(settings, "query", level.value, snap.tag, kueri=shape_of(sql, columns, TABLES), baris=result.num_rows)
     if format in ("csv", "parquet"):
         # A fresh DuckDB writes the file: the analyst's own connection has no file access,
         # and DuckDB's CSV writer takes lists and structs where pyarrow's does not.
@@ -647,8 +666,8 @@ def diff(
     catalog = open_catalog(settings)
     try:
         a, b = resolve(catalog, tag_a), resolve(catalog, tag_b)
-        con = open_snapshot(catalog, a, level, settings, tables=["keluarga", "individu"], prefix="a_", lock=False)
-        open_snapshot(catalog, b, level, settings, tables=["keluarga", "individu"], prefix="b_", con=con)
+        con = open_snapshot(catalog, a, level, tables=["keluarga", "individu"], prefix="a_")
+        open_snapshot(catalog, b, level, tables=["keluarga", "individu"], prefix="b_", con=con)
     except (AccessError, SnapshotNotFound) as e:
         _fail("diff", e)
     keys = ("no_kk", "nik") if level is Akses.penuh else ("token_no_kk", "token_nik")
@@ -687,7 +706,7 @@ def status(
     from dtsen.privacy import mask_nik
     from dtsen.settings import get_settings
     from warehouse import SnapshotNotFound, open_catalog, resolve
-    from warehouse.access import AccessError, token
+    from warehouse.access import AccessError, pseudonym_key, token
     from warehouse.audit import record
     from warehouse.status import status as look_up
 
@@ -698,9 +717,9 @@ def status(
         snap = resolve(catalog, snapshot)
     except SnapshotNotFound as e:
         _fail("status", e)
-    result = look_up(catalog, snap, nik, settings)
+    result = look_up(catalog, snap, nik)
     try:
-        who = token(nik.strip(), settings)[:16]
+        who = token(nik.strip(), pseudonym_key(settings))[:16]
     except AccessError:
         who = mask_nik(nik.strip())
     record(settings, "status", "penuh", snap.tag, orang=who, terdaftar=result.terdaftar)
@@ -725,6 +744,87 @@ def status(
             f"{mask_nik(nik)}: not listed in snapshot {result.snapshot}"
             + (f"; its source records were set aside: {reasons}" if reasons else "")
         )
+
+
+# ---------------------------------------------------------------- the service and its keys
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on; default DTSEN_LAYANAN_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="port; default DTSEN_LAYANAN_PORT")] = None,
+    workers: Annotated[int, typer.Option(help="processes (each with its own DuckDB per request)")] = 1,
+) -> None:
+    """The agencies' door: the HTTP service (API, OpenAPI at /docs, and a web page at /)."""
+    import uvicorn
+
+    from dtsen.settings import get_settings
+    from warehouse.access import pseudonym_key
+    from warehouse.catalog import display_url
+
+    settings = get_settings()
+    pseudonym_key(settings)  # refused here, in one line, rather than at the first request
+    host, port = host or settings.layanan_host, port or settings.layanan_port
+    console.print(f"DTSEN service on http://{host}:{port} (catalog {display_url(settings)}); docs at /docs")
+    # uvicorn's access log prints request lines; a NIK never travels in a URL, but the log is
+    # the service's own audit (warehouse/audit.py), so the access log stays off.
+    uvicorn.run("layanan.app:buat_app", factory=True, host=host, port=port, workers=workers, access_log=False)
+
+
+@akses_app.command("buat")
+def akses_buat(
+    nama: Annotated[str, typer.Option(help="the agency, as the audit log names it (KEMENSOS, PEMPROV JABAR)")],
+    peran: Annotated[str, typer.Option(help="analis: the analyst tables; penuh: names and NIKs too")],
+    wilayah: Annotated[str | None, typer.Option(help="province codes it may see, e.g. 32,33; default all")] = None,
+    berlaku_sampai: Annotated[str | None, typer.Option(help="last day the key works (YYYY-MM-DD)")] = None,
+) -> None:
+    """Make a credential and print its key, once: only its hash is kept."""
+    from dtsen.referensi import province_codes
+    from dtsen.settings import get_settings
+    from warehouse import kredensial
+    from warehouse.audit import record
+
+    try:
+        role = kredensial.Peran(peran)
+    except ValueError:
+        _fail("akses buat", f"--peran {peran}: use analis or penuh")
+    until = preflight.iso_date("--berlaku-sampai", berlaku_sampai) if berlaku_sampai else None
+    settings = get_settings()
+    made, key = kredensial.create(settings, nama, role, kredensial.provinces(wilayah, province_codes()), until)
+    record(settings, "akses buat", "operator", None, kredensial=made.id, nama=made.nama, peran=role.value)
+    console.print(f"credential {made.id} for {made.nama} ({role.value}, {', '.join(made.wilayah) or 'all provinces'}"
+                  f"{f', until {until}' if until else ''}). The key, shown this once:")  # fmt: skip
+    typer.echo(key)
+
+
+@akses_app.command("daftar")
+def akses_daftar() -> None:
+    """Every credential: its id, agency, role, provinces, expiry, and whether it is revoked."""
+    from dtsen.settings import get_settings
+    from warehouse import kredensial
+
+    table = Table(title="credentials (the keys themselves are not kept)")
+    for column in ("id", "nama", "peran", "wilayah", "berlaku sampai", "dibuat", "dicabut"):
+        table.add_column(column)
+    for k in kredensial.listed(get_settings()):
+        table.add_row(
+            k.id, k.nama, k.peran.value, ",".join(k.wilayah) or "semua", str(k.berlaku_sampai or "-"),
+            f"{k.dibuat:%Y-%m-%d %H:%M}", f"{k.dicabut:%Y-%m-%d %H:%M}" if k.dicabut else "-",
+        )  # fmt: skip
+    console.print(table)
+
+
+@akses_app.command("cabut")
+def akses_cabut(id: Annotated[str, typer.Argument(help="the credential's id (dtsen akses daftar)")]) -> None:
+    """Revoke a credential: the service refuses its key from the next request on."""
+    from dtsen.settings import get_settings
+    from warehouse import kredensial
+    from warehouse.audit import record
+
+    settings = get_settings()
+    done = kredensial.revoke(settings, id.strip())
+    record(settings, "akses cabut", "operator", None, kredensial=done.id, nama=done.nama)
+    console.print(f"credential {done.id} ({done.nama}) revoked")
 
 
 # ------------------------------------------------------------------- backup and restore

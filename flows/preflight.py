@@ -104,6 +104,16 @@ def nik(value: str) -> str:
     return value
 
 
+def iso_date(option: str, value: str):
+    """A date written YYYY-MM-DD."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"{option} {value}: write the date as YYYY-MM-DD") from None
+
+
 def date_range(root: Path, start: str, end: str) -> tuple[Path, str, str]:
     """A backfill's root folder exists and its range is two ISO dates, oldest first."""
     import datetime as dt

@@ -20,9 +20,19 @@ _HOME = Path(tempfile.mkdtemp(prefix="dtsen-test-"))
 atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 os.environ["DTSEN_HOME"] = str(_HOME)
 os.environ.setdefault("DTSEN_DUCKDB_MEMORY_LIMIT", "2GB")
+# One pseudonymisation key for the session (and its subprocesses): tests compute tokens with it.
+os.environ["DTSEN_PSEUDONYM_KEY"] = "kunci-uji-pseudonim-untuk-seluruh-sesi-pytest-0001"
 
 MARIADB_URL = os.environ.get("DTSEN_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 POSTGRES_URL = os.environ.get("DTSEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def command_env(**extra: str) -> dict[str, str]:
+    """The environment of a `dtsen` subprocess: this session's PREFECT_ and DTSEN_ settings
+    left out (the command gets only what a test gives it), but the session's pseudonymisation
+    key kept: a subprocess publishing into a warehouse the tests published to must hold it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    return env | {"DTSEN_PSEUDONYM_KEY": os.environ["DTSEN_PSEUDONYM_KEY"]} | extra
 
 
 @pytest.fixture(scope="session")

@@ -58,7 +58,7 @@ def _snapshot(home: Path, tag: str, con: duckdb.DuckDBPyConnection | None = None
 
     settings = Settings(home=home)
     catalog = open_catalog(settings)
-    return open_snapshot(catalog, resolve(catalog, tag), Akses.penuh, settings, prefix=prefix, con=con)
+    return open_snapshot(catalog, resolve(catalog, tag), Akses.penuh, prefix=prefix, con=con)
 
 
 def _expected(delivery: Path) -> set[tuple[str, str, str]]:

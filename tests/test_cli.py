@@ -14,12 +14,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tests.conftest import command_env
+
 ROOT = Path(__file__).resolve().parent.parent
 DTSEN = str(ROOT / ".venv" / "bin" / "dtsen")
 
 
 def dtsen(home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    environment = command_env()
     environment |= {"DTSEN_HOME": str(home), "COLUMNS": "200"} | (env or {})
     return subprocess.run(
         [DTSEN, *args],

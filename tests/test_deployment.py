@@ -205,7 +205,7 @@ def test_a_worker_runs_the_monthly_refresh_to_a_published_snapshot(server):
     # while the published one's stays.
     assert not failed.exists()
     assert Path(published[0].manifest["landed"]["path"]).is_dir()
-    from warehouse.audit import audit_path
+    from warehouse.audit import entries
 
-    cleanups = [e for e in map(json.loads, audit_path(settings).read_text().splitlines()) if e["perintah"] == "rapikan"]
+    cleanups = [e["detail"] for e in entries(settings) if e["perintah"] == "rapikan"]
     assert [(e["terapkan"], e["jumlah"]["landed"]) for e in cleanups] == [(True, 1)]

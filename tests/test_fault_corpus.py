@@ -40,6 +40,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from synthetic import generate_delivery
+from tests.conftest import command_env
 
 ROOT = Path(__file__).resolve().parent.parent
 DTSEN = str(ROOT / ".venv" / "bin" / "dtsen")
@@ -660,7 +661,7 @@ def prefect_texts(since: dt.datetime) -> dict[str, str]:
 
 def dtsen_refresh(corpus: Corpus, folder: Path, cwd: Path) -> subprocess.CompletedProcess:
     """The installed command, as an operator runs it, against the session's Prefect server."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    env = command_env()
     env |= {
         "DTSEN_HOME": str(corpus.home),
         "DTSEN_DUCKDB_MEMORY_LIMIT": os.environ.get("DTSEN_DUCKDB_MEMORY_LIMIT", "2GB"),
@@ -924,7 +925,7 @@ def check_quarantined(case: Case, damaged: Damaged, manifest: dict, good: dict, 
         from warehouse import Akses, open_catalog, open_snapshot, resolve
 
         catalog = open_catalog(get_settings())
-        published = open_snapshot(catalog, resolve(catalog), Akses.penuh, get_settings())
+        published = open_snapshot(catalog, resolve(catalog), Akses.penuh)
         if "no_kk" in damaged.info:
             area = published.execute("SELECT r302 FROM keluarga WHERE no_kk = ?", [damaged.info["no_kk"]]).fetchall()
             found.check(len(area) == 1, f"the corrected family is published {len(area)} times, not once")

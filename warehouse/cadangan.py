@@ -15,7 +15,8 @@ therefore reads nothing until every one of those locations is rewritten, which t
   orphan left by a killed publish, never the catalog database). The catalog's rows (one pointer
   per table) are written into the archive's index, `dtsen-cadangan.json`, with every warehouse
   file's size, so a restore needs nothing from the old catalog database, SQLite or PostgreSQL.
-  The rest of the home comes as it is: runs, landed deliveries, the audit log, diffs; not
+  The audit log and the agencies' credentials (hashes), rows of the catalog database too, come
+  in the index as well. The rest of the home comes as it is: runs, landed deliveries, diffs; not
   Prefect's state (`prefect/`: its database and cached results, keyed on the old paths), the
   spill folder (`tmp/`) or the analyst copies (`analis/`, rebuilt on the first read).
 - `restore`: the archive unpacked into a home (never over an existing file), every location in
@@ -48,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pyiceberg.avro.codecs.codec import Codec
 from pyiceberg.avro.decoder import new_decoder
 from pyiceberg.avro.encoder import BinaryEncoder
@@ -63,7 +65,11 @@ from sqlalchemy.orm import Session
 from dtsen.settings import Settings
 from transforms.errors import InputError
 from warehouse import registry
+from warehouse.audit import AUDIT
+from warehouse.audit import engine as audit_engine
 from warehouse.catalog import NAMESPACE, REGISTRY, display_url, identifier, open_catalog, warehouse_dir
+from warehouse.kredensial import KREDENSIAL
+from warehouse.kredensial import engine as kredensial_engine
 
 FORMAT = "dtsen-cadangan/1"
 INDEX = "dtsen-cadangan.json"
@@ -73,6 +79,71 @@ WAREHOUSE = "warehouse"
 # starts a fresh one), DuckDB's spill files, the analyst copies (rebuilt from the warehouse).
 NOT_CARRIED = ("prefect", "tmp", "analis")
 WAREHOUSE_ONLY = ("audit",)  # with --warehouse-only: the audit log still comes along
+
+
+# The home's own tables in the catalog database (not Iceberg's): they travel in the index.
+OWN_TABLES = (AUDIT, KREDENSIAL)
+
+
+def own_rows(settings: Settings) -> dict[str, list[dict]]:
+    """This catalog's audit lines and credentials (hashes only), as JSON values."""
+    out: dict[str, list[dict]] = {}
+    eng = audit_engine(settings)
+    kredensial_engine(settings).dispose()  # creates its table where none is yet
+    try:
+        with eng.connect() as c:
+            for table in OWN_TABLES:
+                # an audit line's id is its place in one database; a credential's is its name
+                skip = {"katalog"} | ({"id"} if table is AUDIT else set())
+                rows = c.execute(select(table).where(table.c.katalog == settings.catalog_name)).fetchall()
+                out[table.name] = [
+                    {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in r._asdict().items() if k not in skip}
+                    for r in rows
+                ]
+    finally:
+        eng.dispose()
+    return out
+
+
+def _value(column, value):
+    if value is None:
+        return None
+    if isinstance(column.type, sa.DateTime):
+        return dt.datetime.fromisoformat(value)
+    if isinstance(column.type, sa.Date):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def put_own_rows(settings: Settings, rows: dict[str, list[dict]]) -> None:
+    """The backup's audit lines and credentials into this catalog, each once: a credential
+    already there (by id) and a line already there (same time, who, what) are not added again."""
+    eng = audit_engine(settings)
+    kredensial_engine(settings).dispose()
+    try:
+        with eng.begin() as c:
+            for table in OWN_TABLES:
+                held = {
+                    tuple(r)
+                    for r in c.execute(
+                        select(*_identity(table)).where(table.c.katalog == settings.catalog_name)
+                    ).fetchall()
+                }
+                new = []
+                for row in rows.get(table.name, []):
+                    values = {k: _value(table.c[k], v) for k, v in row.items()} | {"katalog": settings.catalog_name}
+                    if tuple(values[c.name] for c in _identity(table)) not in held:
+                        new.append(values)
+                if new:
+                    c.execute(table.insert(), new)
+    finally:
+        eng.dispose()
+
+
+def _identity(table) -> list:
+    if table is KREDENSIAL:
+        return [table.c.id]
+    return [table.c.waktu, table.c.pengguna, table.c.perintah, table.c.detail]
 
 
 # ------------------------------------------------------------------------------- locations
@@ -424,6 +495,7 @@ def backup(settings: Settings, out: Path, warehouse_only: bool = False) -> Backu
             "tag": tags,
             "bagian": [WAREHOUSE, *parts],  # what the archive carries
             "berkas_gudang": dict(sorted(sizes.items())),
+            "baris_sendiri": own_rows(settings),  # the audit log and the credentials
         }
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
         try:
@@ -532,6 +604,7 @@ def restore(archive: Path, settings: Settings, replace_catalog: bool = False) ->
             for ident, location in new.items():
                 if ident not in held:
                     catalog.register_table(ident, location)
+            put_own_rows(settings, index.get("baris_sendiri", {}))
             checked = check(catalog)
     return Restored(home, index["home"], checked, len(index["berkas_gudang"]), time.perf_counter() - started)
 

@@ -17,6 +17,10 @@ from dtsen.settings import Settings, get_settings
 NAMESPACE = "dtsen"
 # The published tables (docs/tables.md), each partitioned by province.
 TABLES = ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina", "usulan")
+# Each table's analyst copy, tokenised at publishing (warehouse/access.py): an Iceberg table
+# of its own, so an outside engine can be given these and nothing else.
+ANALYST_PREFIX = "analis_"
+ANALYST_TABLES = tuple(f"{ANALYST_PREFIX}{t}" for t in TABLES)
 # One row per published snapshot: the registry readers resolve tags through.
 REGISTRY = "daftar_snapshot"
 

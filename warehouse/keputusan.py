@@ -38,7 +38,7 @@ def export_in_force(catalog: Catalog, settings: Settings, cutoff: dt.date, out: 
     con = duckdb.connect()
     query = EMPTY
     if before is not None:
-        open_snapshot(catalog, before, Akses.penuh, settings, tables=["usulan"], con=con)
+        open_snapshot(catalog, before, Akses.penuh, tables=["usulan"], con=con)
         if "berlaku" in {r[0] for r in con.execute("DESCRIBE usulan").fetchall()}:
             query = f"SELECT {CARRIED_COLUMNS} FROM usulan WHERE berlaku ORDER BY id_usulan"
     copy_atomic(con, query, out)

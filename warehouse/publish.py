@@ -34,8 +34,10 @@ from pyiceberg.catalog import Catalog
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.expressions import AlwaysTrue
 
+from dtsen.settings import get_settings
 from transforms.engine import sql_path
 from warehouse import registry
+from warehouse.access import KEY_PROPERTY, analyst_select, analyst_table, key_id, key_pads, pseudonym_key
 from warehouse.catalog import TABLES, identifier, local_path
 from warehouse.isi import content_hash
 from warehouse.kunci import catalog_lock
@@ -112,13 +114,16 @@ def table_for(catalog: Catalog, name: str, schema: pa.Schema):
     return table
 
 
-def stage(con: duckdb.DuckDBPyConnection, query: str, table_location: str, folder: str) -> list[str]:
+def stage(
+    con: duckdb.DuckDBPyConnection, query: str, table_location: str, folder: str, params: dict | None = None
+) -> list[str]:
     """Write the rows as Parquet files, one folder per province; return their URIs."""
     out = Path(local_path(table_location)) / "data" / folder
     out.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
         f"COPY ({query}) TO '{sql_path(out)}' "
-        f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION}), WRITE_PARTITION_COLUMNS true)"
+        f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({PARTITION}), WRITE_PARTITION_COLUMNS true)",
+        params,
     )
     return sorted(f"file://{p}" for p in out.rglob("*.parquet"))  # not as_uri(): pyiceberg does not unquote
 
@@ -133,6 +138,21 @@ def commit(table, files: list[str], properties: dict[str, str]) -> int | None:
             tx.add_files(files, snapshot_properties=properties, check_duplicate_files=False)
     table.refresh()
     return table.current_snapshot().snapshot_id if table.current_snapshot() else None
+
+
+def publish_analyst(
+    con: duckdb.DuckDBPyConnection, catalog: Catalog, name: str, query: str, folder: str, properties: dict, key: bytes
+) -> int | None:
+    """The analyst table of `name`: the same rows, tokenised, in an Iceberg table of its own."""
+    schema = con.sql(f"SELECT * FROM ({query}) LIMIT 0").to_arrow_table().schema
+    select = analyst_select(name, schema, f"({query})")
+    pads = key_pads(key)
+    tokenised = con.sql(f"SELECT * FROM ({select}) LIMIT 0", params=pads).to_arrow_table().schema
+    table = table_for(catalog, analyst_table(name), tokenised)
+    if table.properties.get(KEY_PROPERTY) != key_id(key):
+        with table.transaction() as tx:
+            tx.set_properties({KEY_PROPERTY: key_id(key)})
+    return commit(table, stage(con, select, table.location(), folder, pads), properties)
 
 
 def tag_tables(catalog: Catalog, snapshot: Snapshot) -> None:
@@ -158,21 +178,51 @@ def publish(
     con: duckdb.DuckDBPyConnection | None = None,
     quality: str | None = None,
     force: bool = False,
+    key: bytes | None = None,
 ) -> Published:
-    """Publish the run in `run_dir` (its manifest and stage outputs) as one snapshot.
+    """Publish the run in `run_dir` (its manifest and stage outputs) as one snapshot: each
+    table and its analyst table (`analis_<table>`, warehouse/access.py).
 
     `quality`: the run's quality status; by default its manifest's (`mutu.status`), and
     `BELUM_DIPERIKSA` for a run that has none (such a snapshot never becomes current by the rule).
+    `key`: the pseudonymisation key; by default the settings' (made on the first publish).
 
     Inside the warehouse lock (warehouse/kunci.py; re-entered when a refresh holds it): the
     registry is read, the tag chosen and the row registered with no other publish between."""
     run_dir = Path(run_dir)
+    key = key if key is not None else pseudonym_key(get_settings(), create=True)
     with catalog_lock(catalog, f"publish of {run_dir}"):
-        return _publish(catalog, run_dir, con, quality, force)
+        check_key(catalog, key)
+        return _publish(catalog, run_dir, con, quality, force, key)
+
+
+class KeyChanged(RuntimeError):
+    """The analyst tables were made with another pseudonymisation key."""
+
+
+def check_key(catalog: Catalog, key: bytes) -> None:
+    """Refuse, before anything is written, a key other than the one the analyst tables hold:
+    every family's token would change from this snapshot on."""
+    for name in TABLES:
+        try:
+            made_with = catalog.load_table(identifier(analyst_table(name))).properties.get(KEY_PROPERTY)
+        except NoSuchTableError:
+            continue
+        if made_with is not None and made_with != key_id(key):
+            raise KeyChanged(
+                f"the pseudonymisation key is not the one the published analyst tables were made with "
+                f"({identifier(analyst_table(name))}): publishing would change every token. Restore the key "
+                "(DTSEN_PSEUDONYM_KEY or the key file of the operator's home); nothing was published"
+            )
 
 
 def _publish(
-    catalog: Catalog, run_dir: Path, con: duckdb.DuckDBPyConnection | None, quality: str | None, force: bool
+    catalog: Catalog,
+    run_dir: Path,
+    con: duckdb.DuckDBPyConnection | None,
+    quality: str | None,
+    force: bool,
+    key: bytes,
 ) -> Published:
     started = time.perf_counter()
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -200,6 +250,7 @@ def _publish(
         files = stage(con, query, table.location(), folder)
         snapshot_ids[name] = commit(table, files, properties)
         rows[name] = con.execute(f"SELECT count(*) FROM ({query})").fetchall()[0][0]
+        snapshot_ids[analyst_table(name)] = publish_analyst(con, catalog, name, query, folder, properties, key)
     snapshot = Snapshot(
         tag=tag,
         cutoff=cutoff,

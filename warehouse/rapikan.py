@@ -12,8 +12,8 @@ kinds of things can go, each with the reason it can:
   files a killed publish staged and never committed, and those only expired snapshots listed.
 - `metadata`: a file under a table's `metadata/` folder the table's metadata no longer reaches:
   the manifest lists and manifests of expired snapshots, metadata files past the table's log.
-- `analis`: an analyst copy (warehouse/read.py) of a snapshot that is not published (any more)
-  or made with a pseudonym key no longer in use, and half-built ones.
+- `analis`: an analyst copy of the kind kept in `<home>/analis/` before the analyst tables
+  were published in the warehouse (warehouse/access.py), and half-built ones.
 - `landed`: a landed copy (`<home>/landed/<cutoff>/<fingerprint>`) of a delivery no published
   snapshot came from (its fingerprint is in no registry row), and half-landed ones.
 
@@ -58,10 +58,13 @@ from sqlalchemy.orm import Session
 
 from dtsen.settings import Settings
 from warehouse import registry
-from warehouse.access import AccessError
 from warehouse.catalog import NAMESPACE, REGISTRY, identifier, local_path, warehouse_dir
 from warehouse.kunci import catalog_lock
-from warehouse.read import analyst_dir, analyst_key_id
+
+
+def analyst_dir(settings: Settings) -> Path:
+    return settings.home_dir / "analis"
+
 
 KINDS = ("snapshot", "data", "metadata", "analis", "landed")
 # An analyst copy's name (warehouse/read.py): <catalog>-<tag>-<key id>.duckdb; a half-built one
@@ -298,7 +301,7 @@ def rencana(catalog: SqlCatalog, settings: Settings) -> Rencana:
     state = _state(catalog, settings, now)
     notes: list[str] = []
     items = [*_iceberg_items(state, settings, now.timestamp(), notes)]
-    items += _analyst_items(catalog, settings, state.tags, now.timestamp(), notes)
+    items += _analyst_items(catalog, settings, now.timestamp())
     items += _landed_items(settings, state, now.timestamp())
     return Rencana(tuple(items), now, settings.snapshot_retention_days, settings.cleanup_grace_hours, tuple(notes))
 
@@ -339,31 +342,19 @@ def _iceberg_items(state: _State, settings: Settings, now: float, notes: list[st
         notes.append(f"{young} unreferenced warehouse file(s) younger than {grace:g} h kept (a publish under way?)")
 
 
-def _analyst_items(
-    catalog: SqlCatalog, settings: Settings, tags: set[str], now: float, notes: list[str]
-) -> Iterator[Item]:
+def _analyst_items(catalog: SqlCatalog, settings: Settings, now: float) -> Iterator[Item]:
+    """Analyst copies of the kind kept before the analyst tables were published in the
+    warehouse (`<home>/analis/<catalog>-<tag>-<key id>.duckdb`): none is read any more."""
     folder = analyst_dir(settings)
     if not folder.is_dir():
         return
-    try:
-        key_id: str | None = analyst_key_id(catalog.name, settings)
-    except AccessError:
-        key_id = None
-        notes.append("DTSEN_PSEUDONYM_KEY is not set: analyst copies made with other keys are kept")
+    why = "an analyst copy of the old kind: the analyst tables are published in the warehouse now"
     for path in sorted(folder.iterdir()):
         tmp = _COPY_TMP.fullmatch(path.name)
         copy = _COPY.fullmatch(tmp.group("name") if tmp else path.name)
         if copy is None or copy.group("catalog") != catalog.name or not path.is_file():
             continue  # another catalog's, or not a copy
         if _age_hours(path, now) < settings.cleanup_grace_hours:
-            continue
-        if tmp:
-            why = "a copy whose building stopped half-way"
-        elif copy.group("tag") not in tags:
-            why = "its snapshot is not published (any more)"
-        elif key_id is not None and copy.group("key") != key_id:
-            why = "made with a pseudonym key no longer in use"
-        else:
             continue
         yield Item("analis", str(folder), str(path), _size(path), why)
         wal = path.with_name(path.name + ".wal")

@@ -5,24 +5,21 @@ listed by pyiceberg's scan planning and read by DuckDB directly, so a query over
 costs what reading those Parquet files costs. Old snapshots stay readable (time travel)
 because published files are never rewritten.
 
-The analyst view is a pseudonymised copy per snapshot (built once, outside the warehouse),
-attached read-only to a DuckDB that then loses access to files, so SQL typed by an analyst
-cannot reach the full rows behind it.
+The analyst tables are Iceberg tables of their own (`analis_<table>`, tokenised when the
+snapshot was published: warehouse/access.py); what an analyst's SQL may do with them is the
+service's to decide (layanan/).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from pyiceberg.catalog import Catalog
 
-from dtsen.settings import Settings
 from transforms.engine import sql_path
-from warehouse.access import TOKEN, Akses, analyst_select, key_pads, token
+from warehouse.access import AccessError, Akses, analyst_table
 from warehouse.catalog import TABLES, identifier, local_path
 from warehouse.registry import Snapshot
 
@@ -62,67 +59,41 @@ def table_source(
 
 
 def referenced(sql: str) -> list[str]:
-    """The published tables a query names (so an analyst's query materialises only those)."""
+    """The published tables a query names (so a query opens only those)."""
     return [t for t in TABLES if re.search(rf"\b{t}\b", sql, re.IGNORECASE)]
 
 
-def analyst_dir(settings: Settings) -> Path:
-    return settings.home_dir / "analis"
-
-
-def analyst_key_id(catalog_name: str, settings: Settings) -> str:
-    """Which key made an analyst copy (in its name): a keyed token, so the name tells nothing of the key."""
-    return token(f"dtsen-analis:{catalog_name}", settings)[:12]
-
-
-def analyst_copy(catalog: Catalog, snapshot: Snapshot, settings: Settings) -> Path:
-    """The snapshot's pseudonymised tables in a DuckDB file of their own, built once per
-    snapshot and key (outside the warehouse: the tokens depend on the key, the warehouse
-    never does). Readers attach it read-only; nothing in it is personal."""
-    path = analyst_dir(settings) / f"{catalog.name}-{snapshot.tag}-{analyst_key_id(catalog.name, settings)}.duckdb"
-    if path.exists():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        for table in TABLES:
-            source, columns = table_source(con, catalog, table, snapshot, table)
-            con.execute(
-                f"CREATE TABLE {table} AS {analyst_select(table, columns, source)}",
-                key_pads(settings) if TOKEN[table] else None,
-            )
-    finally:
-        con.close()
-    os.replace(tmp, path)  # whole or absent: a reader never attaches a half-built copy
-    return path
+def region_filter(wilayah: tuple[str, ...]) -> str:
+    """The rows of the given provinces only (a region-limited credential); every published
+    table carries `kode_prov`."""
+    if not wilayah:
+        return ""
+    if not all(re.fullmatch(r"\d{2}", w) for w in wilayah):
+        raise ValueError(f"province codes are two digits: {wilayah}")
+    return " WHERE kode_prov IN (" + ", ".join(f"'{w}'" for w in wilayah) + ")"
 
 
 def open_snapshot(
     catalog: Catalog,
     snapshot: Snapshot,
     akses: Akses,
-    settings: Settings,
     tables: list[str] | None = None,
     prefix: str = "",
     con: duckdb.DuckDBPyConnection | None = None,
-    lock: bool = True,
+    wilayah: tuple[str, ...] = (),
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection in which `<prefix><table>` reads the snapshot's table. The analyst
-    view attaches the pseudonymised copy read-only and then (`lock`) closes DuckDB's access
-    to files, so SQL typed by an analyst cannot reach the full rows."""
+    """A DuckDB connection in which the view `<prefix><table>` reads the snapshot's table: the
+    full one, or its analyst table (`analis_<table>`, tokenised at publishing); only the rows
+    of `wilayah`'s provinces when given."""
     con = con or duckdb.connect()
-    if akses is Akses.analis:
-        alias = f"analis_{prefix}".rstrip("_")
-        con.execute(f"ATTACH '{sql_path(analyst_copy(catalog, snapshot, settings))}' AS {alias} (READ_ONLY)")
     for table in tables or TABLES:
+        stored = analyst_table(table) if akses is Akses.analis else table
+        if stored not in snapshot.snapshot_tabel:
+            raise AccessError(
+                f"snapshot {snapshot.tag} was published before the analyst tables existed: "
+                f"publish its run again (dtsen publish --run <run> --force) to give analysts a copy"
+            )
         name = f"{prefix}{table}"
-        if akses is Akses.analis:
-            con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {alias}.{table}")
-            continue
-        source, _ = table_source(con, catalog, table, snapshot, name)
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}")
-    if akses is Akses.analis and lock:
-        con.execute("SET enable_external_access = false")
+        source, _ = table_source(con, catalog, stored, snapshot, name)
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {source}{region_filter(wilayah)}")
     return con

@@ -4,14 +4,18 @@ the family's proposals and objections, pending or decided."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import duckdb
 from pyiceberg.catalog import Catalog
 
-from dtsen.settings import Settings
 from warehouse.access import Akses
 from warehouse.read import open_snapshot
 from warehouse.registry import Snapshot, snapshots
+
+# A snapshot's tables, full, as views of one DuckDB (the service passes its own, region-limited).
+Opener = Callable[[Snapshot, list[str]], duckdb.DuckDBPyConnection]
 
 
 @dataclass
@@ -28,18 +32,24 @@ class Status:
     usulan: list[tuple] = field(default_factory=list)
 
 
-def _listing(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -> tuple | None:
-    con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["individu"])
+def _listing(open_: Opener, snapshot: Snapshot, nik: str) -> tuple | None:
+    con = open_(snapshot, ["individu"])
     rows = con.execute(
         "SELECT no_kk, desil_nasional, kode_desa FROM individu WHERE nik = $nik", {"nik": nik}
     ).fetchall()
     return rows[0] if rows else None
 
 
-def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -> Status:
-    found = _listing(catalog, snapshot, nik, settings)
+def status(catalog: Catalog, snapshot: Snapshot, nik: str) -> Status:
+    """The look-up on the warehouse directly (the operator's `dtsen status`)."""
+    return look_up(snapshot, nik, snapshots(catalog), lambda s, t: open_snapshot(catalog, s, Akses.penuh, tables=t))
+
+
+def look_up(snapshot: Snapshot, nik: str, published: list[Snapshot], open_: Opener) -> Status:
+    """The person's status in `snapshot`; `published`: every snapshot, for since when."""
+    found = _listing(open_, snapshot, nik)
     if found is None:
-        con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["tautan_sumber", "verifikasi"])
+        con = open_(snapshot, ["tautan_sumber", "verifikasi"])
         reasons = con.execute(
             "SELECT DISTINCT t.sumber, v.alasan FROM tautan_sumber t JOIN verifikasi v USING (sumber, id_sumber) "
             "WHERE t.nik = $nik ORDER BY ALL",
@@ -47,13 +57,13 @@ def status(catalog: Catalog, snapshot: Snapshot, nik: str, settings: Settings) -
         ).fetchall()
         return Status(snapshot.tag, False, alasan=reasons)
     since = snapshot.tag
-    earlier = [s for s in snapshots(catalog) if (s.cutoff, s.revisi) < (snapshot.cutoff, snapshot.revisi)]
+    earlier = [s for s in published if (s.cutoff, s.revisi) < (snapshot.cutoff, snapshot.revisi)]
     for s in reversed(earlier):
-        if _listing(catalog, s, nik, settings) is None:
+        if _listing(open_, s, nik) is None:
             break
         since = s.tag
     no_kk, desil, desa = found
-    con = open_snapshot(catalog, snapshot, Akses.penuh, settings, tables=["usulan", "keluarga"])
+    con = open_(snapshot, ["usulan", "keluarga"])
     has_flag = "layak_sasaran" in {r[0] for r in con.execute("DESCRIBE keluarga").fetchall()}
     eligible = (
         con.execute("SELECT layak_sasaran FROM keluarga WHERE no_kk = $kk", {"kk": no_kk}).fetchall()

@@ -25,3 +25,12 @@ def province_codes() -> frozenset[str]:
 
     with gzip.open(WILAYAH_KEMENDAGRI_2025, "rt", encoding="utf-8") as f:
         return frozenset(row["kode"] for row in csv.DictReader(f) if len(row["kode"]) == 2)
+
+
+def region_names() -> dict[str, str]:
+    """Every code of the Kemendagri list without its dots (`3201`, `3201012001`) -> its name."""
+    import csv
+    import gzip
+
+    with gzip.open(WILAYAH_KEMENDAGRI_2025, "rt", encoding="utf-8") as f:
+        return {row["kode"].replace(".", ""): row["nama"] for row in csv.DictReader(f)}

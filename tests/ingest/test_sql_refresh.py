@@ -5,14 +5,13 @@ events), nor in anything the run writes."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, command_env
 from tests.ingest.test_sql_source import load_dtks_table
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +24,7 @@ def test_a_sql_source_password_stays_in_its_setting(postgres, delivery, tmp_path
     (delivery / "dtks/dtks_32.csv").unlink()  # DTKS comes from the database this month
     home = tmp_path / "home"
     url = sa.make_url(POSTGRES_URL).set(password=PASSWORD).render_as_string(hide_password=False)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    env = command_env()
     env |= {"DTSEN_HOME": str(home), "DTSEN_SQL_DTKS": url}
     done = subprocess.run(
         [str(ROOT / ".venv/bin/dtsen"), "refresh", "--delivery", str(delivery), "--sql",

@@ -15,12 +15,13 @@ def settings(request, tmp_path) -> Settings:
     if request.param == "postgresql":
         request.getfixturevalue("postgres")  # fails under CI when the server is missing
         url = POSTGRES_URL
-    return Settings(home=tmp_path / "home", catalog_url=url, pseudonym_key="kunci-uji")
+    # A catalog name of its own: tests sharing the PostgreSQL database never see each other
+    # (their tables, their credentials, their audit lines).
+    return Settings(home=tmp_path / "home", catalog_url=url, catalog_name=f"uji_{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture
 def catalog(settings):
     from warehouse import open_catalog
 
-    # A catalog name of its own: tests sharing the PostgreSQL database never see each other.
-    return open_catalog(settings, name=f"uji_{uuid.uuid4().hex[:10]}")
+    return open_catalog(settings)

@@ -46,6 +46,12 @@ def write_run(
                 "desil_nasional": f["desil"],
                 # the first family's MAMPU objection (below) holds
                 "layak_sasaran": f is not families[0],
+                "rumah_tangga_sumber": [{"sumber": "DTKS", "id_keluarga_sumber": f"K{f['no_kk']}", "utama": True}],
+                "keputusan": [
+                    {"id_usulan": "U1", "jenis": "SANGGAHAN", "alasan": "MAMPU", "tanggal": dt.date(2026, 10, 2)}
+                ]
+                if f is families[0]
+                else None,
             }
         )
         for i, nik in enumerate(f["niks"]):
@@ -140,6 +146,8 @@ def write_run(
             "hasil": hasil,
             "keterangan": "TIDAK_LAYAK_SASARAN" if alasan else None,
             "bertentangan": False,
+            # an earlier correction of the family that this entry's outcome ended
+            "berakhir": "DIGANTIKAN:U0" if alasan else None,
         }
         for i, (f, jenis, status, alasan, hasil) in enumerate(
             [

@@ -15,9 +15,10 @@ from dtsen.settings import Settings
 from tests.test_cli import assert_refused, dtsen
 from tests.warehouse.runs import family, write_run
 from transforms.errors import InputError
-from warehouse import Akses, open_catalog, open_snapshot, publish, snapshots
+from warehouse import Akses, kredensial, open_catalog, open_snapshot, publish, snapshots
+from warehouse.audit import entries, record
 from warehouse.cadangan import INDEX, backup, catalog_rows, reach, read_avro, relocate, restore
-from warehouse.catalog import TABLES, identifier, warehouse_dir
+from warehouse.catalog import ANALYST_TABLES, TABLES, identifier, warehouse_dir
 from warehouse.isi import content_hash
 
 KK1, KK2, KK3, KK4 = "3201010101000001", "3201010101000002", "3301010101000003", "3301010101000004"
@@ -45,7 +46,7 @@ def every_tag(settings: Settings) -> dict[str, dict[str, tuple]]:
     catalog = open_catalog(settings)
     out = {}
     for snapshot in snapshots(catalog):
-        con = open_snapshot(catalog, snapshot, Akses.penuh, settings)
+        con = open_snapshot(catalog, snapshot, Akses.penuh)
         out[snapshot.tag] = {t: content_hash(con, f"SELECT * FROM {t}") for t in TABLES}
         out[snapshot.tag]["keluarga_rows"] = tuple(con.execute("SELECT * FROM keluarga ORDER BY ALL").fetchall())
     return out
@@ -72,21 +73,24 @@ def assert_reads_only_its_own_files(settings: Settings) -> None:
         for listed in files.manifest_lists:
             avro = read_avro(Path(listed.removeprefix("file://")))
             at, length = avro.column("manifest_path"), avro.column("manifest_length")
-            for record in (r for block in avro.blocks for r in block):
-                assert Path(record[at].removeprefix("file://")).stat().st_size == record[length]
+            for entry in (r for block in avro.blocks for r in block):
+                assert Path(entry[at].removeprefix("file://")).stat().st_size == entry[length]
 
 
 def test_a_home_restored_at_another_path_reads_every_tag_with_the_same_rows(settings, tmp_path):
     original = own(settings, tmp_path / "asal" / "home")
     published(original, tmp_path / "asal" / "home" / "runs")
     (original.home_dir / "audit").mkdir(parents=True, exist_ok=True)
-    (original.home_dir / "audit" / "kueri.jsonl").write_text('{"perintah": "query"}\n')
+    (original.home_dir / "audit" / "kueri.jsonl").write_text('{"perintah": "query"}\n')  # an older home's log
+    # The audit log and the credentials live in the catalog database: they travel in the index.
+    record(original, "query", "penuh", "2026-11-17", baris=7)
+    made, key = kredensial.create(original, "KEMENSOS", kredensial.Peran.analis, ("32",), None)
     before, files_before = every_tag(original), data_files(original.home_dir)
     assert set(before) == {"2026-10-17", "2026-11-17", "2026-11-17-r2"}
 
     done = backup(original, tmp_path / "cadangan.tar")
     assert done.tags == ["2026-10-17", "2026-11-17", "2026-11-17-r2"]
-    assert done.tables == len(TABLES) + 1  # and the registry
+    assert done.tables == len(TABLES) + len(ANALYST_TABLES) + 1  # and the registry
     with tarfile.open(done.path) as tar:
         names = tar.getnames()
     assert names[0] == INDEX
@@ -110,6 +114,8 @@ def test_a_home_restored_at_another_path_reads_every_tag_with_the_same_rows(sett
     assert files_after == files_before  # the data files byte for byte
     assert_reads_only_its_own_files(elsewhere)
     assert (elsewhere.home_dir / "audit" / "kueri.jsonl").read_text() == '{"perintah": "query"}\n'
+    assert [(e["perintah"], e["baris"]) for e in entries(elsewhere)] == [("query", 7)]
+    assert kredensial.Checker(elsewhere).check(key).id == made.id  # the agency's key still works
 
     # The restored home is a working warehouse: the next month publishes, the old tags stay.
     catalog = open_catalog(elsewhere)
@@ -201,4 +207,6 @@ def test_the_commands_back_up_and_restore_a_home_in_one_line_each(tmp_path):
 def test_the_catalog_rows_name_every_table(settings, tmp_path):
     home = own(settings, tmp_path / "asal")
     published(home, tmp_path / "runs")
-    assert set(catalog_rows(open_catalog(home))) == {identifier(t) for t in (*TABLES, "daftar_snapshot")}
+    assert set(catalog_rows(open_catalog(home))) == {
+        identifier(t) for t in (*TABLES, *ANALYST_TABLES, "daftar_snapshot")
+    }

@@ -87,11 +87,10 @@ def test_force_publishes_a_revision_only_when_the_rows_differ(catalog, tmp_path)
 
 def test_the_operator_pins_and_releases_from_the_command_line(tmp_path):
     """As typed: audited, shown by `dtsen snapshots`, a wrong tag refused in one line."""
-    import json
-
     from dtsen.settings import Settings
     from tests.test_cli import assert_refused, dtsen
     from warehouse import open_catalog
+    from warehouse.audit import entries
 
     home = tmp_path / "var"
     catalog = open_catalog(Settings(home=home))
@@ -112,8 +111,8 @@ def test_the_operator_pins_and_releases_from_the_command_line(tmp_path):
     shown = dtsen(home, "current", "show").stdout
     assert "current: 2026-10-17, by the rule" in shown and "TETAPKAN" in shown and "LEPAS" in shown
 
-    audit = [json.loads(line) for line in (home / "audit" / "kueri.jsonl").read_text().splitlines()]
-    assert [(a["perintah"], a["snapshot"], a["alasan"]) for a in audit] == [
+    audit = entries(Settings(home=home))
+    assert [(a["perintah"], a["snapshot"], a["detail"]["alasan"]) for a in audit] == [
         ("current set", "2026-11-17", "warning checked by hand"),
         ("current release", "2026-10-17", "back to the rule"),
     ]

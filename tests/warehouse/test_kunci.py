@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from dtsen.settings import Settings
-from tests.conftest import MARIADB_URL, POSTGRES_URL
+from tests.conftest import MARIADB_URL, POSTGRES_URL, command_env
 from tests.warehouse.runs import family
 from warehouse.kunci import WAIT_SETTING, LockError, WarehouseBusy, hold, holder, warehouse_lock
 
@@ -195,7 +195,7 @@ def test_the_registry_refuses_a_second_snapshot_with_one_tag(catalog, tmp_path):
 
 
 def run_dtsen(home: Path, *args: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    environment = command_env()
     environment |= {"DTSEN_HOME": str(home), "COLUMNS": "200"}
     return subprocess.run([DTSEN, *args], cwd=home.parent, env=environment, capture_output=True, text=True, timeout=120)
 
@@ -271,7 +271,7 @@ def two_deliveries(root: Path) -> tuple[Path, Path]:
 
 
 def start_refresh(home: Path, prefect_home: Path, delivery: Path, env: dict[str, str]) -> subprocess.Popen:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "DTSEN_"))}
+    environment = command_env()
     from prefect.settings import PREFECT_API_URL
 
     environment |= {"DTSEN_HOME": str(home), "PREFECT_HOME": str(prefect_home), "COLUMNS": "200"} | env

@@ -19,11 +19,10 @@ from typer.testing import CliRunner
 from dtsen.settings import Settings
 from tests.warehouse.runs import family, write_run
 from warehouse import Akses, open_catalog, open_snapshot, publish, snapshots
-from warehouse.audit import audit_path
+from warehouse.audit import entries
 from warehouse.catalog import TABLES, identifier, local_path
 from warehouse.isi import content_hash
-from warehouse.rapikan import rencana, terapkan
-from warehouse.read import analyst_copy, analyst_dir
+from warehouse.rapikan import analyst_dir, rencana, terapkan
 
 KK1, KK2, KK3, KK4 = "3201010101000001", "3201010101000002", "3301010101000003", "3301010101000004"
 N = {i: f"32010101019{i:05d}" for i in range(1, 10)} | {i: f"33010101019{i:05d}" for i in range(10, 20)}
@@ -42,24 +41,31 @@ def every_tag(catalog, settings: Settings) -> dict[str, dict[str, tuple[int, str
     """Per published tag and table: its rows and their content hash."""
     out = {}
     for snapshot in snapshots(catalog):
-        con = open_snapshot(catalog, snapshot, Akses.penuh, settings)
+        con = open_snapshot(catalog, snapshot, Akses.penuh)
         out[snapshot.tag] = {t: content_hash(con, f"SELECT * FROM {t}") for t in TABLES}
     return out
 
 
 def warehouse_files(settings: Settings) -> dict[str, int]:
-    return {str(p): p.stat().st_size for p in (settings.home_dir / "warehouse").rglob("*") if p.is_file()}
+    """The warehouse's files and sizes; not the SQLite catalog database, which the audit log
+    (also of a dry run) writes to."""
+    return {
+        str(p): p.stat().st_size
+        for p in (settings.home_dir / "warehouse").rglob("*")
+        if p.is_file() and p.name != "catalog.db"
+    }
 
 
 def killed_publish(catalog, run: Path) -> None:
     """A publish that dies after staging its third table's files, before committing them (and
-    so before the registry hears of it): two tables committed, one folder of orphans."""
+    so before the registry hears of it): two tables and their analyst tables committed, one
+    folder of orphans."""
     P = importlib.import_module("warehouse.publish")  # the module (the package exports its function)
     commit, calls = P.commit, []
 
     def commit_or_die(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == 5:  # keluarga, analis_keluarga, individu, analis_individu, then tautan_sumber
             raise KeyboardInterrupt("killed")
         return commit(*args, **kwargs)
 
@@ -149,30 +155,23 @@ def test_the_retention_keeps_every_tagged_and_every_published_snapshot(catalog, 
 
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
-def test_analyst_copies_of_vanished_snapshots_and_retired_keys_go_live_ones_stay(catalog, settings, tmp_path):
+def test_analyst_copies_of_the_old_kind_go_the_published_analyst_tables_stay(catalog, settings, tmp_path):
     publish(catalog, write_run(tmp_path / "runs", "2026-10-17", "a" * 64, OCTOBER))
-    live = analyst_copy(catalog, snapshots(catalog)[0], settings)
     folder = analyst_dir(settings)
-    key = live.name.rsplit("-", 1)[1].removesuffix(".duckdb")
-    vanished = folder / f"{catalog.name}-2026-09-17-{key}.duckdb"
-    retired = folder / f"{catalog.name}-2026-10-17-{'0' * 12}.duckdb"
-    half = folder / f".{catalog.name}-2026-10-17-{key}.duckdb.4242.tmp"
-    others = folder / f"lain-2026-09-17-{key}.duckdb"  # another catalog's: not this one's to judge
-    for p in (vanished, retired, half, others):
+    folder.mkdir(parents=True)
+    old = folder / f"{catalog.name}-2026-10-17-{'0' * 12}.duckdb"
+    half = folder / f".{catalog.name}-2026-10-17-{'0' * 12}.duckdb.4242.tmp"
+    young = folder / f"{catalog.name}-2026-09-17-{'1' * 12}.duckdb"
+    others = folder / f"lain-2026-09-17-{'0' * 12}.duckdb"  # another catalog's: not this one's to judge
+    for p in (old, half, young, others):
         p.write_bytes(b"x" * 100)
-        os.utime(p, (time.time() - MONTH,) * 2)
-    os.utime(live, (time.time() - MONTH,) * 2)
-
-    # Without the key, which key is in use cannot be told: copies of other keys are kept.
-    keyless = now_for_all(settings).model_copy(update={"pseudonym_key": None})
-    plan = rencana(catalog, keyless)
-    assert {i.target for i in plan.items if i.kind == "analis"} == {str(vanished), str(half)}
-    assert any("DTSEN_PSEUDONYM_KEY" in n for n in plan.notes)
+        if p is not young:
+            os.utime(p, (time.time() - MONTH,) * 2)
 
     done = terapkan(catalog, settings)  # the default grace (a week): a month-old copy may go
-    assert {i.target for i in done.removed if i.kind == "analis"} == {str(vanished), str(retired), str(half)}
-    assert sorted(p.name for p in folder.iterdir()) == sorted([live.name, others.name])
-    con = open_snapshot(catalog, snapshots(catalog)[0], Akses.analis, settings)
+    assert {i.target for i in done.removed if i.kind == "analis"} == {str(old), str(half)}
+    assert sorted(p.name for p in folder.iterdir()) == sorted([young.name, others.name])
+    con = open_snapshot(catalog, snapshots(catalog)[0], Akses.analis)
     assert con.execute("SELECT count(*) FROM keluarga").fetchall() == [(3,)]
 
 
@@ -275,12 +274,12 @@ def test_the_command_shows_a_dry_run_then_removes_and_audits_without_personal_da
     assert "removed" in applied.output
     assert CliRunner().invoke(app, ["cleanup"], env={"COLUMNS": "200"}).output.count("nothing to remove") == 1
 
-    entries = [json.loads(line) for line in audit_path(settings).read_text().splitlines()]
-    assert [(e["perintah"], e["terapkan"]) for e in entries] == [("rapikan", False)] * 2 + [("rapikan", True)] + [
-        ("rapikan", False)
-    ]
-    assert entries[2]["jumlah"]["data"] >= 1 and entries[2]["total_bytes"] > 0
-    logged = audit_path(settings).read_text()
+    lines = entries(settings)
+    assert [(e["perintah"], e["detail"]["terapkan"]) for e in lines] == [("rapikan", False)] * 2 + [
+        ("rapikan", True)
+    ] + [("rapikan", False)]
+    assert lines[2]["detail"]["jumlah"]["data"] >= 1 and lines[2]["detail"]["total_bytes"] > 0
+    logged = json.dumps(lines, default=str)
     assert not any(nik in logged for nik in N.values()) and KK1 not in logged and "/" not in logged
 
 

@@ -11,12 +11,15 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from layanan.kueri import shape_of
 from tests.warehouse.runs import family, write_run
-from warehouse import Akses, current, open_snapshot, publish, resolve, snapshots
-from warehouse.access import token
-from warehouse.audit import audit_path, blank_literals, record
+from warehouse import TABLES, Akses, current, open_snapshot, publish, resolve, snapshots
+from warehouse.access import AccessError, key_file, pseudonym_key, token
+from warehouse.audit import entries, record
 from warehouse.diff import diff
+from warehouse.publish import KeyChanged
 from warehouse.status import status
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +41,7 @@ def two_months(catalog, tmp_path):
 
 
 def rows(catalog, settings, sql: str, tag: str | None = None, akses: Akses = Akses.penuh):
-    con = open_snapshot(catalog, resolve(catalog, tag), akses, settings)
+    con = open_snapshot(catalog, resolve(catalog, tag), akses)
     return con.execute(sql).fetchall()
 
 
@@ -120,8 +123,8 @@ def test_diff_counts_entries_exits_and_decile_changes_per_province(catalog, sett
     a, b = two_months
     publish(catalog, a)
     publish(catalog, b)
-    con = open_snapshot(catalog, resolve(catalog, "2026-10-17"), Akses.penuh, settings, prefix="a_")
-    open_snapshot(catalog, resolve(catalog, "2026-11-17"), Akses.penuh, settings, prefix="b_", con=con)
+    con = open_snapshot(catalog, resolve(catalog, "2026-10-17"), Akses.penuh, prefix="a_")
+    open_snapshot(catalog, resolve(catalog, "2026-11-17"), Akses.penuh, prefix="b_", con=con)
     diff(con)
     per_province = {r[0]: r[1:] for r in con.execute("SELECT * FROM perubahan_provinsi").fetchall()}
     # families in, out, decile changed; persons in, out, decile changed
@@ -137,7 +140,7 @@ def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two
     publish(catalog, a)
     publish(catalog, b)
     now = resolve(catalog)
-    listed = status(catalog, now, N[1], settings)
+    listed = status(catalog, now, N[1])
     assert listed.terdaftar and listed.no_kk == KK1 and listed.desil_nasional == 2
     assert listed.sejak == "2026-10-17"  # listed in both snapshots
     assert [(u[1], u[3], u[4]) for u in listed.usulan] == [
@@ -145,46 +148,94 @@ def test_status_of_a_listed_an_unlisted_and_a_dead_person(catalog, settings, two
         ("SANGGAHAN", "TERVERIFIKASI_DINSOS", "DITERAPKAN"),
     ]
     assert listed.layak_sasaran is False  # its MAMPU objection holds
-    newcomer = status(catalog, now, N[12], settings)
+    newcomer = status(catalog, now, N[12])
     assert newcomer.terdaftar and newcomer.sejak == "2026-11-17" and newcomer.layak_sasaran is True
-    unlisted = status(catalog, now, "3201010101999999", settings)
+    unlisted = status(catalog, now, "3201010101999999")
     assert not unlisted.terdaftar and unlisted.alasan == []
-    dead = status(catalog, now, N[3], settings)
+    dead = status(catalog, now, N[3])
     assert not dead.terdaftar and dead.alasan == [("DTKS", "MENINGGAL")]
     # Time travel: in October the same person was listed.
-    assert status(catalog, resolve(catalog, "2026-10-17"), N[3], settings).desil_nasional == 5
+    assert status(catalog, resolve(catalog, "2026-10-17"), N[3]).desil_nasional == 5
 
 
-def test_the_analyst_view_holds_no_nik_kk_name_or_birth_date(catalog, settings, two_months):
+def test_the_analyst_tables_hold_no_nik_kk_name_birth_date_or_source_id(catalog, settings, two_months):
     _a, b = two_months
     publish(catalog, b)
-    con = open_snapshot(catalog, resolve(catalog), Akses.analis, settings)
+    con = open_snapshot(catalog, resolve(catalog), Akses.analis)
+    full = open_snapshot(catalog, resolve(catalog), Akses.penuh)
     personal = {*N.values(), KK1, KK2, KK3, KK4}
+    # every identifier a source row can be found by: household, record and proposal ids
+    source_ids = {r[0] for r in full.execute("SELECT DISTINCT id_sumber FROM tautan_sumber").fetchall()}
+    source_ids |= {r[0] for r in full.execute("SELECT id_usulan FROM usulan").fetchall()}
+    source_ids |= {
+        r[0]
+        for r in full.execute("SELECT DISTINCT unnest(rumah_tangga_sumber).id_keluarga_sumber FROM keluarga").fetchall()
+    }
+    assert source_ids
     for table in ("keluarga", "individu", "tautan_sumber", "verifikasi", "karantina", "usulan"):
         columns = [c[0] for c in con.execute(f"DESCRIBE {table}").fetchall()]
-        assert not {"nik", "no_kk", "nama", "tgl_lahir", "nik_kepala_keluarga", "nik_cacat"} & set(columns), table
+        assert not {"nik", "no_kk", "nama", "tgl_lahir", "nik_kepala_keluarga", "nik_cacat", "baris"} & set(columns)
         text = json.dumps(con.execute(f"SELECT * FROM {table}").fetchall(), default=str)
-        assert not any(p in text for p in personal), table
-    # Tokens are keyed HMAC-SHA256, the same in SQL as in Python, so a look-up by NIK works.
+        assert not any(p in text for p in personal | source_ids), table
+        assert (
+            full.execute(f"SELECT count(*) FROM {table}").fetchall()
+            == con.execute(f"SELECT count(*) FROM {table}").fetchall()
+        )
+    # Tokens are keyed HMAC-SHA256, the same in SQL as in Python, and the same across tables.
+    key = pseudonym_key(settings)
     tokens = {r[0] for r in con.execute("SELECT token_nik FROM individu").fetchall()}
-    assert token(N[1], settings) in tokens
-    # The pseudonymised copy is built once per snapshot and key, outside the warehouse.
-    open_snapshot(catalog, resolve(catalog), Akses.analis, settings)
-    copies = list((settings.home_dir / "analis").glob("*.duckdb"))
-    assert len(copies) == 1 and "warehouse" not in str(copies[0])
-    # The analyst's DuckDB cannot reach the files behind the view.
-    with pytest.raises(Exception, match=r"(?i)permission|external access"):
-        con.execute("SELECT * FROM read_parquet('/etc/hostname')").fetchall()
+    assert token(N[1], key) in tokens
+    assert (
+        con.execute("SELECT count(*) FROM keluarga k JOIN individu i ON i.token_no_kk = k.token_no_kk").fetchall()
+        == full.execute("SELECT count(*) FROM keluarga k JOIN individu i USING (no_kk)").fetchall()
+    )
+    # They are Iceberg tables of their own, beside the full ones, tagged like them.
+    table = catalog.load_table("dtsen.analis_individu")
+    assert "2026-11-17" in table.refs() and table.properties["dtsen.kunci_id"]
+
+
+def test_a_short_key_or_another_key_is_refused_before_anything_is_published(catalog, settings, two_months):
+    a, b = two_months
+    with pytest.raises(AccessError, match="32 bytes"):
+        pseudonym_key(settings.model_copy(update={"pseudonym_key": SecretStr("kunci-uji")}))
+    publish(catalog, a)
+    other = b"another key of forty bytes or so, chosen by someone"
+    with pytest.raises(KeyChanged, match="every token"):
+        publish(catalog, b, key=other)
+    assert [s.tag for s in snapshots(catalog)] == ["2026-10-17"]
+
+
+def test_the_key_file_is_made_once_and_read_by_its_owner_only(tmp_path):
+    from dtsen.settings import Settings
+
+    bare = Settings(home=tmp_path / "home").model_copy(update={"pseudonym_key": None})
+    with pytest.raises(AccessError, match="no pseudonymisation key"):
+        pseudonym_key(bare)
+    made = pseudonym_key(bare, create=True)
+    assert len(made) >= 32 and pseudonym_key(bare, create=True) == made
+    assert (key_file(bare).stat().st_mode & 0o077) == 0
 
 
 def test_the_audit_log_records_reads_without_personal_data(settings):
     sql = f"SELECT * FROM individu WHERE nik = '{N[1]}' OR nama = 'SITI AMINAH' OR no_kk = {KK1}"
-    record(settings, "query", "penuh", "2026-11-17", kueri=blank_literals(sql), baris=1)
-    record(settings, "status", "penuh", "2026-11-17", orang=token(N[1], settings)[:16], terdaftar=True)
-    lines = audit_path(settings).read_text().splitlines()
+    record(settings, "query", "penuh", "2026-11-17", kueri=shape_of(sql, ("nik", "nama", "no_kk"), TABLES), baris=1)
+    # whatever a caller puts in the detail, a NIK or KK does not land
+    record(settings, "status", "penuh", "2026-11-17", "DITOLAK", orang=N[1], catatan=f"KK {KK1}")
+    lines = entries(settings)
     assert len(lines) == 2
-    text = "\n".join(lines)
+    text = json.dumps(lines, default=str)
     assert N[1] not in text and "SITI" not in text and KK1 not in text
-    entry = json.loads(lines[0])
-    assert entry["perintah"] == "query" and entry["snapshot"] == "2026-11-17" and entry["pengguna"]
-    assert re.search(r"nik = '\?'", entry["kueri"])
+    entry = lines[0]
+    assert entry["perintah"] == "query" and entry["snapshot"] == "2026-11-17" and entry["baris"] == 1
+    assert entry["pengguna"].startswith("operator:") and lines[1]["status"] == "DITOLAK"
+    assert re.search(r"nik = '\?'", entry["detail"]["kueri"])
+
+
+def test_a_reader_with_another_home_on_the_same_catalog_writes_to_the_same_log(catalog, settings, tmp_path):
+    elsewhere = settings.model_copy(update={"home": tmp_path / "elsewhere"})
+    if settings.catalog_url is None:  # a SQLite catalog lives in the home: point at the same file
+        from warehouse.catalog import catalog_url
+
+        elsewhere = elsewhere.model_copy(update={"catalog_url": catalog_url(settings)})
+    record(elsewhere, "query", "penuh", "2026-11-17", baris=3)
+    assert [e["baris"] for e in entries(settings)] == [3]

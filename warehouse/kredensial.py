@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Set
 
 import sqlalchemy as sa
 
@@ -94,7 +94,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def provinces(value: str | None, known: set[str]) -> tuple[str, ...]:
+def provinces(value: str | None, known: Set[str]) -> tuple[str, ...]:
     """`32,33` -> ('32', '33'), each a province of the region list."""
     if not value:
         return ()

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from dtsen.referensi import province_codes
-from layanan import kredensial
-from layanan.kredensial import Checker, CredentialError, Peran, Refused
+from warehouse import kredensial
+from warehouse.kredensial import Checker, CredentialError, Peran, Refused
 
 
 def test_a_key_is_shown_once_and_only_its_hash_is_stored(settings):
