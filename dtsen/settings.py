@@ -26,8 +26,8 @@ class Settings(BaseSettings):
     catalog_name: str = Field(default="dtsen", description="catalog name (several can share one database)")
     pseudonym_key: SecretStr | None = Field(
         default=None,
-        description="HMAC key of the analyst tables (32 bytes or more); None: the key file <home>/rahasia/pseudonim.key, "
-        "made by the first publish",
+        description="HMAC key of the analyst tables (32 bytes or more); "
+        "None: the key file <home>/rahasia/pseudonim.key, made by the first publish",
     )
     layanan_host: str = Field(default="127.0.0.1", description="`dtsen serve` listens here (put TLS in front)")
     layanan_port: int = Field(default=8750, description="`dtsen serve`'s port")
