@@ -164,6 +164,7 @@ def buat_app(settings: Settings | None = None) -> FastAPI:
         app.state.audit = Writer(settings)
         app.state.key = pseudonym_key(settings)  # refused at start when missing or short
         yield
+        app.state.gudang.close()
         app.state.audit.close()
 
     app = FastAPI(

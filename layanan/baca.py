@@ -3,8 +3,8 @@
 A request resolves its snapshot once (`Gudang.snapshot`), then reads only that snapshot's
 files, so a publish under way never mixes two snapshots into one answer: published files
 are never rewritten, and the registry row that makes a new snapshot visible is the last
-step of a publish. The registry is read again at most every `layanan_segar_detik`; each
-snapshot's file list is planned once (pyiceberg) and kept.
+step of a publish. The registry is read again every `layanan_segar_detik` by a thread of
+its own; each snapshot's file list is planned once (pyiceberg) and kept.
 
 Each request gets its own DuckDB, with the views it may read (the full tables for a `penuh`
 credential, the analyst tables for an `analis` one, only the credential's provinces' rows)
@@ -50,6 +50,8 @@ class Gudang:
         self._published: list[Snapshot] = []
         self._current: Snapshot | None = None
         self._files: dict[tuple[str, str], tuple[list[str], pa.Schema]] = {}
+        self._stop = threading.Event()
+        self._reader: threading.Thread | None = None
 
     def _refresh(self) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import urllib.parse
+from dataclasses import dataclass
 from functools import lru_cache
 
 import pyarrow.csv as pacsv
@@ -22,6 +23,7 @@ from jinja2 import Environment
 from dtsen.referensi import province_codes, region_names
 from dtsen.settings import Settings
 from warehouse.kredensial import Kredensial, Refused
+from warehouse.registry import Snapshot
 
 _ENV = Environment(autoescape=True)
 
@@ -96,6 +98,24 @@ sisanya.</p>{% endif %}
 VILLAGES_SHOWN = 500
 
 
+@dataclass(frozen=True)
+class Form:
+    """What the page's form asks for, checked against the caller's credential."""
+
+    published: list[Snapshot]
+    now: Snapshot | None
+    tag: str | None
+    provinces: list[str]
+    province: str
+    regency: str
+    lo: int
+    hi: int
+
+    @property
+    def wilayah(self) -> str:
+        return self.regency or self.province
+
+
 @lru_cache(maxsize=1)
 def _names() -> dict[str, str]:
     return region_names()
@@ -151,10 +171,9 @@ def pasang(app: FastAPI, settings: Settings) -> None:
         response.delete_cookie(COOKIE)
         return response
 
-    def _choice(request: Request, k: Kredensial):
+    def _form(request: Request, k: Kredensial) -> Form:
         q = request.query_params
-        gudang = request.app.state.gudang
-        published, now = gudang.snapshots()
+        published, now = request.app.state.gudang.snapshots()
         tag = q.get("snapshot") or (now.tag if now else published[-1].tag if published else None)
         provinces = sorted(p for p in province_codes() if k.sees(p))
         province = q.get("provinsi") or (provinces[0] if k.wilayah else "")
@@ -169,56 +188,58 @@ def pasang(app: FastAPI, settings: Settings) -> None:
             raise HTTPException(422, "desil: 1 to 10") from None
         if not (1 <= lo <= hi <= 10):
             raise HTTPException(422, "desil: 1 to 10, the first not above the second")
-        return published, now, tag, provinces, province, regency, lo, hi
+        return Form(published, now, tag, provinces, province, regency, lo, hi)
+
+    def _opened(request: Request, k: Kredensial, form: Form):
+        """The chosen snapshot's families, as the caller may see them."""
+        snap = request.app.state.gudang.snapshot(form.tag)
+        catatan(request).snapshot = snap.tag
+        catatan(request).detail.update(wilayah=form.wilayah or None, desil=[form.lo, form.hi])
+        return snap, request.app.state.gudang.connect(snap, dilihat(k), ["keluarga"])
 
     @app.get("/halaman", include_in_schema=False)
     def halaman(request: Request) -> Response:
         k = _caller(request)
         if k is None:
             return RedirectResponse("/", status_code=303)
-        published, now, tag, provinces, province, regency, lo, hi = _choice(request, k)
+        form = _form(request, k)
         names = _names()
+        chosen = {"snapshot": form.tag, "provinsi": form.province, "kabupaten": form.regency,
+                  "desil_dari": form.lo, "desil_sampai": form.hi}  # fmt: skip
         context = {
             "judul": "daftar",
             "k": k,
-            "snapshots": list(reversed(published)),
-            "current": now.tag if now else None,
-            "provinsi": [(p, names.get(p, "")) for p in provinces],
+            "snapshots": list(reversed(form.published)),
+            "current": form.now.tag if form.now else None,
+            "provinsi": [(p, names.get(p, "")) for p in form.provinces],
             "kabupaten": [
-                (c, n) for c, n in names.items() if len(c) == 4 and province and c.startswith(province)
+                (c, n) for c, n in names.items() if len(c) == 4 and form.province and c.startswith(form.province)
             ],
-            "pilih": {"snapshot": tag, "provinsi": province, "kabupaten": regency, "desil_dari": lo,
-                      "desil_sampai": hi},
+            "pilih": chosen,
             "desil": None,
             "galat": None,
-        }  # fmt: skip
-        shown = "submitted" in request.query_params or "snapshot" in request.query_params
-        if tag is not None and shown:
-            snap = request.app.state.gudang.snapshot(tag)
-            catatan(request).snapshot = snap.tag
-            pilihan = Pilihan(regency or province, lo, hi)
-            con = request.app.state.gudang.connect(snap, dilihat(k), ["keluarga"])
+        }
+        if form.tag is not None and "snapshot" in request.query_params:  # the form was sent
+            pilihan = Pilihan(form.wilayah, form.lo, form.hi)
+            _, con = _opened(request, k, form)
             try:
                 deciles = per_decile(con, pilihan)
                 villages = per_village(con, pilihan, VILLAGES_SHOWN)
             finally:
                 con.close()
             catatan(request).baris = len(villages)
-            catatan(request).detail.update(wilayah=pilihan.wilayah or None, desil=[lo, hi])
-            where = regency or province
+            where = form.wilayah
             context |= {
                 "desil": deciles,
                 "jumlah": sum(d[1] for d in deciles),
                 "jiwa": sum(d[2] or 0 for d in deciles),
-                "desa": [(c, names.get(c, "?"), n, p, e) for c, n, p, e in villages],
+                "desa": [(c, names.get(c, "(tidak dikenal)"), n, p, e) for c, n, p, e in villages],
                 "batas_desa": VILLAGES_SHOWN,
                 "batas": settings.layanan_sql_baris,
                 "wilayah_nama": f"{where} {names.get(where, '')}" if where else "semua",
-                "query": urllib.parse.urlencode(
-                    {"snapshot": tag, "provinsi": province, "kabupaten": regency, "desil_dari": lo, "desil_sampai": hi}
-                ),
+                "query": urllib.parse.urlencode(chosen),
             }
-        elif tag is None:
+        elif form.tag is None:
             context["galat"] = "Belum ada snapshot yang diterbitkan."
         return _page(_DAFTAR.render(**context))
 
@@ -227,21 +248,19 @@ def pasang(app: FastAPI, settings: Settings) -> None:
         k = _caller(request)
         if k is None:
             return RedirectResponse("/", status_code=303)
-        _, _, tag, _, province, regency, lo, hi = _choice(request, k)
-        if tag is None:
+        form = _form(request, k)
+        if form.tag is None:
             raise HTTPException(404, "nothing is published yet")
-        snap = request.app.state.gudang.snapshot(tag)
-        catatan(request).snapshot = snap.tag
-        con = request.app.state.gudang.connect(snap, dilihat(k), ["keluarga"])
+        snap, con = _opened(request, k, form)
         try:
-            _, table = families(con, Pilihan(regency or province, lo, hi), settings.layanan_sql_baris)
+            _, table = families(con, Pilihan(form.wilayah, form.lo, form.hi), settings.layanan_sql_baris)
         finally:
             con.close()
         catatan(request).baris = table.num_rows
-        catatan(request).detail.update(wilayah=(regency or province) or None, desil=[lo, hi], format="csv")
+        catatan(request).detail["format"] = "csv"
         out = io.BytesIO()
         pacsv.write_csv(table, out)
-        name = f"keluarga_{snap.tag}_{regency or province or 'semua'}_desil{lo}-{hi}.csv"
+        name = f"keluarga_{snap.tag}_{form.wilayah or 'semua'}_desil{form.lo}-{form.hi}.csv"
         return Response(
             out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )

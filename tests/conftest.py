@@ -35,6 +35,22 @@ def command_env(**extra: str) -> dict[str, str]:
     return env | {"DTSEN_PSEUDONYM_KEY": os.environ["DTSEN_PSEUDONYM_KEY"]} | extra
 
 
+def own_warehouse(request, tmp_path: Path, **settings):
+    """Settings for one test's own warehouse on the catalog database `request.param` names
+    (`sqlite`, `postgresql`), under a catalog name of its own: tests sharing the PostgreSQL
+    database never see each other's tables, credentials or audit lines."""
+    import uuid
+
+    from dtsen.settings import Settings
+
+    url = None
+    if request.param == "postgresql":
+        request.getfixturevalue("postgres")  # fails under CI when the server is missing
+        url = POSTGRES_URL
+    name = f"uji_{uuid.uuid4().hex[:10]}"
+    return Settings(home=tmp_path / "home", catalog_url=url, catalog_name=name, **settings)
+
+
 @pytest.fixture(scope="session")
 def dtsen_home() -> Path:
     return _HOME

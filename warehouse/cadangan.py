@@ -18,7 +18,9 @@ therefore reads nothing until every one of those locations is rewritten, which t
   The audit log and the agencies' credentials (hashes), rows of the catalog database too, come
   in the index as well. The rest of the home comes as it is: runs, landed deliveries, diffs; not
   Prefect's state (`prefect/`: its database and cached results, keyed on the old paths), the
-  spill folder (`tmp/`) or the analyst copies (`analis/`, rebuilt on the first read).
+  spill folder (`tmp/`), the analyst copies of the old kind (`analis/`) or the service's
+  status index (`layanan/`, rebuilt on the first question). The key file (`rahasia/`) comes:
+  without it the restored warehouse could not publish with the same tokens.
 - `restore`: the archive unpacked into a home (never over an existing file), every location in
   the metadata JSON files, manifest lists and manifests rewritten from the old warehouse to the
   new one (manifest lengths in the manifest lists follow), each table registered in the catalog
@@ -76,9 +78,9 @@ INDEX = "dtsen-cadangan.json"
 HOME = "home"  # the archive's folder for the home's files
 WAREHOUSE = "warehouse"
 # Not carried: Prefect's database and cached results (keyed on the old paths; a restored home
-# starts a fresh one), DuckDB's spill files, the analyst copies (rebuilt from the warehouse).
-NOT_CARRIED = ("prefect", "tmp", "analis")
-WAREHOUSE_ONLY = ("audit",)  # with --warehouse-only: the audit log still comes along
+# starts a fresh one), DuckDB's spill files, old analyst copies, the service's status index.
+NOT_CARRIED = ("prefect", "tmp", "analis", "layanan")
+WAREHOUSE_ONLY = ("audit", "rahasia")  # with --warehouse-only: an older audit file and the key still come
 
 
 # The home's own tables in the catalog database (not Iceberg's): they travel in the index.

@@ -4,13 +4,12 @@ service, and one credential of each kind."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 import pytest
 
 from dtsen.settings import Settings
-from tests.conftest import POSTGRES_URL
+from tests.conftest import own_warehouse
 from tests.warehouse.runs import family, write_run
 from warehouse import kredensial, open_catalog, publish
 from warehouse.kredensial import KREDENSIAL, Peran
@@ -32,13 +31,8 @@ class Keys:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def settings(request, tmp_path) -> Settings:
-    url = None
-    if request.param == "postgresql":
-        request.getfixturevalue("postgres")  # fails under CI when the server is missing
-        url = POSTGRES_URL
-    return Settings(
-        home=tmp_path / "home", catalog_url=url, catalog_name=f"uji_{uuid.uuid4().hex[:10]}", layanan_segar_detik=0
-    )
+    """A warehouse of the test's own; the service reads the registry on every request."""
+    return own_warehouse(request, tmp_path, layanan_segar_detik=0)
 
 
 @pytest.fixture
