@@ -32,6 +32,7 @@ run: demo
 	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_FIRST)
 	$(DTSEN) refresh --delivery $(DTSEN_HOME)/deliveries/$(DEMO_CUTOFF)
 	$(DTSEN) diff $(DEMO_FIRST) $(DEMO_CUTOFF) --akses penuh
+	@echo "To serve it to an agency: $(DTSEN) akses buat --nama DEMO --peran analis, then $(DTSEN) serve (http://127.0.0.1:8750/)"
 
 # Style and types first (seconds), then the suite: two processes (pytest-xdist), a test
 # file to each in turn (its module fixtures built once), as many of the tests wait on a

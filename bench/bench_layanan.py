@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--next", type=Path, help="the next month's delivery, refreshed under load")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="`dtsen serve --workers`")
     args = parser.parse_args()
 
     from dtsen.settings import Settings
@@ -137,10 +138,14 @@ def main() -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {"DTSEN_HOME": str(args.home)}
     server = subprocess.Popen(
-        [DTSEN, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        [DTSEN, "serve", "--port", str(port), "--workers", str(args.workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    figures: dict = {"clients": args.clients, "seconds": args.seconds}
+    figures: dict = {"clients": args.clients, "workers": args.workers, "seconds": args.seconds}
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -17,19 +17,15 @@ The web page for people who do not write SQL is layanan/halaman.py.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import json
-import logging
 import re
-from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -38,9 +34,10 @@ from dtsen.settings import Settings, get_settings
 from layanan.baca import Dilihat, Gudang, TimedOut, run_limited
 from layanan.daftar import Pilihan, families
 from layanan.indeks import Indeks
+from layanan.jejak import Catatan, Jejak
 from layanan.kueri import SqlRefused, check
 from warehouse.access import Akses, pseudonym_key, token
-from warehouse.audit import Entry, Writer
+from warehouse.audit import Writer
 from warehouse.catalog import TABLES
 from warehouse.current import why_not_current
 from warehouse.diff import diff as compare
@@ -56,29 +53,6 @@ class JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return json.dumps(content, default=str, ensure_ascii=False).encode()
-
-
-@dataclass
-class Catatan:
-    """What a request's audit line says, filled in as the request goes."""
-
-    kredensial: Kredensial | None = None
-    snapshot: str | None = None
-    baris: int | None = None
-    status: str | None = None  # set by a handler that knows better than the HTTP code
-    detail: dict = field(default_factory=dict)
-
-
-def _status(code: int) -> str:
-    if code < 400:
-        return "OK"
-    if code in (401, 403, 400, 422):
-        return "DITOLAK"
-    if code == 404:
-        return "TIDAK_ADA"
-    if code in (408, 504):
-        return "WAKTU_HABIS"
-    return "GAGAL"
 
 
 def catatan(request: Request) -> Catatan:
@@ -160,7 +134,7 @@ def buat_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.gudang = Gudang(settings)
         app.state.indeks = Indeks(app.state.gudang)
-        app.state.checker = Checker(settings)
+        app.state.checker = Checker(settings, remember_seconds=settings.layanan_segar_detik)
         app.state.audit = Writer(settings)
         app.state.key = pseudonym_key(settings)  # refused at start when missing or short
         yield
@@ -174,35 +148,7 @@ def buat_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    @app.middleware("http")
-    async def audit(request: Request, call_next):
-        note = Catatan()
-        request.state.catatan = note
-        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        try:
-            response = await call_next(request)
-            code = response.status_code
-        except Exception:  # a bug: the caller gets 500, the operator's log the traceback
-            _log_bug(request)
-            response, code = JSON({"detail": "internal error; the operator has the log"}, status_code=500), 500
-        route = request.scope.get("route")
-        k = note.kredensial
-        entry = Entry(
-            perintah=f"{request.method} {route.path if route is not None else '?'}",
-            akses=k.peran.value if k else "-",
-            snapshot=note.snapshot,
-            pengguna=k.nama if k else "(tanpa kredensial yang sah)",
-            kredensial=k.id if k else None,
-            status=note.status or _status(code),
-            baris=note.baris,
-            detail=note.detail | {"http": code},
-            waktu=started,
-        )
-        try:
-            await run_in_threadpool(request.app.state.audit.write, entry)
-        except RuntimeError:
-            return JSON({"detail": "the audit log cannot be written: nothing is answered"}, status_code=503)
-        return response
+    app.add_middleware(Jejak)
 
     @app.get("/snapshot", summary="The published snapshots and their quality status")
     def daftar_snapshot(request: Request, k: Caller) -> JSON:
@@ -345,15 +291,6 @@ def buat_app(settings: Settings | None = None) -> FastAPI:
 
     pasang(app, settings)
     return app
-
-
-def _log_bug(request: Request) -> None:
-    """The traceback for the operator, with long digit runs blanked (a query's NIK can be in
-    a message)."""
-    import traceback
-
-    text = re.sub(r"\d{10,}", "?", traceback.format_exc())
-    logging.getLogger("dtsen.layanan").error("%s %s failed:\n%s", request.method, request.url.path, text)
 
 
 def _error_text(e: Exception) -> str:

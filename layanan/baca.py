@@ -53,19 +53,34 @@ class Gudang:
         self._stop = threading.Event()
         self._reader: threading.Thread | None = None
 
-    def _refresh(self) -> None:
+    def _read(self) -> None:
+        published = snapshots(self.catalog)
+        chosen = choose(published, pins(self.catalog), self.settings.peringatan_diterima).snapshot
         with self._lock:
-            if time.monotonic() - self._read_at < self.settings.layanan_segar_detik:
-                return
-            published = snapshots(self.catalog)
-            self._current = choose(published, pins(self.catalog), self.settings.peringatan_diterima).snapshot
-            self._published = published
-            self._read_at = time.monotonic()
+            self._published, self._current, self._read_at = published, chosen, time.monotonic()
+
+    def _keep_reading(self) -> None:
+        """The registry read again in the background: no request waits for it."""
+        while not self._stop.wait(self.settings.layanan_segar_detik):
+            try:
+                self._read()
+            except Exception:  # a catalog hiccup: keep serving what was read, try again
+                continue
 
     def snapshots(self) -> tuple[list[Snapshot], Snapshot | None]:
-        """Every published snapshot (oldest first) and the current one."""
-        self._refresh()
-        return self._published, self._current
+        """Every published snapshot (oldest first) and the current one, as last read."""
+        if self.settings.layanan_segar_detik == 0 or not self._read_at:  # 0: read on every call (tests)
+            self._read()
+        if self.settings.layanan_segar_detik > 0 and self._reader is None:
+            with self._lock:
+                if self._reader is None:
+                    self._reader = threading.Thread(target=self._keep_reading, name="dtsen-registry", daemon=True)
+                    self._reader.start()
+        with self._lock:
+            return self._published, self._current
+
+    def close(self) -> None:
+        self._stop.set()
 
     def snapshot(self, tag: str | None) -> Snapshot:
         published, now = self.snapshots()

@@ -31,23 +31,35 @@ class Indeks:
         self.folder = gudang.settings.home_dir / "layanan" / "status"
         self._open: dict[str, duckdb.DuckDBPyConnection] = {}
         self._lock = threading.Lock()
+        self._building: dict[str, threading.Lock] = {}
 
     def path(self, snapshot: Snapshot) -> Path:
         return self.folder / f"{self.gudang.catalog.name}-{snapshot.tag}.duckdb"
 
     def connection(self, snapshot: Snapshot) -> duckdb.DuckDBPyConnection:
         """A cursor on the snapshot's index (built first when there is none)."""
+        opened = self._open.get(snapshot.tag)
+        if opened is None:
+            self._ensure(snapshot)
+            with self._lock:
+                if snapshot.tag not in self._open:
+                    self._open[snapshot.tag] = duckdb.connect(str(self.path(snapshot)), read_only=True)
+            opened = self._open[snapshot.tag]
+        return opened.cursor()
+
+    def _ensure(self, snapshot: Snapshot) -> None:
+        """The snapshot's index file, built after the one before it (its `sejak`). A build
+        holds only its own snapshot's lock: look-ups in the other snapshots go on."""
         with self._lock:
-            if snapshot.tag not in self._open:
-                published, _ = self.gudang.snapshots()
-                earlier = [s for s in published if (s.cutoff, s.revisi) < (snapshot.cutoff, snapshot.revisi)]
-                previous = None
-                for s in [*earlier, snapshot]:  # each index needs the one before it
-                    if not self.path(s).exists():
-                        self._build(s, previous)
-                    previous = s
-                self._open[snapshot.tag] = duckdb.connect(str(self.path(snapshot)), read_only=True)
-        return self._open[snapshot.tag].cursor()
+            building = self._building.setdefault(snapshot.tag, threading.Lock())
+        with building:
+            if self.path(snapshot).exists():
+                return
+            published, _ = self.gudang.snapshots()
+            earlier = [s for s in published if (s.cutoff, s.revisi) < (snapshot.cutoff, snapshot.revisi)]
+            if earlier:
+                self._ensure(earlier[-1])
+            self._build(snapshot, earlier[-1] if earlier else None)
 
     def _build(self, snapshot: Snapshot, previous: Snapshot | None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -69,29 +81,33 @@ class Indeks:
             if previous is not None:
                 con.execute(f"ATTACH '{sql_path(self.path(previous))}' AS sebelum (READ_ONLY)")
                 before = "SELECT nik, sejak FROM sebelum.orang"
-            con.execute(
-                f"""CREATE TABLE orang AS
-                SELECT i.nik, i.no_kk, i.desil_nasional, i.kode_desa, i.kode_prov, coalesce(b.sejak, $tag) AS sejak
-                FROM {source("individu")} i LEFT JOIN ({before}) b USING (nik)""",
-                {"tag": snapshot.tag},
-            )
             family = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source('keluarga')}").fetchall()}
             eligible = "layak_sasaran" if "layak_sasaran" in family else "NULL::BOOLEAN AS layak_sasaran"
-            con.execute(f"CREATE TABLE keluarga AS SELECT no_kk, kode_prov, {eligible} FROM {source('keluarga')}")
             entries = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source('usulan')}").fetchall()}
             since = "CASE WHEN berlaku THEN diterapkan_sejak END" if "berlaku" in entries else "NULL::DATE"
+            # One row per listed person with all a look-up answers: one probe per question.
             con.execute(
-                f"""CREATE TABLE usulan AS SELECT no_kk, kode_prov, id_usulan, jenis, tanggal, status, hasil, alasan,
-                {since} AS sejak FROM {source("usulan")}"""
+                f"""CREATE TABLE orang AS
+                WITH keluarga AS (SELECT no_kk, kode_prov AS prov_keluarga, {eligible} FROM {source("keluarga")}),
+                usulan AS (
+                    SELECT no_kk, list(struct_pack(id_usulan, jenis, tanggal, status, hasil, alasan,
+                        sejak := {since}, kode_prov) ORDER BY tanggal, id_usulan) AS usulan
+                    FROM {source("usulan")} GROUP BY no_kk)
+                SELECT i.nik, i.no_kk, i.desil_nasional, i.kode_desa, i.kode_prov, coalesce(b.sejak, $tag) AS sejak,
+                    k.prov_keluarga, k.layak_sasaran, u.usulan
+                FROM {source("individu")} i LEFT JOIN ({before}) b USING (nik)
+                LEFT JOIN keluarga k USING (no_kk) LEFT JOIN usulan u USING (no_kk)
+                ORDER BY i.nik""",
+                {"tag": snapshot.tag},
             )
             con.execute(
                 f"""CREATE TABLE alasan AS
                 SELECT DISTINCT t.nik, t.sumber, v.alasan, t.kode_prov AS prov_tautan, v.kode_prov AS prov_verifikasi
                 FROM {source("tautan_sumber")} t JOIN {source("verifikasi")} v USING (sumber, id_sumber)
-                WHERE t.nik IS NOT NULL"""
+                WHERE t.nik IS NOT NULL ORDER BY t.nik"""
             )
-            for table, column in (("orang", "nik"), ("keluarga", "no_kk"), ("usulan", "no_kk"), ("alasan", "nik")):
-                con.execute(f"CREATE INDEX {table}_{column} ON {table} ({column})")
+            for table in ("orang", "alasan"):
+                con.execute(f"CREATE INDEX {table}_nik ON {table} (nik)")
             con.execute("CHECKPOINT")
         finally:
             con.close()
@@ -99,44 +115,39 @@ class Indeks:
 
     def look_up(self, snapshot: Snapshot, nik: str, wilayah: tuple[str, ...]) -> Status:
         """What warehouse/status.py answers, from the index; only `wilayah`'s provinces (all when empty)."""
+
+        def ours(kode: str | None) -> bool:
+            return not wilayah or kode in wilayah
+
         con = self.connection(snapshot)
         try:
-            ours = "(len($w) = 0 OR list_contains($w, {}))"
             found = con.execute(
-                "SELECT no_kk, desil_nasional, kode_desa, sejak FROM orang WHERE nik = $nik AND "
-                + ours.format("kode_prov"),
-                {"nik": nik, "w": list(wilayah)},
+                "SELECT no_kk, desil_nasional, kode_desa, sejak, kode_prov, prov_keluarga, layak_sasaran, usulan "
+                "FROM orang WHERE nik = $nik",
+                {"nik": nik},
             ).fetchall()
-            if not found:
+            if not found or not ours(found[0][4]):
                 reasons = con.execute(
-                    "SELECT DISTINCT sumber, alasan FROM alasan WHERE nik = $nik AND "
-                    + ours.format("prov_tautan")
-                    + " AND "
-                    + ours.format("prov_verifikasi")
-                    + " ORDER BY ALL",
-                    {"nik": nik, "w": list(wilayah)},
+                    "SELECT DISTINCT sumber, alasan, prov_tautan, prov_verifikasi FROM alasan WHERE nik = $nik "
+                    "ORDER BY ALL",
+                    {"nik": nik},
                 ).fetchall()
-                return Status(snapshot.tag, False, alasan=reasons)
-            no_kk, desil, desa, sejak = found[0]
-            params = {"kk": no_kk, "w": list(wilayah)}
-            eligible = con.execute(
-                "SELECT layak_sasaran FROM keluarga WHERE no_kk = $kk AND " + ours.format("kode_prov"), params
-            ).fetchall()
-            proposals = con.execute(
-                "SELECT id_usulan, jenis, tanggal, status, hasil, alasan, sejak FROM usulan WHERE no_kk = $kk AND "
-                + ours.format("kode_prov")
-                + " ORDER BY tanggal, id_usulan",
-                params,
-            ).fetchall()
+                kept = sorted({(s, a) for s, a, pt, pv in reasons if ours(pt) and ours(pv)})
+                return Status(snapshot.tag, False, alasan=kept)
         finally:
             con.close()
+        no_kk, desil, desa, sejak, _, prov_keluarga, eligible, proposals = found[0]
         return Status(
             snapshot.tag,
             True,
             no_kk=no_kk,
             desil_nasional=desil,
-            layak_sasaran=eligible[0][0] if eligible else None,
+            layak_sasaran=eligible if prov_keluarga is not None and ours(prov_keluarga) else None,
             kode_desa=desa,
             sejak=sejak,
-            usulan=proposals,
+            usulan=[
+                (u["id_usulan"], u["jenis"], u["tanggal"], u["status"], u["hasil"], u["alasan"], u["sejak"])
+                for u in proposals or []
+                if ours(u["kode_prov"])
+            ],
         )

@@ -22,6 +22,7 @@ import json
 import queue
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -131,6 +132,12 @@ class _Pending:
     entry: Entry
     done: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
+    on_done: Callable[[], object] | None = None
+
+
+def _settle(future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class Writer:
@@ -150,6 +157,21 @@ class Writer:
         pending = _Pending(entry)
         self._queue.put(pending)
         if not pending.done.wait(timeout) or pending.error is not None:
+            raise RuntimeError("the audit log could not be written") from pending.error
+
+    async def write_async(self, entry: Entry, timeout: float = 10.0) -> None:
+        """`write` for a coroutine: it waits without holding a thread."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        committed = loop.create_future()
+        pending = _Pending(entry, on_done=lambda: loop.call_soon_threadsafe(_settle, committed))
+        self._queue.put(pending)
+        try:
+            await asyncio.wait_for(committed, timeout)
+        except TimeoutError:
+            raise RuntimeError("the audit log could not be written") from None
+        if pending.error is not None:
             raise RuntimeError("the audit log could not be written") from pending.error
 
     def _run(self) -> None:
@@ -176,6 +198,8 @@ class Writer:
             for p in batch:
                 p.error = error
                 p.done.set()
+                if p.on_done is not None:
+                    p.on_done()
 
     def close(self) -> None:
         self._queue.put(None)

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from collections.abc import Iterator, Set
 
 import sqlalchemy as sa
@@ -168,15 +169,30 @@ def revoke(settings: Settings, key_id: str) -> Kredensial:
 
 
 class Checker:
-    """Checks a presented key against the catalog database (one engine for the service's life)."""
+    """Checks a presented key against the catalog database (one engine for the service's life).
 
-    def __init__(self, settings: Settings):
+    `remember_seconds`: a key found good is not looked up again for this long (the service
+    passes DTSEN_LAYANAN_SEGAR_DETIK), so a revocation takes effect within it; expiry is
+    checked on every request. 0: every request reads the database."""
+
+    def __init__(self, settings: Settings, remember_seconds: float = 0):
         self.settings = settings
         self.engine = engine(settings)
+        self.remember_seconds = remember_seconds
+        self._good: dict[str, tuple[Kredensial, float]] = {}
 
     def check(self, key: str | None, today: dt.date | None = None) -> Kredensial:
         if not key:
             raise Refused("no credential: send Authorization: Bearer <key>")
+        remembered = self._good.get(key)
+        if remembered is not None and time.monotonic() - remembered[1] < self.remember_seconds:
+            return _in_force(remembered[0], today)
+        k = _in_force(self._look_up(key), today)
+        if self.remember_seconds:
+            self._good[key] = (k, time.monotonic())
+        return k
+
+    def _look_up(self, key: str) -> Kredensial:
         match = _KEY.fullmatch(key.strip())
         if match is None:
             raise Refused("not a DTSEN key")
@@ -191,9 +207,12 @@ class Checker:
         expected = found.hash_rahasia if found is not None else _hash("")
         if not hmac.compare_digest(expected, _hash(secret)) or found is None:
             raise Refused("unknown credential")
-        k = _row(found)
-        if k.dicabut is not None:
-            raise Refused(f"credential {k.id} was revoked on {k.dicabut:%Y-%m-%d}")
-        if k.berlaku_sampai is not None and (today or dt.date.today()) > k.berlaku_sampai:
-            raise Refused(f"credential {k.id} expired on {k.berlaku_sampai}")
-        return k
+        return _row(found)
+
+
+def _in_force(k: Kredensial, today: dt.date | None) -> Kredensial:
+    if k.dicabut is not None:
+        raise Refused(f"credential {k.id} was revoked on {k.dicabut:%Y-%m-%d}")
+    if k.berlaku_sampai is not None and (today or dt.date.today()) > k.berlaku_sampai:
+        raise Refused(f"credential {k.id} expired on {k.berlaku_sampai}")
+    return k

@@ -55,3 +55,18 @@ def test_a_region_limited_credential_sees_only_its_provinces(settings):
     assert made.sees("3201010001") and made.sees("32") and not made.sees("3301010001") and not made.sees(None)
     everywhere, _ = kredensial.create(settings, "KEMENSOS", Peran.analis, (), None)
     assert everywhere.sees("9601010001")
+
+
+def test_the_service_remembers_a_good_key_for_seconds_and_then_sees_its_revocation(settings):
+    import time
+
+    made, key = kredensial.create(settings, "KEMENSOS", Peran.analis, (), None)
+    checker = Checker(settings, remember_seconds=0.5)
+    assert checker.check(key).id == made.id
+    kredensial.revoke(settings, made.id)
+    assert checker.check(key).id == made.id  # remembered: within the service's refresh interval
+    time.sleep(0.6)
+    with pytest.raises(Refused, match="revoked"):
+        checker.check(key)
+    with pytest.raises(Refused):  # a wrong key is never remembered as good
+        checker.check(key[:-1] + ("A" if key[-1] != "A" else "B"))
