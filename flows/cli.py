@@ -816,7 +816,7 @@ def akses_daftar() -> None:
 
 @akses_app.command("cabut")
 def akses_cabut(id: Annotated[str, typer.Argument(help="the credential's id (dtsen akses daftar)")]) -> None:
-    """Revoke a credential: the service refuses its key from the next request on."""
+    """Revoke a credential: a running service refuses its key within DTSEN_LAYANAN_SEGAR_DETIK."""
     from dtsen.settings import get_settings
     from warehouse import kredensial
     from warehouse.audit import record

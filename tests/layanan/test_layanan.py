@@ -193,3 +193,27 @@ def test_the_service_refuses_to_start_without_a_proper_key(published):
     short = published.model_copy(update={"pseudonym_key": SecretStr("kunci-pendek")})
     with pytest.raises(AccessError, match="32 bytes"), TestClient(buat_app(short)):
         pass
+
+
+def test_behind_the_parser_the_engine_itself_is_locked(published):
+    """Should a query pass the check that should not, the request's DuckDB still refuses."""
+    import duckdb
+
+    from layanan.baca import Dilihat, Gudang
+    from warehouse.access import Akses
+
+    gudang = Gudang(published)
+    con = gudang.connect(gudang.snapshot("current"), Dilihat(Akses.analis, ("32",)))
+    assert con.execute("SELECT count(*) FROM keluarga").fetchall() == [(1,)]  # its views read
+    for sql in (
+        "SET memory_limit = '100GB'",
+        "SET enable_external_access = true",
+        "SELECT * FROM read_parquet('/etc/hostname')",
+        "COPY (SELECT 1) TO '/tmp/dtsen-uji.csv'",
+        "ATTACH '/tmp/dtsen-uji.duckdb' AS w",
+    ):
+        with pytest.raises(duckdb.Error):
+            con.execute(sql)
+    assert (
+        con.execute("SELECT current_setting('temp_directory'), current_setting('memory_limit')").fetchall()[0][0] == ""
+    )  # nothing can spill to disk
