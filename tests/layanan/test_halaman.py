@@ -60,28 +60,37 @@ def server(published):
     thread.join(timeout=10)
 
 
+def click_and_wait(browser, element) -> None:
+    """Click what submits a form, and wait until the browser has the next page."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(element))
+
+
 def test_an_officer_logs_in_picks_a_regency_and_downloads_the_list(browser, server, keys, published, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     browser.get(server + "/")
     browser.find_element(By.ID, "kunci").send_keys("dtsen_000000000000_" + "x" * 43)
-    browser.find_element(By.ID, "masuk").click()
+    click_and_wait(browser, browser.find_element(By.ID, "masuk"))
     assert "Ditolak" in browser.find_element(By.ID, "galat").text  # a refused login, said on the page
     assert browser.current_url.endswith("/masuk")
 
     browser.find_element(By.ID, "kunci").send_keys(keys.jabar)
-    browser.find_element(By.ID, "masuk").click()
+    click_and_wait(browser, browser.find_element(By.ID, "masuk"))
     assert browser.current_url.endswith("/halaman")
     assert "PEMPROV JABAR" in browser.page_source
     provinces = [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "provinsi")).options]
     assert provinces == ["32"]  # a Jawa Barat credential is offered Jawa Barat only
     Select(browser.find_element(By.ID, "snapshot")).select_by_value("2026-10-17")
-    browser.find_element(By.ID, "tampilkan").click()  # the regencies of the province come with it
+    click_and_wait(browser, browser.find_element(By.ID, "tampilkan"))  # the regencies of the province come with it
     Select(browser.find_element(By.ID, "kabupaten")).select_by_value("3201")
     browser.find_element(By.ID, "desil_sampai").clear()
     browser.find_element(By.ID, "desil_sampai").send_keys("5")
-    browser.find_element(By.ID, "tampilkan").click()
+    click_and_wait(browser, browser.find_element(By.ID, "tampilkan"))
 
     rows = [r.text.split() for r in browser.find_elements(By.CSS_SELECTOR, "#per-desil tr")[1:-1]]
     assert rows == [["1", "1", "2"], ["5", "1", "1"]]  # October: KK1 in decile 1 (2 persons), KK2 in 5
