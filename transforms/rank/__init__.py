@@ -18,7 +18,7 @@ import duckdb
 
 from transforms import partisi
 from transforms.engine import copy_atomic, one_row, run_sql_file, sql_path
-from transforms.rank import desil
+from transforms.rank import desil, galat
 from transforms.rank import model as pmt
 from transforms.standardize import RunPaths
 
@@ -42,7 +42,10 @@ def choose_model(
     n = con.execute("SELECT count(*) FROM sampel").fetchall()[0][0]
     if n < cfg["minimum_sampel"]:
         return pmt.load(pmt.HERE / cfg["model_cadangan"]), f"cadangan: sampel {n} < {cfg['minimum_sampel']}"
-    return pmt.fit(con, "sampel", cfg), "dilatih pada sampel"
+    # The out-of-sample error goes into the model file, outside its id: it describes the fit.
+    return pmt.fit(con, "sampel", cfg) | {"validasi_silang": galat.cross_validate(con, "sampel", cfg)}, (
+        "dilatih pada sampel"
+    )
 
 
 def score(con: duckdb.DuckDBPyConnection, model: dict) -> str:
@@ -114,6 +117,9 @@ def counts(con: duckdb.DuckDBPyConnection, keluarga: Path, model: dict, how: str
     )
     return {
         "model": {"id": model["id"], "cara": how, "statistik": model["statistik"]},
+        # None: the model was not fitted on this run's sample (the stored one, or a file
+        # without the figure); a reused file's figure is that of the sample it was fitted on.
+        "galat_penargetan": model.get("validasi_silang"),
         "keluarga": families,
         "keluarga_dengan_masukan_hilang": with_missing,
         "masukan_hilang_per_variabel": missing,
