@@ -453,6 +453,7 @@ def _say_current(settings, snapshot) -> None:
 def snapshots() -> None:
     """The published snapshots: tag, time, counts, quality; the current one marked, and why."""
     from dtsen.settings import get_settings
+    from flows.report import targeting_line
     from warehouse import open_catalog
     from warehouse import snapshots as published
     from warehouse.current import PINNED, choice, why_not_current
@@ -470,7 +471,8 @@ def snapshots() -> None:
         else "the latest cut-off that passed its quality checks"
     )
     table = Table(title=f"published snapshots (* current: {how})")
-    for col in ("", "tag", "cut-off", "published (UTC)", "families", "persons", "verification", "quality", "report"):
+    columns = ("", "tag", "cut-off", "published (UTC)", "families", "persons", "verification", "quality")
+    for col in (*columns, "missed of poorest 40%", "report"):
         table.add_column(col, justify="right" if col in ("families", "persons", "verification") else "left")
     ineligible = False
     for s in rows:
@@ -489,9 +491,14 @@ def snapshots() -> None:
             f"{n['individu']:,}",
             f"{n['verifikasi']:,}",
             quality,
+            targeting_line(s.galat_penargetan),
             str(_report_of(settings, s)),
         )
     console.print(table)
+    console.print(
+        "missed of poorest 40%: the share of the poorest 40% of persons that desil 1-4 leaves out, "
+        "estimated out of sample on the survey (the model's error; source errors not included)"
+    )
     if ineligible:
         console.print(
             "not eligible: the rule never makes it current (its quality is not LULUS, or it has warnings "

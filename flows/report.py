@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from transforms.engine import one_row
+from warehouse.registry import targeting_error
 
 # The flow's task names (manifest `dipakai_ulang`) and the keys of its `seconds`. A stage of
 # partition tasks counts as reused when its last task was; its partitions reused before a
@@ -133,6 +134,7 @@ def model_used(manifest: dict) -> dict | None:
         "cadangan": kind == "cadangan",
         "r2": stats.get("r2"),
         "n": stats.get("n"),
+        "galat_penargetan": targeting_error(manifest),
     }
 
 
@@ -309,6 +311,15 @@ def comparison(report: dict) -> str:
     )
 
 
+def targeting_line(figure: dict | None, programme: str = "desil_1_4") -> str:
+    """`19.6% (95%: 15.7-23.0)`: one programme's out-of-sample exclusion error."""
+    if not figure:
+        return "-"
+    p = figure["program"][programme]
+    low, high = p["selang_eksklusi_95"]
+    return f"{100 * p['galat_eksklusi']:.1f}% (95%: {100 * low:.1f}-{100 * high:.1f})"
+
+
 def model_line(report: dict) -> str:
     m = report["model"]
     if m is None:
@@ -319,7 +330,16 @@ def model_line(report: dict) -> str:
         "dipakai_ulang": f"reused model file ({m['cara']})",
         "dilatih": "fitted on this delivery's survey sample",
     }[m["jenis"]]
-    return f"{m['id']}: {how}; {fit}"
+    return f"{m['id']}: {how}; {fit}; {targeting_sentence(m)}"
+
+
+def targeting_sentence(model: dict) -> str:
+    if not model.get("galat_penargetan"):
+        return "no out-of-sample targeting error (the model was not fitted on this sample)"
+    return (
+        f"out of sample it leaves out {targeting_line(model['galat_penargetan'])} of the poorest 40% "
+        "(desil 1-4; the model's error on the survey, source errors not included)"
+    )
 
 
 def matching_model_line(report: dict) -> str:
@@ -766,6 +786,7 @@ def headline_html(report: dict) -> str:
         }[m["jenis"]]
         if m["r2"] is not None and m["n"] is not None:
             how += f"<br>its fit: R² {m['r2']:.3f}, n {m['n']:,}"
+        how += f"<br>{e(targeting_sentence(m))}"
     model = (
         f"<div class='kotak {'cadangan' if m and m['cadangan'] else ''}' id='model'>"
         f"<div class='label'>Welfare model</div>"

@@ -163,6 +163,8 @@ def buat_app(settings: Settings | None = None) -> FastAPI:
                 "current": now is not None and s.tag == now.tag,
                 "boleh_current": why_not_current(s, settings.peringatan_diterima) is None,
                 "untuk_analis": all(f"analis_{t}" in s.snapshot_tabel for t in TABLES),
+                # The model's out-of-sample targeting error (transforms/rank/galat.py).
+                "galat_penargetan": s.galat_penargetan,
             }
             for s in reversed(published)
         ]

@@ -169,6 +169,20 @@ def test_the_report_opens_with_the_headline(runs):
     assert "model_cadangan.json" in words
 
 
+def test_the_model_line_gives_the_out_of_sample_error_when_the_model_was_fitted_on_the_sample(runs):
+    from tests.warehouse.runs import targeting_error
+
+    stored = text_of(
+        report.write_html(report.gather(runs["run"], runs["manifest"], None), runs["run"] / "a.html").read_text()
+    )
+    assert "no out-of-sample targeting error" in stored  # the fallback model of the fixture
+    runs["manifest"]["peringkat"]["galat_penargetan"] = targeting_error(0.2034, 0.181, 0.2275)
+    fitted = report.gather(runs["run"], runs["manifest"], None)
+    page = text_of(report.write_html(fitted, runs["run"] / "b.html").read_text())
+    assert "out of sample it leaves out 20.3% (95%: 18.1-22.8) of the poorest 40%" in page
+    assert "out of sample it leaves out 20.3%" in report.markdown(fitted)
+
+
 def test_a_first_snapshot_says_there_is_nothing_to_compare_with(runs):
     page = report.write_html(
         report.gather(runs["run"], runs["manifest"], previous=None), runs["run"] / "laporan.html"

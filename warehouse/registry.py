@@ -59,10 +59,21 @@ class Snapshot:
         decoded = {k: json.loads(row[k]) for k in ("snapshot_tabel", "jumlah_baris", "manifest")}
         return cls(**(row | decoded))
 
+    @property
+    def galat_penargetan(self) -> dict | None:
+        """The model's out-of-sample targeting error this snapshot published (galat.py)."""
+        return targeting_error(self.manifest)
+
     def to_row(self) -> dict:
         return self.__dict__ | {
             k: json.dumps(getattr(self, k), sort_keys=True) for k in ("snapshot_tabel", "jumlah_baris", "manifest")
         }
+
+
+def targeting_error(manifest: dict) -> dict | None:
+    """The out-of-sample targeting error of a manifest's model (transforms/rank/galat.py);
+    None when the model was not fitted on the run's own sample, or the run is older."""
+    return manifest.get("peringkat", {}).get("galat_penargetan")
 
 
 def registry_table(catalog: Catalog):

@@ -10,13 +10,14 @@ import pytest
 
 from dtsen.settings import Settings
 from tests.conftest import own_warehouse
-from tests.warehouse.runs import family, write_run
+from tests.warehouse.runs import family, targeting_error, write_run
 from warehouse import kredensial, open_catalog, publish
 from warehouse.kredensial import KREDENSIAL, Peran
 
 KK_JABAR, KK_JABAR2, KK_JATENG = "3201010101000001", "3201010101000002", "3301010101000003"
 N = {i: f"32010101019{i:05d}" for i in range(1, 10)} | {i: f"33010101019{i:05d}" for i in range(10, 20)}
 OCTOBER = [family(KK_JABAR, 1, N[1], N[2]), family(KK_JABAR2, 5, N[3]), family(KK_JATENG, 9, N[10], N[11])]
+GALAT = targeting_error(0.196, 0.157, 0.23)  # November's model's out-of-sample error
 NOVEMBER = [family(KK_JABAR, 2, N[1], N[2], N[4]), family(KK_JATENG, 9, N[10], N[11])]
 
 
@@ -39,7 +40,8 @@ def settings(request, tmp_path) -> Settings:
 def published(settings, tmp_path) -> Settings:
     catalog = open_catalog(settings)
     publish(catalog, write_run(tmp_path / "runs", "2026-10-17", "a" * 64, OCTOBER))
-    publish(catalog, write_run(tmp_path / "runs", "2026-11-17", "b" * 64, NOVEMBER, dead=(N[3],)))
+    november = write_run(tmp_path / "runs", "2026-11-17", "b" * 64, NOVEMBER, dead=(N[3],), galat=GALAT)
+    publish(catalog, november)
     return settings
 
 

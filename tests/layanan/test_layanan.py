@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.layanan.conftest import KK_JABAR, KK_JATENG, N, audit_lines, bearer
+from tests.layanan.conftest import GALAT, KK_JABAR, KK_JATENG, N, audit_lines, bearer
 from warehouse.access import pseudonym_key, token
 
 PERSONAL = {*N.values(), KK_JABAR, KK_JATENG}
@@ -180,6 +180,7 @@ def test_lists_come_as_json_csv_or_parquet_and_are_paged(client, keys):
     assert client.get("/snapshot/2026-09-17/keluarga", headers=h).status_code == 404
     listed = client.get("/snapshot", headers=h).json()["snapshot"]
     assert [(s["tag"], s["current"]) for s in listed] == [("2026-11-17", True), ("2026-10-17", False)]
+    assert [s["galat_penargetan"] for s in listed] == [GALAT, None]  # October's model: not fitted on its sample
     assert client.get("/openapi.json").json()["paths"]["/snapshot/{tag}/keluarga"]
 
 

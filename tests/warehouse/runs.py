@@ -23,10 +23,12 @@ def write_run(
     dead: tuple[str, ...] = (),
     quarantined: int = 1,
     mutu: dict | None = None,
+    galat: dict | None = None,
 ) -> Path:
     """A run folder as `dtsen refresh` leaves it; `dead`: NIKs whose source record went to
     verification because the registry records a death; `mutu`: its quality summary (passed by
-    default; None in the manifest is a run published without quality results)."""
+    default; None in the manifest is a run published without quality results); `galat`: its
+    model's out-of-sample targeting error (none by default: a model not fitted on the run's sample)."""
     run = root / f"{cutoff}_{fingerprint[:12]}"
     for sub in ("ranked", "matched", "unified", "karantina/dtks"):
         (run / sub).mkdir(parents=True, exist_ok=True)
@@ -161,5 +163,25 @@ def write_run(
     manifest["mutu"] = {"status": "LULUS", "peringatan": []} if mutu is None else mutu
     if not manifest["mutu"]:
         del manifest["mutu"]
+    if galat is not None:
+        manifest["peringkat"] = {"galat_penargetan": galat}
     (run / "manifest.json").write_text(json.dumps(manifest))
     return run
+
+
+def targeting_error(exclusion: float, low: float, high: float) -> dict:
+    """A targeting error as transforms/rank/galat.py writes it, desil 1-4's as given."""
+    programme = {
+        "bagian_termiskin": 0.4,
+        "galat_eksklusi": exclusion,
+        "selang_eksklusi_95": [low, high],
+        "galat_inklusi": exclusion,
+        "selang_inklusi_95": [low, high],
+    }
+    return {
+        "lipatan": 5,
+        "rumah_tangga": 1122,
+        "desa": 456,
+        "spearman": {"nilai": 0.85, "selang_95": [0.83, 0.87]},
+        "program": {"desil_1_2": programme, "desil_1_4": programme, "desil_1_5": programme},
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.warehouse.runs import family, write_run
+from tests.warehouse.runs import family, targeting_error, write_run
 from warehouse import SnapshotNotFound, current, publish, resolve, snapshots
 from warehouse.current import PINNED, choice, pin, pins, release, why_not_current
 
@@ -94,11 +94,15 @@ def test_the_operator_pins_and_releases_from_the_command_line(tmp_path):
 
     home = tmp_path / "var"
     catalog = open_catalog(Settings(home=home))
-    publish(catalog, write_run(tmp_path, "2026-10-17", "a" * 64, OCTOBER))
+    figure = targeting_error(0.19621, 0.157, 0.2296)
+    publish(catalog, write_run(tmp_path, "2026-10-17", "a" * 64, OCTOBER, galat=figure))
     publish(catalog, write_run(tmp_path, "2026-11-17", "b" * 64, NOVEMBER, mutu=WARNED))
 
     listed = dtsen(home, "snapshots")
     assert listed.returncode == 0, listed.stderr
+    # October's model left out 19.6% of the poorest 40% out of sample; November has no figure.
+    rows = [line for line in listed.stdout.splitlines() if "2026-1" in line]
+    assert "19.6% (95%: 15.7-23.0)" in rows[0] and "%" not in rows[1], listed.stdout
     assert "PERINGATAN (not eligible)" in listed.stdout and "DTSEN_PERINGATAN_DITERIMA" in listed.stdout
     assert [line.split()[3] for line in listed.stdout.splitlines() if line.strip().startswith("│ *")] == ["2026-10-17"]
 
