@@ -3,10 +3,11 @@
     .venv/bin/python bench/bench_galat.py --delivery <synthetic delivery> --home <fresh home>
 
 Refreshes the delivery into the home (`dtsen refresh`), then prints, for desil 1-4: the
-cross-validated exclusion error the manifest publishes (with its 95% interval), the error of
-the published ranking against the delivery's truth (`transforms/rank/akurasi.py`), and what
-the cross-validation costs: its own time, re-run on the run's survey sample, against the
-rank stage's seconds in the manifest (which include it).
+cross-validated exclusion error the manifest publishes (with its 95% interval); the error of
+the published ranking against the delivery's truth (`transforms/rank/akurasi.py`); the
+ceiling (the published families ranked by the generator's own model on their true
+features, `akurasi.ceiling`); and what the cross-validation costs: its own time, re-run on
+the run's survey sample, against the rank stage's seconds in the manifest (which include it).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def main() -> None:
     manifest = json.loads((run / "manifest.json").read_text())
     cv = manifest["peringkat"]["galat_penargetan"]
     truth = akurasi.accuracy(run / "ranked/keluarga.parquet", args.delivery / "truth/keluarga.parquet")
+    best = akurasi.ceiling(run / "ranked/keluarga.parquet", args.delivery / "truth/keluarga.parquet")
 
     con = duckdb.connect()
     run_sql_file(con, SQL / "fitur.sql")
@@ -65,6 +67,8 @@ def main() -> None:
                 "cv_selang_95": [round(x, 4) for x in d14["selang_eksklusi_95"]],
                 "kebenaran_eksklusi_desil_1_4": truth["exclusion_error_40"],
                 "selisih_poin": round(100 * (d14["galat_eksklusi"] - truth["exclusion_error_40"]), 2),
+                "plafon_eksklusi_desil_1_4": best,
+                "di_atas_plafon_poin": round(100 * (truth["exclusion_error_40"] - best), 2),
                 "cv_spearman": round(cv["spearman"]["nilai"], 4),
                 "kebenaran_spearman": truth["spearman"],
                 "detik_cv": round(cv_seconds, 2),

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthetic import writers
+from synthetic import welfare, writers
 from synthetic.context import Konteks
 from synthetic.population import Penduduk
 
@@ -27,9 +27,20 @@ def write_keluarga(ctx: Konteks, out: Path) -> int:
         {
             "no_kk": pc.cast(pa.array(ctx.pop.kk), pa.string()),
             "pengeluaran_per_kapita_benar": pa.array(ctx.wel.pengeluaran),
+            "pengeluaran_per_kapita_ideal": pa.array(ideal_spending(ctx)),
         }
     )
     return writers.parquet(t, out / KELUARGA)
+
+
+def ideal_spending(ctx: Konteks) -> np.ndarray:
+    """What the generator's own model predicts from each family's true features, without the
+    noise: the ceiling of any PMT on error-free inputs (issue 20's benchmark)."""
+    from synthetic.drift import nilai_model
+
+    urban, prov = ctx.regions.perkotaan[ctx.pop.desa], ctx.regions.prov[ctx.pop.desa]
+    x = welfare.design(ctx.wel.rumah, ctx.wel.komposisi, urban)
+    return np.exp(ctx.wel.model["konstanta"] + nilai_model(x, prov, ctx.wel.model))
 
 
 def write_metadata(meta: dict, out: Path) -> None:

@@ -64,7 +64,11 @@ PARQUET_COLUMNS = {
         "galat_nik": pa.string(),
         "galat_nama": pa.string(),
     },
-    "truth/keluarga.parquet": {"no_kk": pa.string(), "pengeluaran_per_kapita_benar": pa.int64()},
+    "truth/keluarga.parquet": {
+        "no_kk": pa.string(),
+        "pengeluaran_per_kapita_benar": pa.int64(),
+        "pengeluaran_per_kapita_ideal": pa.float64(),
+    },
 }
 DTKS_HEADER = (
     "ID_DTKS;ID_KELUARGA;NIK;NO_KK;NAMA;TGL_LAHIR;JNS_KEL;HUB_KRT;KODE_WILAYAH;ALAMAT;STATUS_PADAN;"

@@ -146,6 +146,17 @@ def test_dtks_selects_the_poor(delivery_20k):
     assert 700_000 < spending.median() < 1_400_000
 
 
+def test_the_ideal_spending_is_the_true_spending_without_its_noise(delivery_20k):
+    """The truth's ceiling: log true spending is log ideal spending plus noise of the
+    delivery's R² (metadata), not a function of it."""
+    kel = pq.read_table(delivery_20k / "truth/keluarga.parquet").to_pandas()
+    meta = json.loads((delivery_20k / "truth/metadata.json").read_text())
+    residual = np.log(kel["pengeluaran_per_kapita_benar"]) - np.log(kel["pengeluaran_per_kapita_ideal"])
+    r2 = 1 - residual.var() / np.log(kel["pengeluaran_per_kapita_benar"]).var()
+    assert abs(residual.mean()) < 0.02 and 0.0 < residual.std()
+    assert abs(r2 - meta["welfare_r2_requested"]) < 0.03, (r2, meta["welfare_r2_requested"])
+
+
 def test_regsosek_uses_bps_codes(delivery):
     kel = pq.read_table(delivery / "regsosek/keluarga.parquet")["kode_wilayah_bps"].to_pylist()
     bps = read_csv_str(delivery / "referensi/bps_kemendagri.csv").to_pandas()
