@@ -74,6 +74,15 @@ def main() -> None:
                 "detik_cv": round(cv_seconds, 2),
                 "detik_tahap_rank": rank_seconds,
                 "tambahan_pada_rank": round(cv_seconds / max(rank_seconds - cv_seconds, 1e-9), 3),
+                "penduga_dipilih": cv["penduga"],
+                "alasan_pilihan": cv["alasan_pilihan"],
+                "kandidat": {
+                    m: {
+                        "cv_eksklusi_desil_1_4": round(f["program"]["desil_1_4"]["galat_eksklusi"], 4),
+                        "selisih_dari_wls_95": [round(x, 4) for x in f["selisih_eksklusi_dari_bawaan_95"]],
+                    }
+                    for m, f in cv["kandidat"].items()
+                },
             },
             indent=1,
         )

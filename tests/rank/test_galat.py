@@ -49,9 +49,9 @@ def test_folds_never_split_a_village_and_no_fold_is_scored_by_a_model_that_saw_i
     trained_on: list[set[str]] = []
     real_fit = pmt.fit
 
-    def fit(con, table, cfg):
+    def fit(con, table, cfg, metode=pmt.WLS):
         trained_on.append({r[0] for r in con.execute(f"SELECT DISTINCT kode_desa FROM {table}").fetchall()})
-        return real_fit(con, table, cfg)
+        return real_fit(con, table, cfg, metode)
 
     monkeypatch.setattr(pmt, "fit", fit)
     scored = galat.held_out(con, "sampel", CFG, K)
@@ -113,4 +113,19 @@ def test_a_model_fitted_on_the_sample_carries_its_figure_outside_its_id(sample):
     assert how == "dilatih pada sampel"
     assert model["validasi_silang"]["lipatan"] == K
     assert model["validasi_silang"]["rumah_tangga"] > 500
-    assert pmt.with_id(model)["id"] == pmt.fit(con, "sampel", CFG)["id"]
+    figure = model["validasi_silang"]
+    assert set(figure["kandidat"]) == set(CFG["validasi"]["kandidat"]) and figure["penduga"] in figure["kandidat"]
+    assert pmt.with_id(model)["id"] == pmt.fit(con, "sampel", CFG, figure["penduga"])["id"]
+
+
+def test_the_default_is_kept_unless_another_is_better_beyond_the_interval():
+    def figure(exclusion: float, difference: list[float]) -> dict:
+        return {"program": {"desil_1_4": {"galat_eksklusi": exclusion}}, "selisih_eksklusi_dari_bawaan_95": difference}
+
+    default = figure(0.30, [0.0, 0.0])
+    # Lower, but within the noise of the draws: the default stays.
+    assert galat.choose({"wls": default, "kuantil_40": figure(0.29, [-0.02, 0.003])})[0] == "wls"
+    # Lower on every draw: chosen; of two such, the lower.
+    better = {"wls": default, "kuantil_40": figure(0.28, [-0.03, -0.01]), "lain": figure(0.27, [-0.04, -0.005])}
+    assert galat.choose(better)[0] == "lain"
+    assert galat.choose({"wls": default, "kuantil_40": figure(0.28, [-0.03, -0.01])})[0] == "kuantil_40"

@@ -84,6 +84,7 @@ def families(n: int, seed: int) -> dict[str, np.ndarray]:
         + rng.normal(0, 0.3, n)
     )
     cols |= {
+        "id_sumber": np.arange(n).astype(str),  # the survey's row, as standardize names it
         "kode_prov": prov,
         "kode_desa": np.char.add(prov, "01011001"),
         "pengeluaran_per_kapita": np.round(np.exp(log_y)),

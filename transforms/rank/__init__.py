@@ -42,10 +42,10 @@ def choose_model(
     n = con.execute("SELECT count(*) FROM sampel").fetchall()[0][0]
     if n < cfg["minimum_sampel"]:
         return pmt.load(pmt.HERE / cfg["model_cadangan"]), f"cadangan: sampel {n} < {cfg['minimum_sampel']}"
-    # The out-of-sample error goes into the model file, outside its id: it describes the fit.
-    return pmt.fit(con, "sampel", cfg) | {"validasi_silang": galat.cross_validate(con, "sampel", cfg)}, (
-        "dilatih pada sampel"
-    )
+    # The estimator is chosen by its out-of-sample error; the figures go into the model file,
+    # outside its id (they describe the fit, they do not score).
+    validated = galat.cross_validate(con, "sampel", cfg)
+    return pmt.fit(con, "sampel", cfg, validated["penduga"]) | {"validasi_silang": validated}, "dilatih pada sampel"
 
 
 def score(con: duckdb.DuckDBPyConnection, model: dict) -> str:

@@ -43,9 +43,10 @@ def assign_folds(con: duckdb.DuckDBPyConnection, sample: str, k: int, out: str =
     return out
 
 
-def held_out(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, k: int) -> pd.DataFrame:
+def held_out(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, k: int, metode: str = pmt.WLS) -> pd.DataFrame:
     """Per household of `sample` (survey columns, `fitur_pmt` registered): its fold, weight,
-    log true spending and the log score of the model fitted without its fold."""
+    log true spending and the log score of the model `metode` fitted without its fold; in the
+    order of `id_sumber`, so that every estimator's households line up."""
     folds = assign_folds(con, sample, k)
     parts = []
     for j in range(k):
@@ -53,16 +54,16 @@ def held_out(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, k: int) -> 
         con.execute(f"CREATE OR REPLACE TEMP VIEW cv_uji AS SELECT * FROM {folds} WHERE lipatan = {j}")
         if con.execute("SELECT count(*) FROM cv_uji").fetchall()[0][0] == 0:
             continue
-        fitted = pmt.fit(con, "cv_latih", cfg)
+        fitted = pmt.fit(con, "cv_latih", cfg, metode)
         params = pmt.register(con, fitted)
         parts.append(
             con.execute(
-                "SELECT kode_desa, lipatan, jumlah_art::DOUBLE AS w, ln(pengeluaran_per_kapita) AS y, skor_log "
-                f"FROM ({pmt.score_sql(fitted, 'cv_uji')})",
+                "SELECT id_sumber, kode_desa, lipatan, jumlah_art::DOUBLE AS w, ln(pengeluaran_per_kapita) AS y, "
+                f"skor_log FROM ({pmt.score_sql(fitted, 'cv_uji')})",
                 params,
             ).df()
         )
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True).sort_values("id_sumber", ignore_index=True)
 
 
 def poorest(order: np.ndarray, w: np.ndarray, share: float) -> np.ndarray:
@@ -99,42 +100,88 @@ def weighted_spearman(by_truth: np.ndarray, by_score: np.ndarray, w: np.ndarray)
     return float(cov / np.sqrt(np.average((a - ma) ** 2, weights=w) * np.average((b - mb) ** 2, weights=w)))
 
 
-def bootstrap(scored: pd.DataFrame, draws: int, seed: int) -> dict[str, list[float]]:
-    """2.5 and 97.5 percentiles of every figure over `draws` resamples of villages."""
-    villages, village = np.unique(scored["kode_desa"].to_numpy(), return_inverse=True)
-    y, s, w = (scored[c].to_numpy(dtype=float) for c in ("y", "skor_log", "w"))
+def village_draws(scored: pd.DataFrame, draws: int, seed: int) -> list[np.ndarray]:
+    """Per draw, how many times each household's village was drawn (villages with replacement)."""
+    _, village = np.unique(scored["kode_desa"].to_numpy(), return_inverse=True)
+    n = int(village.max()) + 1
     rng = np.random.default_rng(seed)
+    return [np.bincount(rng.integers(0, n, n), minlength=n)[village] for _ in range(draws)]
+
+
+def drawn(scored: pd.DataFrame, draws: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """Every figure of `errors` on each draw of villages, the scores kept."""
+    y, s, w = (scored[c].to_numpy(dtype=float) for c in ("y", "skor_log", "w"))
     figures: dict[str, list[float]] = {}
-    for _ in range(draws):
-        times = np.bincount(rng.integers(0, len(villages), len(villages)), minlength=len(villages))
-        keep = times[village] > 0
-        for key, value in errors(y[keep], s[keep], (w * times[village])[keep]).items():
+    for times in draws:
+        keep = times > 0
+        for key, value in errors(y[keep], s[keep], (w * times)[keep]).items():
             figures.setdefault(key, []).append(value)
-    return {key: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] for key, v in figures.items()}
+    return {key: np.array(v) for key, v in figures.items()}
 
 
-def cross_validate(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
-    """The out-of-sample targeting error of the model `model.fit` makes, on `sample`."""
-    settings = cfg.get("validasi", {})
-    k, draws, seed = settings.get("lipatan", 5), settings.get("bootstrap", 200), settings.get("benih", 20)
-    scored = held_out(con, sample, cfg, k)
+def interval(values: np.ndarray) -> list[float]:
+    return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+
+
+def summary(scored: pd.DataFrame, draws: list[np.ndarray]) -> tuple[dict, dict[str, np.ndarray]]:
+    """One estimator's figures with their 95% intervals, and the draws behind them."""
     point = errors(*(scored[c].to_numpy(dtype=float) for c in ("y", "skor_log", "w")))
-    interval = bootstrap(scored, draws, seed)
-    return {
-        "metode": f"validasi silang {k} lipatan menurut desa, model dilatih ulang tiap lipatan; "
-        f"selang 95% dari bootstrap {draws} kali atas desa; berbobot jumlah_art",
-        "lipatan": k,
-        "rumah_tangga": len(scored),
-        "desa": int(scored["kode_desa"].nunique()),
-        "spearman": {"nilai": point["spearman"], "selang_95": interval["spearman"]},
+    per_draw = drawn(scored, draws)
+    figure = {
+        "spearman": {"nilai": point["spearman"], "selang_95": interval(per_draw["spearman"])},
         "program": {
             name: {
                 "bagian_termiskin": q,
                 "galat_eksklusi": point[f"eksklusi_{name}"],
-                "selang_eksklusi_95": interval[f"eksklusi_{name}"],
+                "selang_eksklusi_95": interval(per_draw[f"eksklusi_{name}"]),
                 "galat_inklusi": point[f"inklusi_{name}"],
-                "selang_inklusi_95": interval[f"inklusi_{name}"],
+                "selang_inklusi_95": interval(per_draw[f"inklusi_{name}"]),
             }
             for name, q in PROGRAM.items()
         },
+    }
+    return figure, per_draw
+
+
+# The programme the choice of estimator is made for, and the default it must beat.
+CHOICE_PROGRAMME, DEFAULT = "desil_1_4", pmt.WLS
+
+
+def choose(figures: dict[str, dict]) -> tuple[str, str]:
+    """The estimator to fit, and why: the default unless another's paired difference in the
+    desil 1-4 exclusion error lies wholly below zero; of several such, the lowest error."""
+    better = [m for m, f in figures.items() if m != DEFAULT and f["selisih_eksklusi_dari_bawaan_95"][1] < 0]
+    if not better:
+        return DEFAULT, f"{DEFAULT} (bawaan): tidak ada kandidat yang lebih baik di luar selang bootstrap"
+    chosen = min(better, key=lambda m: figures[m]["program"][CHOICE_PROGRAMME]["galat_eksklusi"])
+    return chosen, f"{chosen}: galat eksklusi desil 1-4 lebih rendah dari {DEFAULT} di luar selang bootstrap"
+
+
+def cross_validate(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
+    """Every candidate estimator of pmt.toml cross-validated on the same folds and the same
+    village draws; the chosen one's figures, every candidate's, and why it was chosen.
+
+    The default (WLS) is kept unless another estimator's desil 1-4 exclusion error is lower
+    on 97.5% of the draws or more: the paired difference's interval lies wholly below zero."""
+    settings = cfg.get("validasi", {})
+    k, n_draws, seed = settings.get("lipatan", 5), settings.get("bootstrap", 200), settings.get("benih", 20)
+    candidates = settings.get("kandidat", [DEFAULT])
+    scored = {m: held_out(con, sample, cfg, k, m) for m in candidates}
+    draws = village_draws(scored[DEFAULT], n_draws, seed)
+    results = {m: summary(df, draws) for m, df in scored.items()}
+    key = f"eksklusi_{CHOICE_PROGRAMME}"
+    default_draws = results[DEFAULT][1][key]
+    figures = {m: r[0] for m, r in results.items()}
+    for figure, per_draw in results.values():
+        figure["selisih_eksklusi_dari_bawaan_95"] = interval(per_draw[key] - default_draws)
+    chosen, reason = choose(figures)
+    return figures[chosen] | {
+        "metode": f"validasi silang {k} lipatan menurut desa, model dilatih ulang tiap lipatan; "
+        f"selang 95% dari bootstrap {n_draws} kali atas desa; berbobot jumlah_art",
+        "lipatan": k,
+        "rumah_tangga": len(scored[DEFAULT]),
+        "desa": int(scored[DEFAULT]["kode_desa"].nunique()),
+        "penduga": chosen,
+        "alasan_pilihan": reason,
+        "kandidat": figures,
     }
