@@ -14,9 +14,10 @@ import io
 import urllib.parse
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Annotated
 
 import pyarrow.csv as pacsv
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment
 
@@ -137,6 +138,17 @@ def _caller(request: Request) -> Kredensial | None:
     return k
 
 
+def _signed_in(request: Request) -> Kredensial:
+    """The page's caller; one without a good key in the cookie is sent to the login."""
+    k = _caller(request)
+    if k is None:
+        raise HTTPException(303, "not signed in", headers={"Location": "/"})
+    return k
+
+
+SignedIn = Annotated[Kredensial, Depends(_signed_in)]
+
+
 def pasang(app: FastAPI, settings: Settings) -> None:
     """The page's routes on the service's app."""
     from layanan.app import COOKIE, catatan, dilihat
@@ -198,10 +210,7 @@ def pasang(app: FastAPI, settings: Settings) -> None:
         return snap, request.app.state.gudang.connect(snap, dilihat(k), ["keluarga"])
 
     @app.get("/halaman", include_in_schema=False)
-    def halaman(request: Request) -> Response:
-        k = _caller(request)
-        if k is None:
-            return RedirectResponse("/", status_code=303)
+    def halaman(request: Request, k: SignedIn) -> Response:
         form = _form(request, k)
         names = _names()
         chosen = {"snapshot": form.tag, "provinsi": form.province, "kabupaten": form.regency,
@@ -244,10 +253,7 @@ def pasang(app: FastAPI, settings: Settings) -> None:
         return _page(_DAFTAR.render(**context))
 
     @app.get("/halaman/unduh", include_in_schema=False)
-    def unduh(request: Request) -> Response:
-        k = _caller(request)
-        if k is None:
-            return RedirectResponse("/", status_code=303)
+    def unduh(request: Request, k: SignedIn) -> Response:
         form = _form(request, k)
         if form.tag is None:
             raise HTTPException(404, "nothing is published yet")

@@ -46,11 +46,12 @@ def survey(path: Path) -> duckdb.DuckDBPyConnection:
 
 def test_folds_never_split_a_village_and_no_fold_is_scored_by_a_model_that_saw_it(sample, monkeypatch):
     con = survey(sample)
-    trained_on: list[set[str]] = []
+    trained_on: dict[int, set[str]] = {}  # fold -> the villages its model was fitted on
     real_fit = pmt.fit
 
     def fit(con, table, cfg, metode=pmt.WLS):
-        trained_on.append({r[0] for r in con.execute(f"SELECT DISTINCT kode_desa FROM {table}").fetchall()})
+        fold = int(table.rsplit("_", 1)[1])
+        trained_on[fold] = {r[0] for r in con.execute(f"SELECT DISTINCT kode_desa FROM {table}").fetchall()}
         return real_fit(con, table, cfg, metode)
 
     monkeypatch.setattr(pmt, "fit", fit)
@@ -62,7 +63,7 @@ def test_folds_never_split_a_village_and_no_fold_is_scored_by_a_model_that_saw_i
     n = con.execute("SELECT count(*) FROM sampel WHERE pengeluaran_per_kapita > 0").fetchall()[0][0]
     assert len(scored) == n  # every household scored once
     assert len(trained_on) == K
-    for j, villages in enumerate(trained_on):
+    for j, villages in trained_on.items():
         held = set(scored.loc[scored["lipatan"] == j, "kode_desa"])
         assert held and not held & villages, j
 

@@ -22,6 +22,8 @@ sources, with their staleness and errors; this figure is the model's error alone
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -34,9 +36,10 @@ PROGRAM = {"desil_1_2": 0.2, "desil_1_4": 0.4, "desil_1_5": 0.5}
 
 def assign_folds(con: duckdb.DuckDBPyConnection, sample: str, k: int, out: str = "sampel_lipatan") -> str:
     """`out`: the sample's households that can be scored against their spending, each with
-    its fold (0..k-1), one fold per village: md5 of the code, stable across runs and versions."""
+    its fold (0..k-1), one fold per village: md5 of the code, stable across runs and versions.
+    A table of the connection's database, not a temporary one: every fold's cursor reads it."""
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT *, (md5_number(kode_desa) % $k)::INT AS lipatan "
+        f"CREATE OR REPLACE TABLE {out} AS SELECT *, (md5_number(kode_desa) % $k)::INT AS lipatan "
         f"FROM {sample} WHERE pengeluaran_per_kapita > 0 AND kode_desa IS NOT NULL",
         {"k": k},
     )
@@ -47,23 +50,41 @@ def held_out(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, k: int, met
     """Per household of `sample` (survey columns, `fitur_pmt` registered): its fold, weight,
     log true spending and the log score of the model `metode` fitted without its fold; in the
     order of `id_sumber`, so that every estimator's households line up."""
+    return held_out_all(con, sample, cfg, k, [metode])[metode]
+
+
+def held_out_all(
+    con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, k: int, methods: list[str]
+) -> dict[str, pd.DataFrame]:
+    """`held_out` of every estimator, one (estimator, fold) fit per job on the connection's
+    threads: each job a cursor of its own (its own temporary views and province effects)."""
     folds = assign_folds(con, sample, k)
-    parts = []
-    for j in range(k):
-        con.execute(f"CREATE OR REPLACE TEMP VIEW cv_latih AS SELECT * FROM {folds} WHERE lipatan <> {j}")
-        con.execute(f"CREATE OR REPLACE TEMP VIEW cv_uji AS SELECT * FROM {folds} WHERE lipatan = {j}")
-        if con.execute("SELECT count(*) FROM cv_uji").fetchall()[0][0] == 0:
-            continue
-        fitted = pmt.fit(con, "cv_latih", cfg, metode)
-        params = pmt.register(con, fitted)
-        parts.append(
-            con.execute(
-                "SELECT id_sumber, kode_desa, lipatan, jumlah_art::DOUBLE AS w, ln(pengeluaran_per_kapita) AS y, "
-                f"skor_log FROM ({pmt.score_sql(fitted, 'cv_uji')})",
-                params,
-            ).df()
-        )
-    return pd.concat(parts, ignore_index=True).sort_values("id_sumber", ignore_index=True)
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    jobs = [(m, j) for m in methods for j in range(k)]
+    with ThreadPoolExecutor(max_workers=max(1, min(threads, len(jobs)))) as pool:
+        parts = list(pool.map(lambda job: _one_fold(con.cursor(), folds, cfg, *job), jobs))
+    return {
+        m: pd.concat(
+            [p for (pm, _), p in zip(jobs, parts) if pm == m and p is not None], ignore_index=True
+        ).sort_values("id_sumber", ignore_index=True)
+        for m in methods
+    }
+
+
+def _one_fold(cur: duckdb.DuckDBPyConnection, folds: str, cfg: dict, metode: str, j: int) -> pd.DataFrame | None:
+    """The households of fold `j` scored by `metode` fitted on the other folds."""
+    with cur:
+        cur.execute(f"CREATE TEMP VIEW cv_latih_{j} AS SELECT * FROM {folds} WHERE lipatan <> {j}")
+        cur.execute(f"CREATE TEMP VIEW cv_uji_{j} AS SELECT * FROM {folds} WHERE lipatan = {j}")
+        if cur.execute(f"SELECT count(*) FROM cv_uji_{j}").fetchall()[0][0] == 0:
+            return None
+        fitted = pmt.fit(cur, f"cv_latih_{j}", cfg, metode)
+        params = pmt.register(cur, fitted)
+        return cur.execute(
+            "SELECT id_sumber, kode_desa, lipatan, jumlah_art::DOUBLE AS w, ln(pengeluaran_per_kapita) AS y, "
+            f"skor_log FROM ({pmt.score_sql(fitted, f'cv_uji_{j}')})",
+            params,
+        ).df()
 
 
 def poorest(order: np.ndarray, w: np.ndarray, share: float) -> np.ndarray:
@@ -166,7 +187,7 @@ def cross_validate(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> di
     settings = cfg.get("validasi", {})
     k, n_draws, seed = settings.get("lipatan", 5), settings.get("bootstrap", 200), settings.get("benih", 20)
     candidates = settings.get("kandidat", [DEFAULT])
-    scored = {m: held_out(con, sample, cfg, k, m) for m in candidates}
+    scored = held_out_all(con, sample, cfg, k, candidates)
     draws = village_draws(scored[DEFAULT], n_draws, seed)
     results = {m: summary(df, draws) for m, df in scored.items()}
     key = f"eksklusi_{CHOICE_PROGRAMME}"

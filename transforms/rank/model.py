@@ -2,7 +2,10 @@
 
 Weighted least squares of ln(spending per person) on the variables of pmt.toml plus a
 province effect, each family weighted by its size so that the fit speaks for persons (the
-sample is a simple random sample of families). The file holds everything needed to score
+sample is a simple random sample of families); or, when its out-of-sample targeting error is
+better beyond the bootstrap interval (galat.py), quantile regression at the 40th percentile
+on the same design. Both are linear, so the same SQL scores either and each group's
+contributions still sum to the log score. The file holds everything needed to score
 and to audit: coefficients, standard errors, the sample means used for missing inputs,
 fit statistics, sample size. Its `id` is a hash of what scores, so a manifest names the
 exact model a ranking came from.
@@ -21,6 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import optimize, sparse
 
 HERE = Path(__file__).parent
 CONFIG = HERE / "pmt.toml"
@@ -41,7 +45,7 @@ def variables(cfg: dict) -> list[str]:
 WLS, KUANTIL_40 = "wls", "kuantil_40"
 METODE = {
     WLS: "WLS (statsmodels), bobot = jumlah_art",
-    KUANTIL_40: "regresi kuantil q=0,4 (statsmodels QuantReg), tiap rumah tangga diulang jumlah_art kali",
+    KUANTIL_40: "regresi kuantil q=0,4 (program linear, SciPy HiGHS), bobot = jumlah_art",
 }
 
 
@@ -76,7 +80,8 @@ def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, metode: str = WL
         "koefisien": {v: float(params.get(v, 0.0)) for v in names},
         "efek_provinsi": {p: float(params[f"prov_{p}"]) for p in provinces},
         "provinsi_acuan": reference,
-        "galat_baku": {v: float(se[v]) for v in names if v in se} | {"konstanta": float(se["const"])},
+        "galat_baku": {v: float(se[v]) for v in names if v in se and not np.isnan(se[v])}
+        | ({"konstanta": float(se["const"])} if not np.isnan(se["const"]) else {}),
         "rerata": {v: float(np.average(complete[v].astype(float), weights=complete["jumlah_art"])) for v in names},
         "kelompok": cfg["kelompok"],
         "statistik": stats
@@ -92,6 +97,24 @@ def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, metode: str = WL
     return with_id(model)
 
 
+def quantile_regression(y: np.ndarray, x: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
+    """Weighted quantile regression as a linear programme, solved by HiGHS (SciPy) in its
+    dual form: max y'd subject to x'd = 0 and -(1 - q) w <= d <= q w; the coefficients are
+    the duals of its equality constraints (those of the primal, min sum w (q u + (1 - q) v)
+    with x b + u - v = y). The dual has p constraints instead of n: 0.3 s on the 1M sample
+    against 4 s for the primal; statsmodels' QuantReg takes no weights."""
+    result = optimize.linprog(
+        -y,
+        A_eq=sparse.csr_matrix(x.T),
+        b_eq=np.zeros(x.shape[1]),
+        bounds=list(zip(-(1 - q) * w, q * w)),
+        method="highs",
+    )
+    if not result.success:
+        raise RuntimeError(f"quantile regression did not solve: {result.message}")
+    return -np.asarray(result.eqlin.marginals)
+
+
 def _estimate(metode: str, y, x, w) -> tuple:
     """Coefficients, standard errors and fit statistics of one estimator."""
     if metode == WLS:
@@ -103,15 +126,12 @@ def _estimate(metode: str, y, x, w) -> tuple:
         }
         return result.params, result.bse, stats
     if metode == KUANTIL_40:
-        # QuantReg takes no weights; the check loss is a sum over persons, so a household
-        # repeated once per member is the person-weighted fit exactly.
-        times = w.to_numpy().astype(int)
-        result = sm.QuantReg(np.repeat(y.to_numpy(), times), np.repeat(x.to_numpy(), times, axis=0)).fit(q=0.4)
-        params = pd.Series(result.params, index=x.columns)
-        fitted = x.to_numpy() @ params.to_numpy()
-        resid = y.to_numpy() - fitted
+        params = quantile_regression(y.to_numpy(), x.to_numpy(), w.to_numpy(), 0.4)
+        resid = y.to_numpy() - x.to_numpy() @ params
         r2 = 1 - np.average(resid**2, weights=w) / np.average((y - np.average(y, weights=w)) ** 2, weights=w)
-        return params, pd.Series(result.bse, index=x.columns), {"r2": float(r2), "pseudo_r2": float(result.prsquared)}
+        # The linear programme gives no standard errors (a bootstrap would); none are claimed.
+        nan = pd.Series(np.nan, index=x.columns)
+        return pd.Series(params, index=x.columns), nan, {"r2": float(r2)}
     raise ValueError(f"unknown estimator {metode!r}; known: {', '.join(METODE)}")
 
 
