@@ -31,6 +31,9 @@ def family_inputs(con: duckdb.DuckDBPyConnection, cutoff: dt.date) -> str:
     return "keluarga_masukan"
 
 
+FITTED = "dilatih pada sampel"
+
+
 def choose_model(
     con: duckdb.DuckDBPyConnection, reuse: Path | None = None, cfg: dict | None = None
 ) -> tuple[dict, str]:
@@ -45,7 +48,7 @@ def choose_model(
     # The estimator is chosen by its out-of-sample error; the figures go into the model file,
     # outside its id (they describe the fit, they do not score).
     validated = galat.cross_validate(con, "sampel", cfg)
-    return pmt.fit(con, "sampel", cfg, validated["penduga"]) | {"validasi_silang": validated}, "dilatih pada sampel"
+    return pmt.fit(con, "sampel", cfg, validated["penduga"]) | {"validasi_silang": validated}, FITTED
 
 
 def score(con: duckdb.DuckDBPyConnection, model: dict) -> str:
@@ -117,9 +120,9 @@ def counts(con: duckdb.DuckDBPyConnection, keluarga: Path, model: dict, how: str
     )
     return {
         "model": {"id": model["id"], "cara": how, "statistik": model["statistik"]},
-        # None: the model was not fitted on this run's sample (the stored one, or a file
-        # without the figure); a reused file's figure is that of the sample it was fitted on.
-        "galat_penargetan": model.get("validasi_silang"),
+        # Only for a model fitted on this run's sample: a reused file's figure was measured
+        # on another survey, and the stored fallback has none.
+        "galat_penargetan": model.get("validasi_silang") if how == FITTED else None,
         "keluarga": families,
         "keluarga_dengan_masukan_hilang": with_missing,
         "masukan_hilang_per_variabel": missing,
