@@ -35,12 +35,14 @@ def write_keluarga(ctx: Konteks, out: Path) -> int:
 
 def ideal_spending(ctx: Konteks) -> np.ndarray:
     """What the generator's own model predicts from each family's true features, without the
-    noise: the ceiling of any PMT on error-free inputs (issue 20's benchmark)."""
+    noise: the ceiling of any PMT on error-free inputs (issue 20's benchmark). Whole rupiah,
+    like the true spending: the last bit of `exp` differs between CPUs' vector units, and the
+    truth must not."""
     from synthetic.drift import nilai_model
 
     urban, prov = ctx.regions.perkotaan[ctx.pop.desa], ctx.regions.prov[ctx.pop.desa]
     x = welfare.design(ctx.wel.rumah, ctx.wel.komposisi, urban)
-    return np.exp(ctx.wel.model["konstanta"] + nilai_model(x, prov, ctx.wel.model))
+    return np.round(np.exp(ctx.wel.model["konstanta"] + nilai_model(x, prov, ctx.wel.model))).astype(np.int64)
 
 
 def write_metadata(meta: dict, out: Path) -> None:

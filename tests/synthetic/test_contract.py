@@ -67,7 +67,7 @@ PARQUET_COLUMNS = {
     "truth/keluarga.parquet": {
         "no_kk": pa.string(),
         "pengeluaran_per_kapita_benar": pa.int64(),
-        "pengeluaran_per_kapita_ideal": pa.float64(),
+        "pengeluaran_per_kapita_ideal": pa.int64(),
     },
 }
 DTKS_HEADER = (
