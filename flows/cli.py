@@ -701,7 +701,30 @@ def diff(
         table.add_row(str(row["kode_prov"]), *(f"{row[k]:,}" for k in shown))
     table.add_row("all", *(f"{v:,}" for v in totals.values()))
     console.print(table)
+    _decile_reasons(a.tag, b.manifest.get("peringkat", {}).get("stabilitas"))
     console.print(f"files: {folder / 'per_provinsi.csv'}, {folder / 'perubahan.parquet'}", soft_wrap=True)
+
+
+def _decile_reasons(tag_a: str, found: dict | None) -> None:
+    """Why families changed decile, as the newer snapshot's run counted it (stabilitas.py):
+    against the snapshot before it, which only a diff of neighbours shares."""
+    from flows.report import STABILITY, stability_rows
+
+    if not found or found["terhadap"] != tag_a:
+        against = f"snapshot {found['terhadap']}" if found else "no earlier snapshot"
+        console.print(
+            f"why deciles changed: the newer snapshot's run counted it against {against}, not {tag_a}; "
+            "compare neighbouring snapshots to see it",
+            soft_wrap=True,
+        )
+        return
+    table = Table(title=f"why families changed decile ({tag_a} cut-offs)")
+    table.add_column("province")
+    for col in STABILITY.values():
+        table.add_column(col, justify="right")
+    for code, _, *counts in stability_rows(found, {}):
+        table.add_row(code, *counts)
+    console.print(table)
 
 
 @app.command()

@@ -13,10 +13,24 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+from prefect import task
+
 from flows.tugas import each, run_connection, stage_task, together
 from transforms.partisi import plan_file
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
+
+
+@task(name="rank-previous")
+def previous_task(run_dir: str, cutoff: dt.date) -> str | None:
+    """The previous snapshot the stability figures compare with, under the run's
+    `ranked/lalu/`; its tag. Not cached: what is published moves between attempts."""
+    from dtsen.settings import get_settings
+    from warehouse import open_catalog, previous
+
+    settings = get_settings()
+    folder = per_partisi.previous_dir(RunPaths(Path(run_dir)))
+    return previous.export(open_catalog(settings), cutoff, settings.runs_dir, folder)
 
 
 @stage_task(name="rank-model")
@@ -83,6 +97,7 @@ def inputs_key(run_dir: Path, model_pmt: str | None) -> str:
         run_dir / "matched" / "tautan_sumber.parquet",
         *(paths.standardized(t) for t in ("susenas", "regsosek_anggota", "p3ke_anggota")),
         *([Path(model_pmt)] if model_pmt else []),
+        per_partisi.previous_dir(paths) / "sumber.json",  # the snapshot the stability compares with
     ]
     for f in inputs:
         if not f.exists():  # the step that reads it names it

@@ -31,7 +31,7 @@ from flows.manifest import (
     write_manifest,
 )
 from flows.padan import match_partitioned
-from flows.peringkat import rank_partitioned
+from flows.peringkat import previous_task, rank_partitioned
 from flows.satukan import CARRIED, unify_partitioned
 from flows.tugas import connection, stage_task
 from transforms import partisi
@@ -376,6 +376,7 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     _gate(run_dir, manifest, mutu)
 
     t = time.perf_counter()
+    previous_task(str(run_dir), cutoff)
     manifest["peringkat"] = rank_partitioned(str(run_dir), cutoff, model_pmt, names, fanned)
     seconds["rank"] = round(time.perf_counter() - t, 2)
 

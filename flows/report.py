@@ -246,6 +246,7 @@ def gather(run_dir: Path, manifest: dict, previous=LOOK_UP) -> dict:
         "keluarga": manifest.get("satukan", {}).get("keluarga"),
         "individu": manifest.get("satukan", {}).get("individu"),
         "perubahan": change(con, run_dir, manifest, previous),
+        "stabilitas": manifest.get("peringkat", {}).get("stabilitas"),
         "pembanding_tidak_diketahui": unknown,
         "model": model_used(manifest),
         "model_padan": manifest.get("padan", {}).get("model_probabilistik"),
@@ -308,6 +309,36 @@ def comparison(report: dict) -> str:
         return "first snapshot: there is no previous one to compare with"
     return f"against snapshot {c['tag']}: " + "; ".join(
         change_line(c[t], w) for t, w in (("keluarga", "families"), ("individu", "persons"))
+    )
+
+
+# The stability counts' columns (transforms/rank/stabilitas.py) as the report and `dtsen diff` name them.
+STABILITY = {
+    "keluarga_di_keduanya": "families in both",
+    "desil_berubah": "changed decile",
+    "sebab_masukan": "by own inputs",
+    "sebab_model": "by the model",
+    "sebab_batas": "by the cut-offs",
+}
+
+
+def stability_rows(found: dict, names: dict[str, str]) -> list[list[str]]:
+    """Per province (code and name), then all: the stability counts, formatted."""
+    rows = [
+        [p["kode_prov"] or "?", names.get(p["kode_prov"] or "", ""), *(f"{p[k]:,}" for k in STABILITY)]
+        for p in found["per_provinsi"]
+    ]
+    return rows + [["all", "", *(f"{found['jumlah'][k]:,}" for k in STABILITY)]]
+
+
+def stability_line(found: dict | None) -> str:
+    if not found:
+        return "no previous snapshot to compare deciles with"
+    n = found["jumlah"]
+    return (
+        f"since snapshot {found['terhadap']}, {n['desil_berubah']:,} of {n['keluarga_di_keduanya']:,} families "
+        f"changed decile: {n['sebab_masukan']:,} by their own inputs, {n['sebab_model']:,} by the model, "
+        f"{n['sebab_batas']:,} because the cut-offs moved"
     )
 
 
@@ -433,6 +464,7 @@ def markdown(report: dict) -> str:
         f"- Snapshot: {published}",
         f"- Families {_count(report['keluarga'])}, persons {_count(report['individu'])}; {comparison(report)}",
         f"- Welfare model: {model_line(report)}",
+        f"- Deciles: {stability_line(report['stabilitas'])}",
         *([f"- Matching model: {matching_model_line(report)}"] if report["model_padan"] else []),
         f"- Time: {total_seconds(report):.1f} s"
         + (
@@ -468,6 +500,10 @@ def markdown(report: dict) -> str:
     lines += link_rates_markdown(report)
     lines += ["", "## Decile distribution", "", "| desil | families | persons |", "|---|---|---|"]
     lines += [f"| {d if d is not None else 'none'} | {f:,} | {p:,} |" for d, f, p in report["desil"]]
+    if report["stabilitas"]:
+        lines += ["", f"## Decile changes since snapshot {report['stabilitas']['terhadap']}", ""]
+        lines += ["| province | | " + " | ".join(STABILITY.values()) + " |", "|---" * (len(STABILITY) + 2) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in stability_rows(report["stabilitas"], report["provinsi"])]
     return "\n".join(lines)
 
 
@@ -787,6 +823,8 @@ def headline_html(report: dict) -> str:
         if m["r2"] is not None and m["n"] is not None:
             how += f"<br>its fit: R² {m['r2']:.3f}, n {m['n']:,}"
         how += f"<br>{e(targeting_sentence(m))}"
+        if report["stabilitas"]:
+            how += f"<br>{e(stability_line(report['stabilitas']))}"
     model = (
         f"<div class='kotak {'cadangan' if m and m['cadangan'] else ''}' id='model'>"
         f"<div class='label'>Welfare model</div>"
@@ -881,6 +919,17 @@ def body_html(report: dict) -> str:
             {1, 2, 3, 4, 5},
         ),
     ]
+    if report["stabilitas"]:
+        parts += [
+            f"<h3>Decile changes since snapshot {e(report['stabilitas']['terhadap'])}</h3>",
+            "<p>Each family in both snapshots with another decile, by the first change that moves it under "
+            "the previous cut-offs: its own inputs, then the model, else the cut-offs moved.</p>",
+            _html_table(
+                ["kode", "province", *STABILITY.values()],
+                [[e(c) for c in row] for row in stability_rows(report["stabilitas"], report["provinsi"])],
+                set(range(2, len(STABILITY) + 2)),
+            ),
+        ]
     methods, per = _methods(report)
     by_source = report["padan_per_sumber"]
     if by_source:

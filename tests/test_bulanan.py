@@ -97,6 +97,38 @@ def test_each_months_diff_is_the_truths_entries_exits_and_moves(series):
     assert moves > 0, "nobody moved in five months: the series tests nothing of moves"
 
 
+def test_each_snapshot_says_why_families_changed_decile_since_the_last(series):
+    """The manifest's stability counts (stabilitas.py) are the diff's: per province, the
+    families in both snapshots and those with another decile, each with one reason."""
+    from dtsen.settings import Settings
+    from warehouse import open_catalog, resolve
+    from warehouse.diff import diff
+
+    deliveries, home = series
+    catalog = open_catalog(Settings(home=home))
+    assert resolve(catalog, deliveries[0].name).manifest["peringkat"]["stabilitas"] is None
+    reasons = dict.fromkeys(("sebab_masukan", "sebab_model", "sebab_batas"), 0)
+    for before, after in itertools.pairwise(deliveries):
+        peringkat = resolve(catalog, after.name).manifest["peringkat"]
+        found = peringkat["stabilitas"]
+        assert found["terhadap"] == before.name
+        if found["model_lalu"] == peringkat["model"]["id"]:  # the sample is too small to fit: one stored model
+            assert found["jumlah"]["sebab_model"] == 0
+        con = _snapshot(home, before.name, prefix="a_")
+        _snapshot(home, after.name, con, prefix="b_")
+        diff(con)
+        expected = con.execute("""
+            SELECT b.kode_prov, count(*), count(*) FILTER (WHERE a.desil_nasional <> b.desil_nasional)
+            FROM a_keluarga a JOIN b_keluarga b USING (no_kk) GROUP BY ALL ORDER BY ALL""").fetchall()
+        got = [(p["kode_prov"], p["keluarga_di_keduanya"], p["desil_berubah"]) for p in found["per_provinsi"]]
+        assert got == expected, after.name
+        for p in found["per_provinsi"]:
+            assert p["sebab_masukan"] + p["sebab_model"] + p["sebab_batas"] == p["desil_berubah"]
+        reasons = {k: v + found["jumlah"][k] for k, v in reasons.items()}
+    # members are born, age and die, and families enter and leave: both reasons occur
+    assert reasons["sebab_masukan"] and reasons["sebab_batas"], reasons
+
+
 def _applied(deliveries: list[Path]):
     """Per verified proposal of a real family, the first month the pipeline could apply it:
     verified by that month's cut-off while still in that month's feed."""

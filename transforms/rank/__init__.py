@@ -119,7 +119,9 @@ def counts(con: duckdb.DuckDBPyConnection, keluarga: Path, model: dict, how: str
         con, "SELECT count(*), count(*) FILTER (WHERE len(masukan_hilang) > 0) FROM read_parquet($f)", f
     )
     return {
-        "model": {"id": model["id"], "cara": how, "statistik": model["statistik"]},
+        # what scores (pmt.SCORING_KEYS): the next snapshot scores its families with it too,
+        # to say which changed decile by their own inputs (stabilitas.py)
+        "model": {"id": model["id"], "cara": how, "statistik": model["statistik"], "skor": pmt.scoring(model)},
         # Only for a model fitted on this run's sample: a reused file's figure was measured
         # on another survey, and the stored fallback has none.
         "galat_penargetan": model.get("validasi_silang") if how == FITTED else None,

@@ -155,7 +155,12 @@ class ModelFileError(ValueError):
 
 
 # What scoring reads from a model file; `statistik` is what the manifest reports of it.
-_SCORING_KEYS = ("konstanta", "koefisien", "efek_provinsi", "rerata", "kelompok", "provinsi_acuan", "statistik", "id")
+SCORING_KEYS = ("konstanta", "koefisien", "efek_provinsi", "rerata", "kelompok", "provinsi_acuan", "statistik", "id")
+
+
+def scoring(model: dict) -> dict:
+    """What a model file must hold to score (and `load` accepts): no fit diagnostics."""
+    return {k: model[k] for k in SCORING_KEYS}
 
 
 def load(path: Path) -> dict:
@@ -174,7 +179,7 @@ def load(path: Path) -> dict:
         ) from None
     if not isinstance(model, dict):
         raise ModelFileError(f"{path}: not a model file (a JSON object is expected)")
-    missing = [k for k in _SCORING_KEYS if k not in model]
+    missing = [k for k in SCORING_KEYS if k not in model]
     if missing:
         raise ModelFileError(f"{path}: key {missing[0]!r} is missing; this is not a model file this project wrote")
     known = set(variables(config()))

@@ -15,7 +15,10 @@ paths and writes small Parquet files under the run's `ranked/`:
    `rank_province`: the rank within the province, handed back to each of its partitions;
 5. national, `national_cutoffs`: the nine decile cut-offs;
 6. per partition, `publish_partition`: deciles, ranks and its published rows;
-7. national, `gather`: `ranked/keluarga.parquet`, `ranked/individu.parquet` and the counts.
+7. national, `gather`: `ranked/keluarga.parquet`, `ranked/individu.parquet` and the counts,
+   with the stability against the previous snapshot (stabilitas.py) when the run was given
+   one in `ranked/lalu/` (its families' deciles and scores, and its model): each partition
+   scores its families with that model too, in step 2.
 
 Why the result cannot depend on the split: the model is one, fitted or read once; a score
 depends on its own family only; the deciles are the national window's (desil.py); a regency
@@ -27,6 +30,7 @@ order of the national window; the gathered tables are the partitions' sorted fil
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -34,7 +38,7 @@ import duckdb
 
 from transforms import partisi
 from transforms.engine import copy_atomic, one_row, run_sql_file
-from transforms.rank import PUBLISHED, SQL, choose_model, counts, desil, family_inputs, ranks, score
+from transforms.rank import PUBLISHED, SQL, choose_model, counts, desil, family_inputs, ranks, score, stabilitas
 from transforms.rank import model as pmt
 from transforms.standardize import RunPaths
 
@@ -63,6 +67,16 @@ def national_dir(paths: RunPaths) -> Path:
 
 def score_file(paths: RunPaths, part: str) -> Path:
     return part_dir(paths, part) / "keluarga_skor.parquet"
+
+
+def previous_dir(paths: RunPaths) -> Path:
+    """The previous snapshot, as the run was given it (warehouse/previous.py writes it)."""
+    return ranked_dir(paths) / "lalu"
+
+
+def counterfactual_file(paths: RunPaths, part: str) -> Path:
+    """A partition's families scored by the previous snapshot's model."""
+    return part_dir(paths, part) / "skor_model_lalu.parquet"
 
 
 def province_file(paths: RunPaths, part: str, kode_prov: str | None) -> Path:
@@ -112,6 +126,10 @@ def score_partition(
     family_inputs(con, cutoff)
     score(con, pmt.load(model_file(paths)))
     folder = part_dir(paths, part)
+    counterfactual_file(paths, part).unlink(missing_ok=True)  # none from a run given another previous snapshot
+    if (previous_dir(paths) / "model_pmt.json").exists():
+        previous = pmt.load(previous_dir(paths) / "model_pmt.json")
+        stabilitas.counterfactual(con, previous, "keluarga_masukan", counterfactual_file(paths, part))
     shutil.rmtree(folder / "provinsi", ignore_errors=True)  # no split province of an earlier plan stays
     copy_atomic(con, f"SELECT {SKOR} FROM keluarga_skor", score_file(paths, part))
     desil.summarize(con, score_file(paths, part), folder / "ringkasan.parquet")
@@ -232,7 +250,27 @@ def gather(con: duckdb.DuckDBPyConnection, paths: RunPaths, parts: list[str], ho
         files = [str(part_dir(paths, p) / f"{table}.parquet") for p in sorted(parts)]
         copy_atomic(con, "SELECT * FROM read_parquet($f)", out / f"{table}.parquet", {"f": files})
     check_every_family_ranked(con, paths, parts)
-    return counts(con, out / "keluarga.parquet", pmt.load(model_file(paths)), how)
+    return counts(con, out / "keluarga.parquet", pmt.load(model_file(paths)), how) | {
+        "stabilitas": stability(con, paths, parts)
+    }
+
+
+def stability(con: duckdb.DuckDBPyConnection, paths: RunPaths, parts: list[str]) -> dict | None:
+    """Families that changed decile since the previous snapshot, and why (stabilitas.py);
+    None when the run was given none (the first snapshot)."""
+    previous = previous_dir(paths)
+    scored = [counterfactual_file(paths, p) for p in parts]
+    if not (previous / "keluarga.parquet").exists() or not all(f.exists() for f in scored):
+        return None
+    source = json.loads((previous / "sumber.json").read_text())
+    found = stabilitas.decompose(
+        con,
+        previous / "keluarga.parquet",
+        ranked_dir(paths) / "keluarga.parquet",
+        scored,
+        ranked_dir(paths) / "stabilitas.parquet",
+    )
+    return {"terhadap": source["tag"], "model_lalu": source["model"]} | found
 
 
 def check_every_family_ranked(con: duckdb.DuckDBPyConnection, paths: RunPaths, parts: list[str]) -> None:
