@@ -130,3 +130,38 @@ def test_the_default_is_kept_unless_another_is_better_beyond_the_interval():
     better = {"wls": default, "kuantil_40": figure(0.28, [-0.03, -0.01]), "lain": figure(0.27, [-0.04, -0.005])}
     assert galat.choose(better)[0] == "lain"
     assert galat.choose({"wls": default, "kuantil_40": figure(0.28, [-0.03, -0.01])})[0] == "kuantil_40"
+
+
+def test_the_boosted_models_contributions_sum_to_its_score(sample, tmp_path):
+    """Gradient boosting (pohon.py): per household, konstanta + each group's contribution is
+    the log score, which is the trees' own prediction; a missing input is listed; the file
+    read back scores the same."""
+    import lightgbm
+
+    from transforms.rank import pohon
+
+    con = survey(sample)
+    first = con.execute("SELECT min(id_sumber) FROM sampel").fetchall()[0][0]
+    con.execute("UPDATE sampel SET r302 = NULL WHERE id_sumber = $i", {"i": first})
+    trees = pmt.fit(con, "sampel", CFG, pmt.BOOSTING)
+
+    def scores(model: dict) -> list[tuple]:
+        query, params = pmt.scored(con, model, "sampel")
+        return con.execute(
+            f"SELECT id_sumber, kontribusi, skor_log, skor_kesejahteraan, masukan_hilang FROM ({query}) "
+            "ORDER BY id_sumber",
+            params,
+        ).fetchall()
+
+    got = scores(trees)
+    for _, parts, log_score, score, _ in got:
+        assert trees["konstanta"] + sum(parts.values()) == pytest.approx(log_score, abs=1e-9)
+        assert np.log(score) == pytest.approx(log_score, abs=1e-9)
+    table = con.sql("SELECT * FROM fitur_pmt('sampel') ORDER BY id_sumber").to_arrow_table()
+    own = lightgbm.Booster(model_str=trees["pohon"]).predict(pohon.design(table, trees["fitur"]), raw_score=True)
+    assert np.allclose([g[2] for g in got], own, atol=1e-9)
+    assert len({round(g[2], 9) for g in got}) > 100  # trees that split, not one constant
+    assert sum(1 for g in got if abs(g[1]["perumahan"]) > 1e-6) > 100
+    assert "log_luas_per_kapita" in got[0][4]
+    saved = pmt.load(pmt.save(trees, tmp_path / "model_pmt.json"))
+    assert saved["id"] == trees["id"] and scores(saved) == got

@@ -18,7 +18,7 @@ from tests.match.tabel import match_run
 from tests.rank.test_desil import window
 from tests.test_synthetic_through_standardize import standardize_all
 from transforms import partisi, rank, unify
-from transforms.engine import connect, copy_atomic
+from transforms.engine import connect, copy_atomic, run_sql_file
 from transforms.rank import model as pmt
 from transforms.rank import per_partisi
 from transforms.standardize import RunPaths
@@ -133,6 +133,30 @@ def test_a_split_province_is_ranked_as_by_one_window(unified_run, tmp_path):
     ).fetchall()[0]
     assert prov == 0 and kab == 0
     assert local > 100  # the province's window crosses partitions: a local rank would be wrong
+
+
+def test_a_boosted_model_ranks_the_same_whatever_the_split_and_explains_each_family(unified_run, tmp_path):
+    """A model of trees (pohon.py), as a reused file: scored outside SQL per partition, the
+    same published tables however the country is split, and each family's contributions
+    and the model's konstanta sum to its log score (`dtsen explain`)."""
+    paths = copy_run(unified_run, tmp_path / "sampel")
+    con = duckdb.connect()
+    run_sql_file(con, rank.SQL / "fitur.sql")
+    con.execute("CREATE TABLE sampel AS SELECT * FROM read_parquet($f)", {"f": str(paths.standardized("susenas"))})
+    small = pmt.config() | {"boosting": {"minimum_daun": 5, "pohon": 40}}  # the small delivery's few households
+    trees = pmt.save(pmt.fit(con, "sampel", small, pmt.BOOSTING), tmp_path / "pohon.json")
+    runs = ranked_three_ways(unified_run, tmp_path, trees)
+    national, counts, _ = runs["nasional"]
+    assert counts["model"]["id"] == pmt.load(trees)["id"]
+    for name in ("provinsi", "kabupaten"):
+        assert runs[name][0] == national, name
+    run_dir = runs["kabupaten"][2].run_dir
+    families = duckdb.sql(f"SELECT no_kk, skor_log FROM '{run_dir}/ranked/keluarga.parquet'").fetchall()
+    assert len({round(s, 9) for _, s in families}) > 10
+    for no_kk, log_score in families[:50]:
+        family = rank.explain(run_dir, no_kk)
+        assert family is not None
+        assert family["konstanta"] + sum(family["kontribusi"].values()) == pytest.approx(log_score, abs=1e-9)
 
 
 def tie_model(path: Path) -> Path:

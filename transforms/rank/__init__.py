@@ -53,8 +53,8 @@ def choose_model(
 
 def score(con: duckdb.DuckDBPyConnection, model: dict) -> str:
     """`keluarga_skor`: score, log score and each group's contribution per family."""
-    params = pmt.register(con, model)
-    con.execute(f"CREATE OR REPLACE TABLE keluarga_skor AS {pmt.score_sql(model, 'keluarga_masukan')}", params)
+    query, params = pmt.scored(con, model, "keluarga_masukan")
+    con.execute(f"CREATE OR REPLACE TABLE keluarga_skor AS {query}", params)
     return "keluarga_skor"
 
 
@@ -97,6 +97,12 @@ PUBLISHED = """
 """
 
 
+def _small(model: dict) -> dict | None:
+    """The model's scoring part for the manifest, unless it is trees (hundreds of kB: the
+    next run reads them from this run's model file instead, warehouse/previous.py)."""
+    return None if model.get("penduga") == pmt.BOOSTING else pmt.scoring(model)
+
+
 def counts(con: duckdb.DuckDBPyConnection, keluarga: Path, model: dict, how: str) -> dict:
     """For the manifest: the model, the missing inputs, and the decile shares, of the
     published families (`keluarga`, ranked/keluarga.parquet)."""
@@ -121,7 +127,7 @@ def counts(con: duckdb.DuckDBPyConnection, keluarga: Path, model: dict, how: str
     return {
         # what scores (pmt.SCORING_KEYS): the next snapshot scores its families with it too,
         # to say which changed decile by their own inputs (stabilitas.py)
-        "model": {"id": model["id"], "cara": how, "statistik": model["statistik"], "skor": pmt.scoring(model)},
+        "model": {"id": model["id"], "cara": how, "statistik": model["statistik"], "skor": _small(model)},
         # Only for a model fitted on this run's sample: a reused file's figure was measured
         # on another survey, and the stored fallback has none.
         "galat_penargetan": model.get("validasi_silang") if how == FITTED else None,

@@ -7,7 +7,7 @@ there, by k-fold cross-validation:
   not see, and a village split between fitting and scoring would flatter the figure;
 - the whole model is fitted again on the other folds (`model.fit`, province effects and the
   sample means for missing inputs included) and scores the held-out households with the
-  SQL the families are scored with (`model.score_sql`);
+  code the families are scored with (`model.scored`);
 - the held-out scores of all folds are pooled, and the errors are population-weighted (a
   household weighs its members): for a programme taking the poorest share q by score, the
   exclusion error is the share of the truly poorest q (by true spending) it leaves out, the
@@ -79,10 +79,10 @@ def _one_fold(cur: duckdb.DuckDBPyConnection, folds: str, cfg: dict, metode: str
         if cur.execute(f"SELECT count(*) FROM cv_uji_{j}").fetchall()[0][0] == 0:
             return None
         fitted = pmt.fit(cur, f"cv_latih_{j}", cfg, metode)
-        params = pmt.register(cur, fitted)
+        query, params = pmt.scored(cur, fitted, f"cv_uji_{j}")
         return cur.execute(
             "SELECT id_sumber, kode_desa, lipatan, jumlah_art::DOUBLE AS w, ln(pengeluaran_per_kapita) AS y, "
-            f"skor_log FROM ({pmt.score_sql(fitted, f'cv_uji_{j}')})",
+            f"skor_log FROM ({query})",
             params,
         ).df()
 

@@ -4,8 +4,9 @@ Weighted least squares of ln(spending per person) on the variables of pmt.toml p
 province effect, each family weighted by its size so that the fit speaks for persons (the
 sample is a simple random sample of families); or, when its out-of-sample targeting error is
 better beyond the bootstrap interval (galat.py), quantile regression at the 40th percentile
-on the same design. Both are linear, so the same SQL scores either and each group's
-contributions still sum to the log score. The file holds everything needed to score
+on the same design; or gradient boosting (pohon.py), scored outside SQL. The linear two
+are scored by the same SQL; for every estimator each group's contributions sum, with the
+konstanta, to the log score (`scored`). The file holds everything needed to score
 and to audit: coefficients, standard errors, the sample means used for missing inputs,
 fit statistics, sample size. Its `id` is a hash of what scores, so a manifest names the
 exact model a ranking came from.
@@ -23,8 +24,8 @@ from typing import cast
 import duckdb
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import optimize, sparse
+
+from transforms.rank import pohon
 
 HERE = Path(__file__).parent
 CONFIG = HERE / "pmt.toml"
@@ -42,10 +43,12 @@ def variables(cfg: dict) -> list[str]:
 # The estimators a model can be fitted with (galat.py cross-validates each on the same folds):
 # weighted least squares, the default; and the 40th percentile's quantile regression, which
 # puts its weight where the desil 1-4 cut-off is (Brown, Ravallion and van de Walle 2018).
-WLS, KUANTIL_40 = "wls", "kuantil_40"
+# And gradient boosting (pohon.py), whose contributions come from its trees, not from SQL.
+WLS, KUANTIL_40, BOOSTING = "wls", "kuantil_40", pohon.BOOSTING
 METODE = {
     WLS: "WLS (statsmodels), bobot = jumlah_art",
     KUANTIL_40: "regresi kuantil q=0,4 (program linear, SciPy HiGHS), bobot = jumlah_art",
+    BOOSTING: "gradient boosting (LightGBM), bobot = jumlah_art",
 }
 
 
@@ -53,6 +56,10 @@ def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, metode: str = WL
     """Fit on `sample` (a table with the survey columns) with the estimator `metode`; return
     the model as a dict. Either estimator gives coefficients the same SQL scores with."""
     names = variables(cfg)
+    if metode == BOOSTING:
+        return with_id(trees(con, sample, cfg))
+    import statsmodels.api as sm  # here: 1.7 s of every process's start, and only fitting needs it
+
     df = con.execute(
         f"SELECT kode_prov, jumlah_art, ln(pengeluaran_per_kapita) AS y, {', '.join(names)} "
         f"FROM fitur_pmt('{sample}') WHERE pengeluaran_per_kapita > 0"
@@ -97,12 +104,22 @@ def fit(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict, metode: str = WL
     return with_id(model)
 
 
+def trees(con: duckdb.DuckDBPyConnection, sample: str, cfg: dict) -> dict:
+    """The boosted trees on the groups' variables in the order `score_sql` lists them, and
+    the expected value as the model's konstanta (konstanta + contributions = log score)."""
+    ordered = [v for g in sorted(cfg["kelompok"]) for v in cfg["kelompok"][g]]
+    model = pohon.fit(con, sample, cfg, ordered)
+    return model | {"konstanta": pohon.expected_value(model)}
+
+
 def quantile_regression(y: np.ndarray, x: np.ndarray, w: np.ndarray, q: float) -> np.ndarray:
     """Weighted quantile regression as a linear programme, solved by HiGHS (SciPy) in its
     dual form: max y'd subject to x'd = 0 and -(1 - q) w <= d <= q w; the coefficients are
     the duals of its equality constraints (those of the primal, min sum w (q u + (1 - q) v)
     with x b + u - v = y). The dual has p constraints instead of n: 0.3 s on the 1M sample
     against 4 s for the primal; statsmodels' QuantReg takes no weights."""
+    from scipy import optimize, sparse
+
     result = optimize.linprog(
         -y,
         A_eq=sparse.csr_matrix(x.T),
@@ -117,6 +134,8 @@ def quantile_regression(y: np.ndarray, x: np.ndarray, w: np.ndarray, q: float) -
 
 def _estimate(metode: str, y, x, w) -> tuple:
     """Coefficients, standard errors and fit statistics of one estimator."""
+    import statsmodels.api as sm
+
     if metode == WLS:
         result = sm.WLS(y, x, weights=w).fit()
         stats = {
@@ -137,6 +156,8 @@ def _estimate(metode: str, y, x, w) -> tuple:
 
 def with_id(model: dict) -> dict:
     """`id`: a hash of everything that changes a score (not the date it was fitted)."""
+    if model.get("penduga") == BOOSTING:
+        return model | {"id": f"pmt-{pohon.model_id(model)}"}
     scoring = {k: model[k] for k in ("konstanta", "koefisien", "efek_provinsi", "rerata", "kelompok")}
     digest = hashlib.sha256(json.dumps(scoring, sort_keys=True).encode()).hexdigest()[:12]
     return model | {"id": f"pmt-{digest}"}
@@ -156,11 +177,16 @@ class ModelFileError(ValueError):
 
 # What scoring reads from a model file; `statistik` is what the manifest reports of it.
 SCORING_KEYS = ("konstanta", "koefisien", "efek_provinsi", "rerata", "kelompok", "provinsi_acuan", "statistik", "id")
+TREE_KEYS = ("penduga", "konstanta", "pohon", "fitur", "kelompok", "statistik", "id")
+
+
+def keys_of(model: dict) -> tuple[str, ...]:
+    return TREE_KEYS if model.get("penduga") == BOOSTING else SCORING_KEYS
 
 
 def scoring(model: dict) -> dict:
     """What a model file must hold to score (and `load` accepts): no fit diagnostics."""
-    return {k: model[k] for k in SCORING_KEYS}
+    return {k: model[k] for k in keys_of(model)}
 
 
 def load(path: Path) -> dict:
@@ -179,7 +205,7 @@ def load(path: Path) -> dict:
         ) from None
     if not isinstance(model, dict):
         raise ModelFileError(f"{path}: not a model file (a JSON object is expected)")
-    missing = [k for k in SCORING_KEYS if k not in model]
+    missing = [k for k in keys_of(model) if k not in model]
     if missing:
         raise ModelFileError(f"{path}: key {missing[0]!r} is missing; this is not a model file this project wrote")
     known = set(variables(config()))
@@ -187,9 +213,13 @@ def load(path: Path) -> dict:
         for name in names:
             if name not in known:
                 raise ModelFileError(f"{path}: group {group!r} names {name!r}, which is no PMT variable")
-            for key in ("koefisien", "rerata"):
+            for key in ("koefisien", "rerata") if model.get("penduga") != BOOSTING else ():
                 if not isinstance(model[key].get(name), (int, float)):
                     raise ModelFileError(f"{path}: {key}.{name} is missing or not a number")
+    if model.get("penduga") == BOOSTING and not set(model["fitur"]) <= {
+        v for g in model["kelompok"].values() for v in g
+    }:
+        raise ModelFileError(f"{path}: the trees read a variable none of the model's groups holds")
     if with_id(model)["id"] != model["id"]:
         raise ModelFileError(
             f"{path}: the model's id does not match its coefficients; the file was changed by "
@@ -236,6 +266,14 @@ def score_sql(model: dict, families: str) -> str:
             FROM fitur_pmt('{families}') f
             LEFT JOIN pmt_provinsi pv ON pv.kode_prov = f.kode_prov
         )"""
+
+
+def scored(con: duckdb.DuckDBPyConnection, model: dict, families: str) -> tuple[str, dict]:
+    """A query of `families` scored by `model`, and its parameters: the SQL of the linear
+    models, or the trees' table (scored in Python, pohon.py) read back."""
+    if model.get("penduga") == BOOSTING:
+        return f"SELECT * FROM {pohon.score_into(con, model, families, f'pmt_pohon_{families}')}", {}
+    return score_sql(model, families), register(con, model)
 
 
 def register(con: duckdb.DuckDBPyConnection, model: dict) -> dict:

@@ -33,8 +33,8 @@ SEBAB = ("MASUKAN", "MODEL", "BATAS")
 def counterfactual(con: duckdb.DuckDBPyConnection, previous_model: dict, families: str, out: Path) -> Path:
     """`out`: (no_kk, skor_log) of `families` (the survey's shape) scored by the previous
     snapshot's model."""
-    params = pmt.register(con, previous_model)
-    copy_atomic(con, f"SELECT no_kk, skor_log FROM ({pmt.score_sql(previous_model, families)})", out, params)
+    query, params = pmt.scored(con, previous_model, families)
+    copy_atomic(con, f"SELECT no_kk, skor_log FROM ({query})", out, params)
     return out
 
 
