@@ -45,8 +45,12 @@ def docs_index(run_dir: Path) -> Path:
     return project(run_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnection | None = None) -> dict:
-    """Apply the suites; return their summary for the manifest (and Data Docs built)."""
+def validate(
+    run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnection | None = None, docs: bool = True
+) -> dict:
+    """Apply the suites; return their summary for the manifest. With `docs`, Data Docs are
+    built; a run of several stages builds them once instead, when it stops or ends
+    (`build_docs`): each build renders every result stored so far."""
     started = time.perf_counter()
     ctx = context(project(run_dir))
     con = con or duckdb.connect()
@@ -61,7 +65,10 @@ def validate(run_dir: Path, suites: list[Rangkaian], con: duckdb.DuckDBPyConnect
         for s in suites
     ]
     scrub_stored_results(project(run_dir))
-    build_data_docs(ctx, project(run_dir), labels)
+    if docs:
+        build_data_docs(ctx, project(run_dir), labels)
+    else:
+        data_docs.apply_labels(labels)  # the labels are noted while the suites run, or never
     return {
         "rangkaian": {h.name: {"per_aturan": h.per_aturan, "dikarantina": h.quarantined} for h in results},
         "kritis_gagal": [f"{h.name}:{a}" for h in results for a in h.critical_failures],
@@ -93,6 +100,11 @@ def scrub_stored_results(gx_project: Path) -> None:
             for key in ROW_KEYS:
                 r.get("result", {}).pop(key, None)
         stored.write_text(json.dumps(result))
+
+
+def build_docs(run_dir: Path) -> Path:
+    """The run's Data Docs from every result its stages stored; the index path."""
+    return build_data_docs(context(project(run_dir)), project(run_dir))
 
 
 def build_data_docs(ctx, gx_project: Path, labels: data_docs.Labels | None = None) -> Path:
@@ -149,6 +161,7 @@ def check_raw_and_standardized(
     previous: list[dict],
     min_share: float,
     con: duckdb.DuckDBPyConnection | None = None,
+    docs: bool = True,
 ) -> dict:
     """`counts`: rows read and kept per file (the run's); `previous`: the same of the
     current snapshot's run; `min_share`: the least share of those an extract may bring."""
@@ -159,19 +172,22 @@ def check_raw_and_standardized(
         mentah.rangkaian(landed_columns(landed_dir), counts, previous, min_share)
         + baku.rangkaian(Path(run_dir), cutoff),
         con,
+        docs,
     )
 
 
-def check_unified(run_dir: Path, con: duckdb.DuckDBPyConnection | None = None) -> dict:
+def check_unified(run_dir: Path, con: duckdb.DuckDBPyConnection | None = None, docs: bool = True) -> dict:
     from expectations import terpadu
 
-    return validate(run_dir, terpadu.rangkaian(Path(run_dir)), con)
+    return validate(run_dir, terpadu.rangkaian(Path(run_dir)), con, docs)
 
 
-def check_snapshot(run_dir: Path, manifest: dict, con: duckdb.DuckDBPyConnection | None = None) -> dict:
+def check_snapshot(
+    run_dir: Path, manifest: dict, con: duckdb.DuckDBPyConnection | None = None, docs: bool = True
+) -> dict:
     from expectations import terbit
 
-    return validate(run_dir, terbit.rangkaian(Path(run_dir), manifest), con)
+    return validate(run_dir, terbit.rangkaian(Path(run_dir), manifest), con, docs)
 
 
 __all__ = [

@@ -172,13 +172,13 @@ def quality_task(
             if landed_dir is None or counts is None or previous is None:
                 raise ValueError("validate-baku needs landed_dir, counts and previous")
             return expectations.check_raw_and_standardized(
-                Path(run_dir), Path(landed_dir), cutoff, counts, previous, min_share, con=con
+                Path(run_dir), Path(landed_dir), cutoff, counts, previous, min_share, con=con, docs=False
             )
         if stage == "terpadu":
-            return expectations.check_unified(Path(run_dir), con=con)
+            return expectations.check_unified(Path(run_dir), con=con, docs=False)
         if manifest is None:
             raise ValueError(f"validate-{stage} needs the manifest")
-        return expectations.check_snapshot(Path(run_dir), manifest, con=con)
+        return expectations.check_snapshot(Path(run_dir), manifest, con=con, docs=False)
     finally:
         con.close()
 
@@ -392,6 +392,7 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     )
     manifest["counts"] = sorted(counts, key=lambda c: (c["sumber"], c["berkas"]))
     if not manifest["seimbang"]:
+        _gate(run_dir, manifest, mutu, last=True)  # the Data Docs of the stages so far
         path = write_manifest(run_dir, manifest | {"finished": _now()})
         raise RuntimeError(f"row counts do not reconcile, see {path}; nothing was published")
 
@@ -400,8 +401,8 @@ def _refresh(delivery: str, sql_sources: list[str] | None, model_pmt: str | None
     # never find this stage's result again.
     counted = {k: manifest[k] for k in ("satukan", "seimbang")}
     mutu.append(("terbit", stage(quality_task, str(run_dir), manifest=counted, stage="terbit")))
+    _gate(run_dir, manifest, mutu, last=True)
     seconds["validate_snapshot"] = round(time.perf_counter() - t, 2)
-    _gate(run_dir, manifest, mutu)
 
     manifest["isi"] = stage(content_task, str(run_dir))
     manifest["dipakai_ulang"] = sorted(set(reused) | fanned)
@@ -449,11 +450,14 @@ def _previous_counts(settings: Settings) -> list[dict]:
     return [] if snapshot is None else snapshot.manifest.get("counts", [])
 
 
-def _gate(run_dir: Path, manifest: dict, mutu: list[tuple[str, dict]]) -> None:
-    """Record the quality results so far; stop the run on a critical failure."""
-    from expectations import QualityError, docs_index, merge
+def _gate(run_dir: Path, manifest: dict, mutu: list[tuple[str, dict]], last: bool = False) -> None:
+    """Record the quality results so far; stop the run on a critical failure. The Data Docs
+    are built when the run stops here or passes its last gate: once, not per stage."""
+    from expectations import QualityError, build_docs, docs_index, merge
 
     manifest["mutu"] = merge(mutu, run_dir)
+    if manifest["mutu"]["kritis_gagal"] or last:
+        build_docs(run_dir)
     if manifest["mutu"]["kritis_gagal"]:
         write_manifest(run_dir, manifest | {"finished": _now()})
         _report(run_dir, manifest)

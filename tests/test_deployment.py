@@ -74,8 +74,8 @@ class Server:
         for p in reversed(self.processes):
             os.killpg(p.pid, signal.SIGTERM)
             try:
-                p.wait(timeout=60)
-            except subprocess.TimeoutExpired:  # a worker busy shutting down under load: its work is done
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # a worker's shutdown outwaits its finished work (60 s seen)
                 os.killpg(p.pid, signal.SIGKILL)
                 p.wait(timeout=30)
 
