@@ -83,13 +83,18 @@ class Seri:
     def cutoff(self) -> dt.date:
         return self.cutoffs[-1]
 
-    def feed_start(self) -> int:
-        """The first day of the current feed: the cut-off three months back (month 0's is
-        the single delivery's, its 92 days)."""
-        if self.k == 0:
-            return tanggal.days(self.cutoff) - usulan.FEED_DAYS
-        j = self.k - FEED_MONTHS
+    def feed_start(self, k: int | None = None) -> int:
+        """The first day of month k's feed (default: the current month's): the cut-off three
+        months back (month 0's is the single delivery's, its 92 days)."""
+        k = self.k if k is None else k
+        if k == 0:
+            return tanggal.days(self.cutoffs[0]) - usulan.FEED_DAYS
+        j = k - FEED_MONTHS
         return tanggal.days(self.cutoffs[j] if j >= 0 else add_months(self.cutoffs[0], j))
+
+    def feeds(self) -> list[tuple[int, int]]:
+        """Every month's feed so far: (first day, cut-off), in days."""
+        return [(self.feed_start(k), tanggal.days(c)) for k, c in enumerate(self.cutoffs)]
 
     def lists(self) -> Daftaran:
         """Which families of the current registry each list holds."""
@@ -250,11 +255,13 @@ def _tulis_truth_seri(seri: Seri, out: Path, rows: dict[str, int], results: dict
 
 def _terdaftar(seri: Seri) -> pa.Table:
     """Who reaches a registry KK at this cut-off: every DTKS, Regsosek and P3KE record of a
-    real person, and every member of a verified new-family proposal, in the feed or not."""
+    real person, and every member of a new-family proposal some month's feed showed verified,
+    in this month's feed or not. A proposal verified only after it left the feed was never
+    seen verified: no pipeline can publish it."""
     frozen = [seri.hasil0[s].tautan for s in ("REGSOSEK", "P3KE")]
     parts = [seri.dtks.tautan(), *(t for t in frozen if t is not None)]
     nik = [np.asarray(pc.fill_null(pc.cast(t["nik_benar"], pa.int64()), -1)) for t in parts]
-    entry, members = seri.usulan.terverifikasi_baru(seri.ctx.cutoff)
+    entry, members = seri.usulan.terverifikasi_baru(seri.feeds())
     catatan = pa.table(
         {
             "sumber": pa.concat_arrays(

@@ -25,12 +25,17 @@ def series(tmp_path_factory) -> tuple[list[Path], Path]:
     root = tmp_path_factory.mktemp("bulanan")
     # More proposals than the default, and a DTKS that takes no new family in: every kind of
     # decision meets the end of its feed window with nothing else to keep it.
+    from tests.test_fault_corpus import regions_file
+
+    # Five provinces of the official list (a DTKS file and a partition or two each, not 34):
+    # families still move between villages, districts and provinces.
     deliveries = generate_series(
         root / "deliveries",
         3000,
         11,
         FIRST,
         MONTHS,
+        regions=regions_file(root / "wilayah.csv"),
         error_scale=0.0,
         changes=ChangeRates(usulan=60, dtks_dari_usulan=0.0),
     )

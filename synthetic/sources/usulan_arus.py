@@ -175,9 +175,13 @@ class Arus:
             }
         )
 
-    def terverifikasi_baru(self, at: int) -> tuple[np.ndarray, np.ndarray]:
-        """Members of new-family proposals verified by `at`: (entry, registry NIK)."""
-        ok = (self.jenis == USUL_BARU) & (self.status(at) == TERVERIFIKASI)
+    def terverifikasi_baru(self, feeds: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Members of new-family proposals some feed of `feeds` ((first day, cut-off) each)
+        showed verified: (entry, registry NIK)."""
+        seen = np.zeros(len(self.tgl), bool)
+        for mulai, at in feeds:
+            seen |= self.dalam_feed(mulai, at) & (self.status(at) == TERVERIFIKASI)
+        ok = (self.jenis == USUL_BARU) & seen
         rows = np.flatnonzero(ok[self.anggota.usulan] & (self.anggota.nik_benar >= 0))
         return self.anggota.usulan[rows], self.anggota.nik_benar[rows]
 
