@@ -34,11 +34,11 @@ def previous_task(run_dir: str, cutoff: dt.date) -> str | None:
 
 
 @stage_task(name="rank-model")
-def model_task(run_dir: str, model_pmt: str | None, kunci: str) -> dict:
+def model_task(run_dir: str, cutoff: dt.date, model_pmt: str | None, kunci: str) -> dict:
     """The one model every partition scores with. `kunci` (every task has it): what the
     stage reads, so that changed inputs are a new task, not a cached one (resume)."""
     with run_connection(run_dir, alone=True) as (paths, con):  # nothing else of the stage runs meanwhile
-        return per_partisi.fit_model(con, paths, Path(model_pmt) if model_pmt else None)
+        return per_partisi.fit_model(con, paths, cutoff, Path(model_pmt) if model_pmt else None)
 
 
 @stage_task(name="rank-score", task_run_name="rank-score-{part}")
@@ -115,7 +115,7 @@ def rank_partitioned(
     names of the tasks an earlier attempt had finished. LAIN is ranked too (`with_lain`)."""
     parts = per_partisi.with_lain(parts)
     kunci = inputs_key(Path(run_dir), model_pmt)
-    model = each(model_task, [(run_dir, model_pmt, kunci)], reused)[0]
+    model = each(model_task, [(run_dir, cutoff, model_pmt, kunci)], reused)[0]
     kunci = f"{kunci}:{model['id']}"  # a new model scores every partition again
     each(score_task, [(run_dir, p, cutoff, kunci) for p in parts], reused)
     split = each(bins_task, [(run_dir, parts, kunci)], reused)[0]

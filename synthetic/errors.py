@@ -163,7 +163,7 @@ _LAYOUTS = (
 )
 
 
-def _formatted(s: pa.Array, rng: np.random.Generator) -> pa.Array:
+def formatted(s: pa.Array, rng: np.random.Generator) -> pa.Array:
     """Typed with spaces or dots, blanks around, or the spreadsheet's text apostrophe."""
     funcs = [lambda a, p=p, r=r: pc.replace_substring_regex(a, p, r) for p, r in _LAYOUTS]
     return names.by_choice(s, rng.integers(0, len(_LAYOUTS), len(s)), funcs)
@@ -216,7 +216,7 @@ def ketik_nik(
             lambda a: a,
             lambda a: pa.nulls(len(a), pa.string()),
             lambda a: _spoiled(v[k["nik_spoiled"]], rng),
-            lambda a: _formatted(a, rng),
+            lambda a: formatted(a, rng),
         ],
     )
 

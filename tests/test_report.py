@@ -4,6 +4,7 @@ reads first, real tables, the plots, reused stages, the table artifact, no perso
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,8 +148,9 @@ def runs(tmp_path) -> dict:
     return {"run": run, "manifest": manifest("2026-12-17_bbbb", 4, 11), "previous": previous}
 
 
-def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+def text_of(page: str) -> str:
+    """What a reader sees: the tags gone, the entities read."""
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
 
 def test_the_report_opens_with_the_headline(runs):
@@ -181,6 +183,12 @@ def test_the_model_line_gives_the_out_of_sample_error_when_the_model_was_fitted_
     page = text_of(report.write_html(fitted, runs["run"] / "b.html").read_text())
     assert "out of sample it leaves out 20.3% (95%: 18.1-22.8) of the poorest 40%" in page
     assert "out of sample it leaves out 20.3%" in report.markdown(fitted)
+    assert "the sources' errors not included" in page  # a survey without cards
+    runs["manifest"]["peringkat"]["galat_penargetan"] = targeting_error(0.2034, 0.181, 0.2275, alone=0.1912)
+    with_sources = report.gather(runs["run"], runs["manifest"], None)
+    page = text_of(report.write_html(with_sources, runs["run"] / "c.html").read_text())
+    assert "the 987 survey households found in the sources" in page
+    assert "the model alone 19.1%, the sources' errors +0.8 points" in page
 
 
 def test_a_first_snapshot_says_there_is_nothing_to_compare_with(runs):

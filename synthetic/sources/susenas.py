@@ -1,6 +1,12 @@
 """susenas/sampel.parquet: a household survey sample with true spending, to estimate the
 welfare (PMT) model on. A simple random sample of ~2% of families with living members;
-housing and composition fields are the true ones (no error model: the survey is careful)."""
+housing and composition fields are the true ones (no error model: the survey is careful).
+
+The household's family card number (`no_kk`, optional in the contract) is what the
+respondent showed or said: some had no card at hand, some numbers were copied wrong (a
+digit, one too few or too many), some were written in the card's groups of digits. It is
+what links a survey household to the sources, so the pipeline can score it a second time
+with the sources' inputs (the input error, transforms/rank/galat.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from synthetic import writers
+from synthetic import errors, writers
 from synthetic.context import Konteks
 from synthetic.sources import Hasil
 from synthetic.sources.regsosek import rumah_columns
@@ -31,6 +38,23 @@ KOMPOSISI = (
 )
 
 
+# The card number as the interview recorded it.
+KK_NOT_AT_HAND = 0.06
+KK_MISCOPIED = 0.04  # errors.ketik_kk: a digit, a wrong length, or left blank
+KK_GROUPED = 0.05  # "3201 0123 4567 0001", "32.01.01.230421.0001", blanks around
+
+
+def kk_column(ctx: Konteks, fam: np.ndarray) -> pa.Array:
+    """The families' KK as the interviewer wrote it down (its own stream: the other
+    columns do not move)."""
+    rng = ctx.rng("susenas_kk")
+    text, _ = errors.ketik_kk(ctx.pop.kk[fam], KK_MISCOPIED, False, rng)
+    grouped = pa.array(rng.random(len(fam)) < KK_GROUPED)
+    text = pc.if_else(grouped, errors.formatted(text, rng), text)
+    at_hand = pa.array(rng.random(len(fam)) >= KK_NOT_AT_HAND)
+    return pc.if_else(at_hand, text, pa.nulls(len(fam), pa.string()))
+
+
 def sampel(ctx: Konteks) -> np.ndarray:
     """The sampled families: a simple random sample of those with living members."""
     rng = ctx.rng("susenas")
@@ -46,6 +70,7 @@ def table(ctx: Konteks, fam: np.ndarray | None = None) -> pa.Table:
         "kode_wilayah": ctx.regions.kode10(ctx.pop.desa[fam]),
         "jumlah_art": pa.array(k["jumlah_art"][fam].astype(np.int32)),
         "pengeluaran_per_kapita": pa.array(ctx.wel.pengeluaran[fam]),
+        "no_kk": kk_column(ctx, fam),
     }
     for name in KOMPOSISI:
         v = k[name][fam].astype(np.int32)

@@ -137,3 +137,17 @@ def test_text_where_the_contract_has_a_date_is_refused(delivery, tmp_path):
     with pytest.raises(DeliveryError) as e:
         check_header(BY_NAME["dukcapil_penduduk"], f)
     assert e.value.column == "TGL_LHR" and "date" in str(e.value)
+
+
+def test_a_survey_card_number_stored_as_a_number_is_refused(delivery, tmp_path):
+    """The survey's `no_kk` is optional, but a float column has lost the card's digits."""
+    from transforms.ingest.readers import check_header
+
+    f = delivery / "susenas/sampel.parquet"
+    t = pq.read_table(f)
+    pq.write_table(t.append_column("no_kk", pa.array([3.201051001e15] * t.num_rows)), f)
+    with pytest.raises(DeliveryError) as e:
+        check_header(BY_NAME["susenas"], f)
+    assert e.value.column == "no_kk" and "string" in str(e.value) and "sampel.parquet" in e.value.file
+    pq.write_table(t, f)  # without the column: accepted
+    check_header(BY_NAME["susenas"], f)

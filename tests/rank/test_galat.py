@@ -165,3 +165,38 @@ def test_the_boosted_models_contributions_sum_to_its_score(sample, tmp_path):
     assert "log_luas_per_kapita" in got[0][4]
     saved = pmt.load(pmt.save(trees, tmp_path / "model_pmt.json"))
     assert saved["id"] == trees["id"] and scores(saved) == got
+
+
+def test_the_published_figure_scores_the_households_in_the_sources_by_the_sources_inputs(sample):
+    """Sources that describe each survey household as the survey does cost nothing; sources
+    that describe another household (a card copied wrong) cost the list its targeting, and
+    the published figure is that cost's, the model's alone kept beside it."""
+    con = survey(sample)
+    con.execute("CREATE TABLE sama AS SELECT * FROM sampel")  # every household, its own inputs
+    same = galat.cross_validate(con, "sampel", CFG, "sama")
+    assert same["masukan"] == "sumber" and same["rumah_tangga_di_sumber"] == same["rumah_tangga"]
+    assert same["galat_masukan_eksklusi_desil_1_4"]["nilai"] == 0.0
+    assert same["program"] == same["tanpa_galat_masukan"]["program"]
+
+    # Half the households found in the sources, each with another household's inputs.
+    con.execute(
+        "CREATE TABLE tertukar AS SELECT a.id_sumber, b.* EXCLUDE (id_sumber) FROM "
+        "(SELECT id_sumber, row_number() OVER (ORDER BY id_sumber) AS i FROM sampel) a JOIN "
+        "(SELECT *, row_number() OVER (ORDER BY md5(id_sumber)) AS i FROM sampel) b USING (i) "
+        "WHERE a.i % 2 = 0"
+    )
+    swapped = galat.cross_validate(con, "sampel", CFG, "tertukar")
+    half = swapped["rumah_tangga_di_sumber"]
+    assert abs(half - swapped["rumah_tangga"] / 2) <= 1
+    cost = swapped["galat_masukan_eksklusi_desil_1_4"]
+    assert cost["nilai"] > 0.15 and cost["selang_95"][0] > 0.05
+    published = swapped["program"]["desil_1_4"]["galat_eksklusi"]
+    alone = swapped["tanpa_galat_masukan"]["program"]["desil_1_4"]["galat_eksklusi"]
+    assert published > alone + 0.15
+    assert alone == same["tanpa_galat_masukan"]["program"]["desil_1_4"]["galat_eksklusi"]
+
+    # Too few households found: the survey's inputs, and it says so.
+    con.execute("CREATE TABLE sedikit AS SELECT * FROM sampel LIMIT 50")
+    few = galat.cross_validate(con, "sampel", CFG, "sedikit")
+    assert few["masukan"] == "survei" and few["rumah_tangga_di_sumber"] == 50
+    assert few["program"] == same["tanpa_galat_masukan"]["program"]

@@ -248,3 +248,33 @@ def test_the_tasks_on_a_task_runner_publish_the_same_and_resume(unified_run, tmp
     assert ranking() == expected_counts
     assert {"rank-model", "rank-score", "rank-bins", "rank-boundary", "rank-province", "rank-cutoffs"} <= reused[1]
     assert {"rank-publish", "rank-gather"} <= reused[1]
+
+
+def test_the_survey_households_in_the_sources_are_given_their_familys_inputs(unified_run, tmp_path):
+    """For the input error (galat.py): each survey household whose card is a published
+    family gets that family's inputs, built as the rank stage builds them, so the same model
+    gives it the family's published score."""
+    paths = copy_run(unified_run, tmp_path / "sampel")
+    fallback = pmt.HERE / pmt.config()["model_cadangan"]
+    rank.rank(connect("1GB"), paths, CUTOFF, reuse=fallback)
+    con = duckdb.connect()
+    run_sql_file(con, rank.SQL / "fitur.sql")
+    con.execute("CREATE TABLE sampel AS SELECT * FROM read_parquet($f)", {"f": str(paths.standardized("susenas"))})
+    sources = per_partisi.sample_in_sources(con, paths, CUTOFF)
+
+    families = str(paths.run_dir / "unified" / "keluarga.parquet")
+    expected = con.execute(
+        "SELECT id_sumber, no_kk FROM sampel WHERE no_kk IN (SELECT no_kk FROM read_parquet($f)) ORDER BY id_sumber",
+        {"f": families},
+    ).fetchall()
+    assert con.execute(f"SELECT id_sumber, no_kk FROM {sources} ORDER BY id_sumber").fetchall() == expected
+    assert len(expected) >= 5
+    model = pmt.load(fallback)
+    query, params = pmt.scored(con, model, sources)
+    mine = dict(con.execute(f"SELECT no_kk, skor_log FROM ({query})", params).fetchall())
+    published = dict(
+        con.execute(
+            "SELECT no_kk, skor_log FROM read_parquet($f)", {"f": str(paths.run_dir / "ranked" / "keluarga.parquet")}
+        ).fetchall()
+    )
+    assert mine and all(published[kk] == pytest.approx(s, abs=1e-12) for kk, s in mine.items())

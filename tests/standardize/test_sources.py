@@ -160,6 +160,28 @@ def test_susenas(run):
     landed, paths = run
     counts = _step(run, std.standardize_susenas, landed, paths)["susenas"]
     assert counts.karantina_per_aturan == {"PENGELUARAN_TIDAK_VALID": 1} and counts.diterima == 1
+    # a sample without the optional card column: every household unlinked, none refused
+    survey = paths.standardized("susenas")
+    assert rows(survey, "no_kk IS NULL") and not rows(survey, "no_kk IS NOT NULL")
+
+
+def test_a_survey_households_card_is_read_as_people_write_it(delivery, tmp_path):
+    """In groups, with dots or blanks, or after a spreadsheet's apostrophe: the card; a
+    number of the wrong length or with letters: no card, and the household still counts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = delivery / "susenas/sampel.parquet"
+    t = pq.read_table(f)
+    pq.write_table(t.append_column("no_kk", pa.array(["3201 0503 0315 0002", "'3201050303150002"])), f)
+    landed, paths = land_with_reference(delivery, tmp_path)
+    _step((landed, paths), std.standardize_susenas, landed, paths)
+    kept = duckdb.sql(f"SELECT no_kk FROM read_parquet('{paths.standardized('susenas')}')").fetchall()
+    assert kept == [("3201050303150002",)]  # the second household is quarantined for its spending
+    pq.write_table(t.append_column("no_kk", pa.array(["32010503031500021", "3201050303150002"])), f)
+    landed, paths = land_with_reference(delivery, tmp_path / "lagi")
+    _step((landed, paths), std.standardize_susenas, landed, paths)
+    assert duckdb.sql(f"SELECT no_kk FROM read_parquet('{paths.standardized('susenas')}')").fetchall() == [(None,)]
 
 
 def test_a_registry_row_in_quarantine_is_named_by_line_with_its_nik_masked(delivery, tmp_path):

@@ -140,6 +140,20 @@ def test_susenas_columns(delivery):
     assert {"r413_kepala", "jumlah_balita", "jumlah_lansia", "jumlah_disabilitas"} <= set(schema.names)
     t = pq.read_table(delivery / "susenas/sampel.parquet")
     assert t.num_rows > 0 and min(t["pengeluaran_per_kapita"].to_pylist()) > 0
+    # the card as the respondent showed it: text, sometimes absent, grouped or miscopied
+    assert schema.field("no_kk").type == pa.string()
+    cards = [c for c in t["no_kk"].to_pylist() if c is not None]
+    assert 0.8 < len(cards) / t.num_rows < 0.99
+    assert sum(bool(re.fullmatch(r"\d{16}", c)) for c in cards) > 0.8 * len(cards)
+
+
+def test_survey_cards_are_written_as_people_write_them(delivery_20k):
+    """Grouped or dotted, blanks around, a digit too few or too many, a digit wrong: the
+    kinds the landing must read or set aside (not one the standardizer's rules chose)."""
+    cards = [c for c in pq.read_table(delivery_20k / "susenas/sampel.parquet")["no_kk"].to_pylist() if c]
+    clean = [re.sub(r"[\s.']", "", c) for c in cards]
+    assert any(c != k for c, k in zip(cards, clean))  # written in groups or with blanks
+    assert any(len(k) in (15, 17) for k in clean)  # a digit dropped or added
 
 
 def test_dtks_format(delivery):

@@ -169,19 +169,30 @@ def write_run(
     return run
 
 
-def targeting_error(exclusion: float, low: float, high: float) -> dict:
-    """A targeting error as transforms/rank/galat.py writes it, desil 1-4's as given."""
-    programme = {
-        "bagian_termiskin": 0.4,
-        "galat_eksklusi": exclusion,
-        "selang_eksklusi_95": [low, high],
-        "galat_inklusi": exclusion,
-        "selang_inklusi_95": [low, high],
-    }
-    return {
-        "lipatan": 5,
-        "rumah_tangga": 1122,
-        "desa": 456,
-        "spearman": {"nilai": 0.85, "selang_95": [0.83, 0.87]},
-        "program": {"desil_1_2": programme, "desil_1_4": programme, "desil_1_5": programme},
+def targeting_error(exclusion: float, low: float, high: float, alone: float | None = None) -> dict:
+    """A targeting error as transforms/rank/galat.py writes it, desil 1-4's as given; with
+    `alone`, the model's error on the survey's inputs beside it (the households found in the
+    sources scored by the sources' inputs), else the survey's inputs only."""
+
+    def figures(value: float) -> dict:
+        programme = {
+            "bagian_termiskin": 0.4,
+            "galat_eksklusi": value,
+            "selang_eksklusi_95": [low, high],
+            "galat_inklusi": value,
+            "selang_inklusi_95": [low, high],
+        }
+        return {
+            "spearman": {"nilai": 0.85, "selang_95": [0.83, 0.87]},
+            "program": {"desil_1_2": programme, "desil_1_4": programme, "desil_1_5": programme},
+        }
+
+    base = {"lipatan": 5, "rumah_tangga": 1122, "desa": 456, **figures(exclusion)}
+    if alone is None:
+        return base | {"masukan": "survei", "rumah_tangga_di_sumber": 0}
+    return base | {
+        "masukan": "sumber",
+        "rumah_tangga_di_sumber": 987,
+        "tanpa_galat_masukan": figures(alone),
+        "galat_masukan_eksklusi_desil_1_4": {"nilai": exclusion - alone - 0.004, "selang_95": [0.0, 0.02]},
     }

@@ -21,6 +21,8 @@ class Extract:
     # Parquet columns whose type the contract fixes ("date" or "integer"): text where a
     # date belongs is refused at landing instead of failing a stage later.
     types: tuple[tuple[str, str], ...] = ()
+    # Columns the contract allows but does not require: read as NULL when absent.
+    optional: tuple[str, ...] = ()
 
     @property
     def folder(self) -> str:
@@ -189,6 +191,10 @@ EXTRACTS: tuple[Extract, ...] = (
         "susenas/sampel.parquet",
         "parquet",
         (*_HOUSING, "kode_wilayah", "jumlah_art", "pengeluaran_per_kapita", *_SURVEY_ROSTER),
+        # The family card links a survey household to the sources, for the input error
+        # (transforms/rank/galat.py); text, as a card's number is: a float loses its digits.
+        types=(("no_kk", "string"),),
+        optional=("no_kk",),
     ),
 )
 

@@ -87,7 +87,7 @@ _BOM = ("\ufeff", "\u00ef\u00bb\u00bf")  # a UTF-8 byte order mark, read as UTF-
 def contract_names(extract: Extract, file: Path, names: list[str]) -> list[str]:
     """Column names as the contract spells them. Real exports put a byte order mark before
     the header, pad names with spaces or change their case: the column is the same."""
-    wanted = {c.casefold(): c for c in extract.columns}
+    wanted = {c.casefold(): c for c in (*extract.columns, *extract.optional)}
     found = []
     for i, name in enumerate(names):
         clean = name.strip()
@@ -219,6 +219,7 @@ def parquet_columns(extract: Extract, file: Path) -> int:
 _KINDS = {
     "date": lambda t: pa.types.is_date(t) or pa.types.is_timestamp(t),
     "integer": pa.types.is_integer,
+    "string": lambda t: pa.types.is_string(t) or pa.types.is_large_string(t),
 }
 
 
@@ -252,5 +253,8 @@ def register_raw(con: duckdb.DuckDBPyConnection, extract: Extract, file: Path, r
         convert = jsonl_to_raw if extract.format == "jsonl" else csv_to_raw
         rows = convert(extract, file, out)
         rel = con.read_parquet(str(out))
+    for column in extract.optional:
+        if column not in rel.columns:
+            rel = rel.project(f'*, NULL::VARCHAR AS "{column}"')
     rel.create_view(view, replace=True)
     return rows

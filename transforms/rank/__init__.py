@@ -35,10 +35,11 @@ FITTED = "dilatih pada sampel"
 
 
 def choose_model(
-    con: duckdb.DuckDBPyConnection, reuse: Path | None = None, cfg: dict | None = None
+    con: duckdb.DuckDBPyConnection, reuse: Path | None = None, cfg: dict | None = None, sources: str | None = None
 ) -> tuple[dict, str]:
     """The model to score with, and how it was chosen: reused, fitted on the sample, or the
-    stored one when the sample is too small to fit."""
+    stored one when the sample is too small to fit. `sources`: the survey households'
+    families as the sources describe them, for the input error (galat.py)."""
     cfg = cfg or pmt.config()
     if reuse is not None:
         return pmt.load(reuse), f"dipakai ulang: {Path(reuse).name}"
@@ -47,7 +48,7 @@ def choose_model(
         return pmt.load(pmt.HERE / cfg["model_cadangan"]), f"cadangan: sampel {n} < {cfg['minimum_sampel']}"
     # The estimator is chosen by its out-of-sample error; the figures go into the model file,
     # outside its id (they describe the fit, they do not score).
-    validated = galat.cross_validate(con, "sampel", cfg)
+    validated = galat.cross_validate(con, "sampel", cfg, sources)
     return pmt.fit(con, "sampel", cfg, validated["penduga"]) | {"validasi_silang": validated}, FITTED
 
 

@@ -268,11 +268,12 @@ def score_sql(model: dict, families: str) -> str:
         )"""
 
 
-def scored(con: duckdb.DuckDBPyConnection, model: dict, families: str) -> tuple[str, dict]:
+def scored(con: duckdb.DuckDBPyConnection, model: dict, families: str, explain: bool = True) -> tuple[str, dict]:
     """A query of `families` scored by `model`, and its parameters: the SQL of the linear
-    models, or the trees' table (scored in Python, pohon.py) read back."""
+    models, or the trees' table (scored in Python, pohon.py) read back; without `explain`,
+    the trees give the score and not its parts (what a cross-validation needs)."""
     if model.get("penduga") == BOOSTING:
-        return f"SELECT * FROM {pohon.score_into(con, model, families, f'pmt_pohon_{families}')}", {}
+        return f"SELECT * FROM {pohon.score_into(con, model, families, f'pmt_pohon_{families}', explain)}", {}
     return score_sql(model, families), register(con, model)
 
 

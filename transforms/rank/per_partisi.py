@@ -84,16 +84,34 @@ def province_file(paths: RunPaths, part: str, kode_prov: str | None) -> Path:
     return part_dir(paths, part) / "provinsi" / f"{kode_prov or 'kosong'}.parquet"
 
 
-def fit_model(con: duckdb.DuckDBPyConnection, paths: RunPaths, reuse: Path | None = None) -> dict:
+def fit_model(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date, reuse: Path | None = None) -> dict:
     """National, once: the model every partition scores with (`choose_model`), written to
     `ranked/model_pmt.json`; its id and how it was chosen."""
     run_sql_file(con, SQL / "fitur.sql")
     con.execute(
         "CREATE OR REPLACE TABLE sampel AS SELECT * FROM read_parquet($f)", {"f": str(paths.standardized("susenas"))}
     )
-    model, how = choose_model(con, reuse)
+    model, how = choose_model(con, reuse, sources=None if reuse else sample_in_sources(con, paths, cutoff))
     pmt.save(model, model_file(paths))
     return {"id": model["id"], "cara": how}
+
+
+def sample_in_sources(con: duckdb.DuckDBPyConnection, paths: RunPaths, cutoff: dt.date) -> str:
+    """`sampel_sumber`: per survey household (`id_sumber`) whose card is a published family,
+    that family's inputs, built as every family's are: what the list scores it with."""
+    unified = paths.run_dir / "unified"
+    run_sql_file(
+        con,
+        SQL / "masukan_sampel.sql",
+        {"keluarga": str(unified / "keluarga.parquet"), "individu": str(unified / "individu.parquet")},
+    )
+    member_attributes(con, paths)
+    family_inputs(con, cutoff)
+    con.execute(
+        "CREATE OR REPLACE TABLE sampel_sumber AS "
+        "SELECT s.id_sumber, m.* FROM sampel s JOIN keluarga_masukan m USING (no_kk)"
+    )
+    return "sampel_sumber"
 
 
 def load_partition(con: duckdb.DuckDBPyConnection, paths: RunPaths, plan_file: Path, part: str) -> None:
@@ -105,6 +123,11 @@ def load_partition(con: duckdb.DuckDBPyConnection, paths: RunPaths, plan_file: P
         SQL / "masukan_partisi.sql",
         {"keluarga": str(unified / "keluarga.parquet"), "individu": str(unified / "individu.parquet"), "partisi": part},
     )
+    member_attributes(con, paths)
+
+
+def member_attributes(con: duckdb.DuckDBPyConnection, paths: RunPaths) -> None:
+    """`atribut_orang` of the members of `individu`, from the national links."""
     run_sql_file(
         con,
         SQL / "atribut_orang.sql",
@@ -311,7 +334,7 @@ def rank_all(
 ) -> dict:
     """Every step in sequence on one connection, the partitions one after another."""
     parts = plan_parts(con, plan_file)
-    how = fit_model(con, paths, reuse)["cara"]
+    how = fit_model(con, paths, cutoff, reuse)["cara"]
     for part in parts:
         score_partition(con, paths, plan_file, part, cutoff)
     national_bins(con, paths, parts)

@@ -92,12 +92,19 @@ def _group_of(model: dict) -> dict[str, str]:
     return owner | {PROVINSI: "wilayah"}
 
 
-def score_arrow(model: dict, table: pa.Table, booster: lgb.Booster | None = None) -> pa.Table:
+def score_arrow(model: dict, table: pa.Table, booster: lgb.Booster | None = None, explain: bool = True) -> pa.Table:
     """`table` (fitur_pmt's columns) with kontribusi (per group, log points), masukan_hilang,
-    skor_log and skor_kesejahteraan; konstanta (the expected value) + kontribusi = skor_log."""
+    skor_log and skor_kesejahteraan; konstanta (the expected value) + kontribusi = skor_log.
+    Without `explain`, the log score and the score only: TreeSHAP's contributions cost some
+    45 times the prediction, and the cross-validation needs no explanation."""
     booster = booster or _booster(model)
     names, n = model["fitur"], table.num_rows
     x = design(table, names)
+    if not explain:
+        skor = np.asarray(booster.predict(x, raw_score=True)) if n else np.zeros(0)
+        return table.append_column("skor_log", pa.array(skor, pa.float64())).append_column(
+            "skor_kesejahteraan", pa.array(np.exp(skor), pa.float64())
+        )
     width = len(names) + 2  # each feature, the province, and the expected value
     contrib = np.asarray(booster.predict(x, pred_contrib=True)).reshape(n, width) if n else np.zeros((0, width))
     owner = _group_of(model)
@@ -133,7 +140,7 @@ def expected_value(model: dict) -> float:
     return float(np.asarray(booster.predict(row, pred_contrib=True))[0, -1])
 
 
-def score_into(con: duckdb.DuckDBPyConnection, model: dict, families: str, name: str) -> str:
+def score_into(con: duckdb.DuckDBPyConnection, model: dict, families: str, name: str, explain: bool = True) -> str:
     """`name`: a temporary table of `families` scored by the trees, batch by batch through a
     Parquet file in DuckDB's temporary folder (the reader holds the connection until it is
     drained, and a partition's families are never all in Python at once)."""
@@ -145,9 +152,10 @@ def score_into(con: duckdb.DuckDBPyConnection, model: dict, families: str, name:
     # the run's spill folder where the connection has one (engine.connect), else the system's
     with tempfile.TemporaryDirectory(dir=folder if folder and Path(folder).is_dir() else None) as tmp:
         path = Path(tmp) / "skor_pohon.parquet"
-        with pq.ParquetWriter(path, score_arrow(model, reader.schema.empty_table(), booster).schema) as out:
+        schema = score_arrow(model, reader.schema.empty_table(), booster, explain).schema
+        with pq.ParquetWriter(path, schema) as out:
             for batch in reader:
-                out.write_table(score_arrow(model, pa.Table.from_batches([batch]), booster))
+                out.write_table(score_arrow(model, pa.Table.from_batches([batch]), booster, explain))
         reader.close()
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet($f)", {"f": str(path)})
     return name

@@ -4,13 +4,16 @@ WITH source AS (
     SELECT * FROM raw_susenas
 ), final AS (
     SELECT
-        s.* EXCLUDE (kode_wilayah, jumlah_art, pengeluaran_per_kapita, /*KODE_COLUMNS*/),
+        s.* EXCLUDE (kode_wilayah, jumlah_art, pengeluaran_per_kapita, no_kk, /*KODE_COLUMNS*/),
         'SUSENAS' AS sumber,
         s.baris::VARCHAR AS id_sumber,
         w.kode AS kode_desa,
         left(w.kode, 2) AS kode_prov,
         TRY_CAST(s.jumlah_art AS INTEGER) AS jumlah_art,
         TRY_CAST(s.pengeluaran_per_kapita AS DOUBLE) AS pengeluaran_per_kapita,
+        -- the family card, only to find the household in the sources (galat.py): a card that
+        -- is no 16 digits is no link, and the household still counts for the model
+        CASE WHEN id_cacat(s.no_kk, id_bersih(s.no_kk), 'KK') IS NULL THEN id_bersih(s.no_kk) END AS no_kk,
         /*KODE_KELUARGA*/,
         CASE
             WHEN w.kode IS NULL THEN {'aturan': 'WILAYAH_TIDAK_DIKENAL', 'kolom': 'kode_wilayah', 'nilai': s.kode_wilayah::VARCHAR}
