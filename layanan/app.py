@@ -258,7 +258,7 @@ def buat_app(settings: Settings | None = None) -> FastAPI:
         try:
             keys = ("token_no_kk", "token_nik") if view.akses is Akses.analis else ("no_kk", "nik")
             compare(con, *keys)
-            table = con.execute("SELECT * FROM perubahan_provinsi").to_arrow_table()
+            table = con.sql("SELECT * FROM perubahan_provinsi").to_arrow_table()
         finally:
             con.close()
         return _answer(request, table, format, f"diff_{a.tag}_{b.tag}", dari=a.tag, ke=b.tag)

@@ -163,9 +163,10 @@ def run_limited(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None, s
     timer = threading.Timer(seconds, stop)
     timer.start()
     try:
-        reader = con.execute(sql, params).to_arrow_reader(batch_size=min(rows + 1, 100_000))
-        if reader is None:
+        relation = con.sql(sql, params=params)  # a relation: Arrow without a copy of the rows
+        if relation is None:
             raise duckdb.InvalidInputException("the query returned no result")
+        reader = relation.to_arrow_reader(batch_size=min(rows + 1, 100_000))
         batches, total = [], 0
         for batch in reader:
             batches.append(batch)

@@ -58,9 +58,9 @@ def families(con: duckdb.DuckDBPyConnection, pilihan: Pilihan, limit: int, offse
     where, params = pilihan.where(have)
     total = con.execute(f"SELECT count(*) FROM keluarga WHERE {where}", params).fetchall()[0][0]
     order = ["kode_desa", *(["peringkat_kabupaten"] if "peringkat_kabupaten" in have else []), columns[0]]
-    table = con.execute(
+    table = con.sql(
         f"SELECT {', '.join(columns)} FROM keluarga WHERE {where} ORDER BY {', '.join(order)} LIMIT $n OFFSET $o",
-        params | {"n": limit, "o": offset},
+        params=params | {"n": limit, "o": offset},
     ).to_arrow_table()
     return total, table
 
