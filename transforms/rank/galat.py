@@ -123,17 +123,11 @@ def before(order: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
-def poorest(order: np.ndarray, w: np.ndarray, share: float) -> np.ndarray:
-    """Which households are the poorest `share` of persons, `order` sorting them poorest
-    first: those whose persons before them weigh less than the share (akurasi.py's rule)."""
-    w = np.atleast_2d(w)
-    return before(order, w) < share * w.sum(axis=1, keepdims=True)
-
-
 def errors_drawn(y: np.ndarray, score: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
     """Population-weighted exclusion and inclusion error per programme, and Spearman, of
     selecting by `score` those who are poorest by `y`, for each row of weights `w` (draws x
-    households). Ties in either go to the lower index."""
+    households). Ties in either go to the lower index. The poorest share q of persons are the
+    households whose persons before them weigh less than q of all (akurasi.py's rule)."""
     w = np.atleast_2d(w)
     index = np.arange(len(y))
     by_truth, by_score = before(np.lexsort((index, y)), w), before(np.lexsort((index, score)), w)
